@@ -1,0 +1,17 @@
+"""``make bench``: every benchmark section, measured in one run. Sections are modules of this
+package exposing ``run() -> None``; they print their own figures."""
+
+from __future__ import annotations
+
+import importlib
+
+SECTIONS = ("bench.plan_speed",)
+
+
+def main() -> None:
+    for name in SECTIONS:
+        importlib.import_module(name).run()
+
+
+if __name__ == "__main__":
+    main()

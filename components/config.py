@@ -1,0 +1,595 @@
+"""The stack config model: the single source of truth for the program, the scripts and the tests.
+
+Every setting of a stack lives in ``Pulumi.<stack>.yaml`` under the ``medeez-platform:`` namespace
+(plus ``aws:region`` for the provider). ``parse_stack_config`` turns that mapping into a frozen,
+validated :class:`StackConfig`; a bad config raises :class:`ConfigError` with one message that names
+the stack file, the key path and what is allowed. Nothing here imports Pulumi, so scripts that only
+talk to AWS can use it too.
+
+Environment differences live in the YAML only. The invariants below are the floor every stack of
+that kind must meet (for example, ``prod`` must keep deletion protection on); components never
+branch on the environment name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, TypeVar
+
+import botocore.session
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel, to_pascal
+
+from components.schema import GLOBAL_INDEX_NAMES
+
+PROJECT = "medeez-platform"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+#: Environments that hold production PHI and must meet the production invariants.
+PRODUCTION_ENVIRONMENTS = frozenset({"prod"})
+
+#: Shown in place of a ``secure:`` value when the stack config is read without the Pulumi CLI,
+#: which is the only thing that can decrypt it.
+OFFLINE_SECRET_PLACEHOLDER = "[secret: not decryptable offline]"
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    """A stack config that cannot be used; the message is meant for the person who wrote it."""
+
+
+@cache
+def aws_region_names() -> frozenset[str]:
+    """Real AWS region names, from botocore's endpoint data (commercial and GovCloud)."""
+    session = botocore.session.get_session()
+    names: set[str] = set()
+    for partition in ("aws", "aws-us-gov"):
+        names.update(session.get_available_regions("dynamodb", partition_name=partition))
+    return frozenset(names)
+
+
+def _check_region(value: str) -> str:
+    if value not in aws_region_names():
+        raise ValueError(
+            f"'{value}' is not an AWS region; use a region name such as us-east-1 or us-west-2"
+        )
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_check_region)]
+PositiveInt = Annotated[int, Field(ge=1)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class _Model(BaseModel):
+    """Config objects: frozen, unknown keys rejected, camelCase keys in YAML."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        serialize_by_alias=True,
+    )
+
+
+def _default(model: type[_M], **values: Any) -> _M:
+    """A default instance, written with the camelCase keys YAML uses."""
+    return model.model_validate(values)
+
+
+class DataClassification(StrEnum):
+    PHI = "phi"
+    CONFIDENTIAL = "confidential"
+    INTERNAL = "internal"
+    PUBLIC = "public"
+
+
+class Tags(_Model):
+    """The tags every taggable resource carries (AWS tag keys, so PascalCase in YAML)."""
+
+    model_config = ConfigDict(alias_generator=to_pascal)
+
+    environment: str
+    project: Literal["medeez-platform"]
+    owner: Annotated[str, Field(min_length=1, max_length=256)]
+    cost_center: Annotated[str, Field(min_length=1, max_length=256)]
+    data_classification: DataClassification
+    managed_by: Literal["pulumi"]
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.model_dump(by_alias=True).items()}
+
+
+class Projection(_Model):
+    """How a GSI projects item attributes."""
+
+    type: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
+    non_key_attributes: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+
+    @model_validator(mode="after")
+    def _include_needs_attributes(self) -> Self:
+        if self.type == "INCLUDE" and not self.non_key_attributes:
+            raise ValueError("INCLUDE needs nonKeyAttributes: the attributes to project")
+        if self.type != "INCLUDE" and self.non_key_attributes:
+            raise ValueError(f"nonKeyAttributes is only allowed with INCLUDE, not {self.type}")
+        if len(set(self.non_key_attributes)) != len(self.non_key_attributes):
+            raise ValueError("nonKeyAttributes lists an attribute twice")
+        return self
+
+
+class PointInTimeRecovery(_Model):
+    enabled: bool = True
+    recovery_period_days: Annotated[int, Field(ge=1, le=35)] = 35
+
+
+class OnDemandThroughput(_Model):
+    """A ceiling on request units per second: a cost circuit breaker for on-demand tables."""
+
+    max_read_request_units: PositiveInt
+    max_write_request_units: PositiveInt
+
+
+class Billing(_Model):
+    mode: Literal["PAY_PER_REQUEST"] = "PAY_PER_REQUEST"
+    max_throughput: OnDemandThroughput | None = None
+
+
+class TableConfig(_Model):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")] | None = None
+    billing: Billing = Billing()
+    projections: dict[str, Projection] = Field(default_factory=dict)
+    ttl_attribute: Annotated[str, Field(min_length=1, max_length=255)] = "expiresAt"
+    stream_view_type: Literal["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"] = (
+        "NEW_AND_OLD_IMAGES"
+    )
+    point_in_time_recovery: PointInTimeRecovery = PointInTimeRecovery()
+    deletion_protection: bool = True
+    contributor_insights: bool = False
+
+    @model_validator(mode="after")
+    def _projections_name_real_indexes(self) -> Self:
+        unknown = sorted(set(self.projections) - set(GLOBAL_INDEX_NAMES))
+        if unknown:
+            raise ValueError(
+                f"projections names unknown index {', '.join(unknown)}; "
+                f"the indexes are {', '.join(GLOBAL_INDEX_NAMES)}"
+            )
+        return self
+
+    def projection(self, index_name: str) -> Projection:
+        return self.projections.get(index_name, Projection())
+
+
+class Rotation(_Model):
+    enabled: bool = True
+    period_days: Annotated[int, Field(ge=90, le=2560)] = 365
+
+
+class KeysConfig(_Model):
+    rotation: Rotation = Rotation()
+    deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
+
+
+class CrossRegionCopy(_Model):
+    enabled: bool = False
+    retention_days: PositiveInt = 35
+
+
+class VaultLock(_Model):
+    """AWS Backup Vault Lock. Without changeableForDays it is governance mode (removable by
+    privileged IAM); with it, compliance mode, immutable once that grace period ends."""
+
+    enabled: bool = False
+    min_retention_days: PositiveInt = 7
+    max_retention_days: PositiveInt = 365
+    changeable_for_days: Annotated[int, Field(ge=3)] | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.min_retention_days > self.max_retention_days:
+            raise ValueError("minRetentionDays must not exceed maxRetentionDays")
+        return self
+
+
+class BackupConfig(_Model):
+    schedule: Annotated[str, Field(pattern=r"^cron\(.+\)$|^rate\(.+\)$")] = "cron(0 5 * * ? *)"
+    start_window_minutes: Annotated[int, Field(ge=60)] = 60
+    completion_window_minutes: Annotated[int, Field(ge=120)] = 360
+    retention_days: PositiveInt = 35
+    cold_storage_after_days: PositiveInt | None = None
+    cross_region_copy: CrossRegionCopy = CrossRegionCopy()
+    vault_lock: VaultLock = VaultLock()
+
+    @model_validator(mode="after")
+    def _lifecycle(self) -> Self:
+        if self.completion_window_minutes <= self.start_window_minutes:
+            raise ValueError("completionWindowMinutes must be greater than startWindowMinutes")
+        cold = self.cold_storage_after_days
+        if cold is not None and self.retention_days < cold + 90:
+            raise ValueError(
+                "retentionDays must be at least coldStorageAfterDays + 90 "
+                "(AWS keeps cold recovery points at least 90 days)"
+            )
+        lock = self.vault_lock
+        if lock.enabled:
+            for key, days in (
+                ("retentionDays", self.retention_days),
+                ("crossRegionCopy.retentionDays", self.cross_region_copy.retention_days),
+            ):
+                if not lock.min_retention_days <= days <= lock.max_retention_days:
+                    raise ValueError(
+                        f"{key} ({days}) must lie within the vault lock's "
+                        f"{lock.min_retention_days}..{lock.max_retention_days} days"
+                    )
+        return self
+
+
+class AlarmThreshold(_Model):
+    """An alarm fires when the statistic is >= threshold in datapointsToAlarm of the last
+    evaluationPeriods periods."""
+
+    threshold: PositiveFloat
+    period_seconds: Literal[60, 300, 900, 3600, 21600, 86400] = 60
+    evaluation_periods: PositiveInt = 5
+    datapoints_to_alarm: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _datapoints(self) -> Self:
+        if self.datapoints_to_alarm is not None and (
+            self.datapoints_to_alarm > self.evaluation_periods
+        ):
+            raise ValueError("datapointsToAlarm must not exceed evaluationPeriods")
+        return self
+
+    @property
+    def datapoints(self) -> int:
+        return self.datapoints_to_alarm or self.evaluation_periods
+
+
+LatencyOperation = Literal[
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+]
+
+
+class LatencyAlarm(AlarmThreshold):
+    operations: tuple[LatencyOperation, ...] = ("GetItem", "Query", "PutItem", "UpdateItem")
+    statistic: Literal["Average", "p90", "p95", "p99"] = "p99"
+
+    @model_validator(mode="after")
+    def _some_operations(self) -> Self:
+        if not self.operations:
+            raise ValueError("operations must name at least one DynamoDB operation")
+        if len(set(self.operations)) != len(self.operations):
+            raise ValueError("operations lists an operation twice")
+        return self
+
+
+class Subscriber(_Model):
+    protocol: Literal["email", "https", "sqs", "lambda"]
+    endpoint: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _endpoint_matches(self) -> Self:
+        expected = {
+            "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "https": r"^https://",
+            "sqs": r"^arn:aws[a-z-]*:sqs:",
+            "lambda": r"^arn:aws[a-z-]*:lambda:",
+        }[self.protocol]
+        secret = self.endpoint == OFFLINE_SECRET_PLACEHOLDER
+        if not secret and not re.match(expected, self.endpoint):
+            raise ValueError(
+                f"endpoint does not fit protocol {self.protocol} (expected {expected})"
+            )
+        return self
+
+
+class AlarmsConfig(_Model):
+    throttles: AlarmThreshold = _default(AlarmThreshold, threshold=1, evaluationPeriods=5)
+    system_errors: AlarmThreshold = _default(AlarmThreshold, threshold=1, evaluationPeriods=5)
+    user_errors: AlarmThreshold = _default(AlarmThreshold, threshold=10, evaluationPeriods=10)
+    max_throughput_throttles: AlarmThreshold = _default(
+        AlarmThreshold, threshold=1, evaluationPeriods=1
+    )
+    latency: LatencyAlarm = _default(LatencyAlarm, threshold=25, evaluationPeriods=10)
+    backup_job_failures: AlarmThreshold = _default(
+        AlarmThreshold, threshold=1, periodSeconds=3600, evaluationPeriods=1
+    )
+    subscribers: tuple[Subscriber, ...] = ()
+
+
+class BudgetNotification(_Model):
+    type: Literal["ACTUAL", "FORECASTED"]
+    percent: Annotated[float, Field(gt=0, le=1000)]
+
+
+class BudgetConfig(_Model):
+    monthly_limit_usd: PositiveFloat
+    notifications: tuple[BudgetNotification, ...] = (
+        _default(BudgetNotification, type="ACTUAL", percent=80),
+        _default(BudgetNotification, type="ACTUAL", percent=100),
+        _default(BudgetNotification, type="FORECASTED", percent=100),
+    )
+    emails: tuple[Email, ...] = ()
+    cost_allocation_tag: Annotated[str, Field(min_length=1)] = "Environment"
+
+    @model_validator(mode="after")
+    def _limits(self) -> Self:
+        if not self.notifications:
+            raise ValueError("notifications must hold at least one threshold")
+        if len(self.notifications) > 10:
+            raise ValueError("AWS Budgets allows at most 10 notifications per budget")
+        if len(self.emails) > 10:
+            raise ValueError("AWS Budgets allows at most 10 email subscribers per notification")
+        keys = [(n.type, n.percent) for n in self.notifications]
+        if len(set(keys)) != len(keys):
+            raise ValueError("notifications lists the same type and percent twice")
+        return self
+
+
+class Protection(_Model):
+    """Pulumi resource options for data-bearing resources (table, keys, vaults)."""
+
+    protect: bool = True
+    retain_on_delete: bool = True
+
+
+class StackConfig(_Model):
+    """A stack's whole configuration."""
+
+    environment: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+    region: AwsRegion
+    dr_region: AwsRegion
+    tags: Tags
+    protection: Protection = Protection()
+    table: TableConfig = TableConfig()
+    keys: KeysConfig = KeysConfig()
+    backup: BackupConfig = BackupConfig()
+    alarms: AlarmsConfig = AlarmsConfig()
+    budget: BudgetConfig
+
+    @model_validator(mode="after")
+    def _invariants(self) -> Self:
+        # Each failure is "<key path>: <what is required>", so the message names the key.
+        failures = []
+        if self.tags.environment != self.environment:
+            failures.append(
+                f"tags.Environment: must equal environment ({self.environment}), "
+                f"got {self.tags.environment}; the budget filters cost on it"
+            )
+        if self.dr_region == self.region:
+            failures.append(f"drRegion: must differ from region ({self.region})")
+        if self.environment in PRODUCTION_ENVIRONMENTS:
+            failures.extend(
+                f"{path}: must be {required} in {self.environment} (production PHI)"
+                for path, ok, required in self._production_requirements()
+                if not ok
+            )
+        if failures:
+            raise ValueError("\n".join(failures))
+        return self
+
+    def _production_requirements(self) -> list[tuple[str, bool, str]]:
+        return [
+            ("table.deletionProtection", self.table.deletion_protection, "true"),
+            ("table.pointInTimeRecovery.enabled", self.table.point_in_time_recovery.enabled, "true"),
+            ("backup.crossRegionCopy.enabled", self.backup.cross_region_copy.enabled, "true"),
+            ("backup.vaultLock.enabled", self.backup.vault_lock.enabled, "true"),
+            ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
+            ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
+            ("protection.protect", self.protection.protect, "true"),
+            ("protection.retainOnDelete", self.protection.retain_on_delete, "true"),
+            (
+                "tags.DataClassification",
+                self.tags.data_classification == DataClassification.PHI,
+                "phi",
+            ),
+        ]
+
+    # Derived names: one place, so the program, scripts and policies agree.
+    @property
+    def prefix(self) -> str:
+        return f"medeez-{self.environment}"
+
+    @property
+    def table_name(self) -> str:
+        return self.table.name or f"{self.prefix}-app"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment in PRODUCTION_ENVIRONMENTS
+
+    def key_alias(self, purpose: str) -> str:
+        """``alias/medeez-<env>-<purpose>``; purposes: table, phi, alerts, backup, backup-dr."""
+        return f"alias/{self.prefix}-{purpose}"
+
+    @property
+    def vault_name(self) -> str:
+        return f"{self.prefix}-backup"
+
+    @property
+    def dr_vault_name(self) -> str:
+        return f"{self.prefix}-backup-dr"
+
+    @property
+    def topic_name(self) -> str:
+        return f"{self.prefix}-alerts"
+
+    @property
+    def dashboard_name(self) -> str:
+        return f"{self.prefix}-data"
+
+    @property
+    def budget_name(self) -> str:
+        return f"{self.prefix}-monthly-cost"
+
+
+# Top-level keys of the project namespace, as written in YAML.
+TOP_LEVEL_KEYS: tuple[str, ...] = tuple(
+    field.alias or name for name, field in StackConfig.model_fields.items()
+)
+
+
+def parse_stack_config(stack: str, config: Mapping[str, Any], *, source: str = "") -> StackConfig:
+    """Validate a stack's config mapping (``"medeez-platform:table": {...}``, ``"aws:region"``).
+
+    Values may be decoded objects (from YAML) or the JSON strings the Pulumi CLI passes to the
+    program. ``source`` names where the config came from in messages (default ``Pulumi.<stack>.yaml``).
+    """
+    where = source or f"Pulumi.{stack}.yaml"
+    raw: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in config.items():
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT and name:
+            raw[name] = _decode(value)
+        elif namespace != "aws" or not name:
+            problems.append(
+                f"{key}: unknown key; this project reads {PROJECT}:<key> "
+                f"({', '.join(TOP_LEVEL_KEYS)}) and the aws provider's aws:<key>"
+            )
+    provider_region = config.get("aws:region")
+    if provider_region is None:
+        problems.append("aws:region: missing; set it to the same value as medeez-platform:region")
+    elif "region" in raw and str(provider_region) != str(raw["region"]):
+        problems.append(
+            f"aws:region: {provider_region} must equal {PROJECT}:region ({raw['region']}); "
+            "the provider creates the primary-region resources there"
+        )
+    try:
+        model = StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_describe(error) for error in exc.errors())
+        model = None
+    if problems or model is None:
+        details = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"stack {stack}: invalid config in {where}:\n{details}")
+    return model
+
+
+def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The ``config:`` mapping of ``Pulumi.<stack>.yaml``, with ``secure:`` values replaced by
+    :data:`OFFLINE_SECRET_PLACEHOLDER` (only the Pulumi CLI can decrypt them)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", stack) or not path.is_file():
+        known = ", ".join(stack_names(project_dir)) or "none"
+        raise ConfigError(f"unknown stack '{stack}': no Pulumi.{stack}.yaml; stacks: {known}")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"stack {stack}: {path.name} is not valid YAML: {exc}") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError(f"stack {stack}: {path.name} has no 'config:' mapping")
+    return {str(k): _mask_secure(v) for k, v in config.items()}
+
+
+def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> StackConfig:
+    """Read and validate ``Pulumi.<stack>.yaml``: the entry point for scripts and tests."""
+    return parse_stack_config(stack, read_stack_file(stack, project_dir))
+
+
+def secret_paths(value: Any, path: str = "") -> list[str]:
+    """Paths of ``secure:`` leaves in a raw YAML config value (for reporting placeholders)."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [path]
+        return [p for k, v in value.items() for p in secret_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in secret_paths(v, f"{path}[{i}]")]
+    return []
+
+
+def _mask_secure(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return OFFLINE_SECRET_PLACEHOLDER
+        return {k: _mask_secure(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secure(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """The CLI hands structured config to the program as JSON text; YAML gives objects."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    if not loc:  # whole-stack invariants already name their key paths, one per line
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return "\n  - ".join(f"{PROJECT}:{line}" for line in message.splitlines())
+    path = f"{PROJECT}:{loc[0]}" if loc else PROJECT
+    for part in loc[1:]:
+        path += f"[{part}]" if part.isdigit() else f".{part}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key; allowed here: " + ", ".join(_allowed_keys(loc[:-1]))
+    elif error["type"] == "missing":
+        message = "missing; this key is required"
+    elif not isinstance(error.get("input"), dict | list | type(None)):
+        message += f" (got {error['input']!r})"
+    return f"{path}: {message}"
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    """The keys a config object at ``loc`` accepts, by walking the model tree."""
+    model: Any = StackConfig
+    for part in loc:
+        if part.isdigit():
+            continue
+        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+        field = fields.get(part)
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        if model is None:
+            return []
+    return [(f.alias or n) for n, f in model.model_fields.items()]
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
