@@ -439,6 +439,14 @@ class StackConfig(_Model):
         return f"{self.prefix}-backup-dr"
 
     @property
+    def backup_plan_name(self) -> str:
+        return f"{self.prefix}-backup-plan"
+
+    @property
+    def backup_role_name(self) -> str:
+        return f"{self.prefix}-backup"
+
+    @property
     def topic_name(self) -> str:
         return f"{self.prefix}-alerts"
 
