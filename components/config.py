@@ -384,6 +384,11 @@ class StackConfig(_Model):
                 f"tags.Environment: must equal environment ({self.environment}), "
                 f"got {self.tags.environment}; the budget filters cost on it"
             )
+        if self.budget.cost_allocation_tag not in self.tags.as_dict():
+            failures.append(
+                f"budget.costAllocationTag: must be one of the stack's tags "
+                f"({', '.join(self.tags.as_dict())}), got {self.budget.cost_allocation_tag}"
+            )
         if self.dr_region == self.region:
             failures.append(f"drRegion: must differ from region ({self.region})")
         if self.environment in PRODUCTION_ENVIRONMENTS:
@@ -399,7 +404,11 @@ class StackConfig(_Model):
     def _production_requirements(self) -> list[tuple[str, bool, str]]:
         return [
             ("table.deletionProtection", self.table.deletion_protection, "true"),
-            ("table.pointInTimeRecovery.enabled", self.table.point_in_time_recovery.enabled, "true"),
+            (
+                "table.pointInTimeRecovery.enabled",
+                self.table.point_in_time_recovery.enabled,
+                "true",
+            ),
             ("backup.crossRegionCopy.enabled", self.backup.cross_region_copy.enabled, "true"),
             ("backup.vaultLock.enabled", self.backup.vault_lock.enabled, "true"),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
@@ -469,7 +478,8 @@ def parse_stack_config(stack: str, config: Mapping[str, Any], *, source: str = "
     """Validate a stack's config mapping (``"medeez-platform:table": {...}``, ``"aws:region"``).
 
     Values may be decoded objects (from YAML) or the JSON strings the Pulumi CLI passes to the
-    program. ``source`` names where the config came from in messages (default ``Pulumi.<stack>.yaml``).
+    program. ``source`` names where the config came from in messages (default
+    ``Pulumi.<stack>.yaml``).
     """
     where = source or f"Pulumi.{stack}.yaml"
     raw: dict[str, Any] = {}
@@ -478,10 +488,10 @@ def parse_stack_config(stack: str, config: Mapping[str, Any], *, source: str = "
         namespace, _, name = key.partition(":")
         if namespace == PROJECT and name:
             raw[name] = _decode(value)
-        elif namespace != "aws" or not name:
+        elif namespace not in ("aws", "pulumi") or not name:
             problems.append(
                 f"{key}: unknown key; this project reads {PROJECT}:<key> "
-                f"({', '.join(TOP_LEVEL_KEYS)}) and the aws provider's aws:<key>"
+                f"({', '.join(TOP_LEVEL_KEYS)}), the aws provider's aws:<key> and pulumi:<key>"
             )
     provider_region = config.get("aws:region")
     if provider_region is None:
@@ -506,9 +516,7 @@ def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The ``config:`` mapping of ``Pulumi.<stack>.yaml``, with ``secure:`` values replaced by
-    :data:`OFFLINE_SECRET_PLACEHOLDER` (only the Pulumi CLI can decrypt them)."""
+def _stack_document_config(stack: str, project_dir: Path) -> dict[str, Any]:
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", stack) or not path.is_file():
         known = ", ".join(stack_names(project_dir)) or "none"
@@ -520,7 +528,22 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise ConfigError(f"stack {stack}: {path.name} has no 'config:' mapping")
-    return {str(k): _mask_secure(v) for k, v in config.items()}
+    return {str(k): v for k, v in config.items()}
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The ``config:`` mapping of ``Pulumi.<stack>.yaml``, with ``secure:`` values replaced by
+    :data:`OFFLINE_SECRET_PLACEHOLDER` (only the Pulumi CLI can decrypt them)."""
+    return {k: _mask_secure(v) for k, v in _stack_document_config(stack, project_dir).items()}
+
+
+def stack_secret_paths(stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Config paths (``medeez-platform:alarms.subscribers[0].endpoint``) holding ``secure:``."""
+    return [
+        f"{key}.{path}" if path else key
+        for key, value in _stack_document_config(stack, project_dir).items()
+        for path in secret_paths(value)
+    ]
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> StackConfig:

@@ -1,0 +1,223 @@
+"""Pulumi mock runtime that records a plan: every resource with its inputs and options.
+
+``RealisticMocks`` answers resource registrations with the ids and ARNs AWS would give (account,
+region, service, name), so references between resources can be followed in the plan.
+``RecordingMonitor`` keeps each ``RegisterResource`` request as the engine would receive it:
+URN, parent, dependencies, property dependencies, camelCase inputs and resource options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
+
+#: The account id AWS uses in its own documentation examples.
+MOCK_ACCOUNT_ID = "111122223333"
+MOCK_CREATED_AT = "2026-01-01T00:00:00.000"
+
+
+def _digest(*parts: str, length: int = 7) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _uuid(*parts: str) -> str:
+    """A stable UUID per stack and resource, like the random ids AWS assigns."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join((pulumi.get_stack(), *parts))))
+
+
+class RealisticMocks(Mocks):
+    """Deterministic ids and ARNs shaped like the real ones, per resource type."""
+
+    def __init__(self, *, region: str, account_id: str = MOCK_ACCOUNT_ID) -> None:
+        self.region = region
+        self.account_id = account_id
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:aws:iam::{self.account_id}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": self.account_id,
+            }, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:index/getRegion:getRegion":
+            region = args.args.get("region") or self.region
+            return {"name": region, "region": region, "id": region}, []
+        raise NotImplementedError(f"the offline plan has no mock for invoke {token}")
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        region = str(inputs.get("region") or self.region)
+        account = self.account_id
+        name = args.name
+        physical = str(inputs.get("name") or f"{name}-{_digest(args.typ, name)}")
+        state: dict[str, Any] = dict(inputs)
+        typ = args.typ
+        if typ == "aws:kms/key:Key":
+            key_id = _uuid(typ, name)
+            state.update(arn=f"arn:aws:kms:{region}:{account}:key/{key_id}", keyId=key_id)
+            return key_id, state
+        if typ == "aws:kms/alias:Alias":
+            state.update(
+                arn=f"arn:aws:kms:{region}:{account}:{physical}",
+                targetKeyArn=inputs.get("targetKeyId", ""),
+            )
+            return physical, state
+        if typ == "aws:dynamodb/table:Table":
+            arn = f"arn:aws:dynamodb:{region}:{account}:table/{physical}"
+            state.update(
+                name=physical,
+                arn=arn,
+                streamArn=f"{arn}/stream/{MOCK_CREATED_AT}",
+                streamLabel=MOCK_CREATED_AT,
+            )
+            return physical, state
+        if typ == "aws:backup/vault:Vault":
+            state.update(
+                name=physical,
+                arn=f"arn:aws:backup:{region}:{account}:backup-vault:{physical}",
+                recoveryPoints=0,
+            )
+            return physical, state
+        if typ == "aws:backup/plan:Plan":
+            plan_id = _uuid(typ, name)
+            state.update(
+                name=physical,
+                arn=f"arn:aws:backup:{region}:{account}:backup-plan:{plan_id}",
+                version=_digest(plan_id, length=32),
+            )
+            return plan_id, state
+        if typ == "aws:backup/vaultLockConfiguration:VaultLockConfiguration":
+            vault = str(inputs.get("backupVaultName", physical))
+            state["backupVaultArn"] = f"arn:aws:backup:{region}:{account}:backup-vault:{vault}"
+            return vault, state
+        if typ == "aws:iam/role:Role":
+            state.update(
+                name=physical,
+                arn=f"arn:aws:iam::{account}:role/{physical}",
+                uniqueId=f"AROA{_digest(physical, length=17).upper()}",
+            )
+            return physical, state
+        if typ == "aws:sns/topic:Topic":
+            arn = f"arn:aws:sns:{region}:{account}:{physical}"
+            state.update(name=physical, arn=arn)
+            return arn, state
+        if typ == "aws:sns/topicSubscription:TopicSubscription":
+            arn = f"{inputs.get('topic', '')}:{_uuid(typ, name)}"
+            state["arn"] = arn
+            return arn, state
+        if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state.update(
+                name=physical, arn=f"arn:aws:cloudwatch:{region}:{account}:alarm:{physical}"
+            )
+            return physical, state
+        if typ == "aws:cloudwatch/dashboard:Dashboard":
+            dashboard = str(inputs.get("dashboardName", physical))
+            state["dashboardArn"] = f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"
+            return dashboard, state
+        if typ == "aws:budgets/budget:Budget":
+            state.update(name=physical, arn=f"arn:aws:budgets::{account}:budget/{physical}")
+            return f"{account}:{physical}", state
+        if typ == "aws:sns/topicPolicy:TopicPolicy":
+            return str(inputs.get("arn", physical)), state
+        if typ == "aws:backup/regionSettings:RegionSettings":
+            return region, state
+        # Other resources (selections, role policies, attachments, contributor insights): an id is
+        # all later resources read from them.
+        return f"{physical}-{_digest(typ, name, length=8)}", state
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    id: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "dependencies": self.dependencies,
+            "propertyDependencies": self.property_dependencies,
+            "inputs": self.inputs,
+            "options": {
+                "protect": self.protect,
+                "retainOnDelete": self.retain_on_delete,
+                "ignoreChanges": self.ignore_changes,
+                "deleteBeforeReplace": self.delete_before_replace,
+            },
+        }
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that records each registration as the engine receives it.
+
+    Options are recorded as effective values: ``protect`` and ``retainOnDelete`` inherit from the
+    parent when a resource does not set them, as the engine does.
+    """
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self._by_urn: dict[str, RecordedResource] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        parent = self._by_urn.get(request.parent)
+        protect = (
+            request.protect if request.HasField("protect") else bool(parent and parent.protect)
+        )
+        retain = (
+            request.retainOnDelete
+            if request.HasField("retainOnDelete")
+            else bool(parent and parent.retain_on_delete)
+        )
+        inputs = dict(rpc.deserialize_properties(request.object))
+        registration = self.resources.get(response.urn)
+        record = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            dependencies=sorted(set(request.dependencies)),
+            property_dependencies={
+                key: sorted(set(deps.urns))
+                for key, deps in sorted(request.propertyDependencies.items())
+            },
+            inputs=inputs,
+            protect=protect,
+            retain_on_delete=retain,
+            ignore_changes=list(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            id=registration.id if registration else None,
+            state=dict(registration.state) if registration else {},
+        )
+        self.recorded.append(record)
+        self._by_urn[record.urn] = record
+        return response
