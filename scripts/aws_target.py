@@ -21,7 +21,7 @@ from botocore.config import Config
 
 #: Credentials for the local emulator only (moto accepts any; AWS accepts none of these).
 DUMMY_ACCESS_KEY_ID = "testing"
-DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - a documented placeholder, not a secret
+DUMMY_SECRET_ACCESS_KEY = "testing"  # a documented placeholder, not a secret
 
 #: Default port of ``make local-up`` (moto_server's own default); override with MOTO_PORT.
 DEFAULT_LOCAL_PORT = 5000
