@@ -1,0 +1,237 @@
+"""``make seed STACK=<stack> [CLINICS=N SEED=S]``: write deterministic synthetic data.
+
+Clinics, staff (admins, doctors, staff, one pending invitation with a TTL), patients with
+beaconed lookup identifiers, appointments (past and future), SOAP notes and invoices, with PHI
+encrypted under the stack's PHI key. The target is ``--endpoint-url`` or ``AWS_ENDPOINT_URL``
+(the local emulator of ``make local-up``), else AWS, in the stack's region.
+
+Nothing is written unless the table (ACTIVE, with every index of the stack config) and the PHI
+key alias exist. Production stacks are refused: synthetic records do not belong beside real PHI.
+Exit codes: 0 done, 1 the environment is not ready or a write failed, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from tqdm import tqdm
+
+from components.config import ConfigError, StackConfig, load_stack_config
+from components.table_spec import table_spec
+from datalayer.beacons import BeaconError, BeaconKeyring
+from datalayer.entities import ItemCodec
+from datalayer.phi import PhiCipher, PhiError
+from datalayer.store import WriteError, clinic_beacon_key_source, write_items
+from datalayer.synthetic import Dataset, DatasetShape, generate_dataset
+from scripts.aws_target import Clients, Target, UsageError, resolve_target
+
+MAX_CLINICS = 200
+MAX_PATIENTS = 2_000
+
+
+class NotReady(Exception):
+    """The target lacks what seeding needs; the message says what and how to fix it."""
+
+
+def _bounded_int(name: str, low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, got '{text}'"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be in {low}..{high}, got {value}")
+        return value
+
+    return parse
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--as-of must be a date YYYY-MM-DD, got '{text}'"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make seed",
+        description="Write deterministic synthetic clinics, staff, patients, appointments, "
+        "notes and invoices (PHI encrypted) into the stack's table.",
+    )
+    parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument(
+        "--clinics", type=_bounded_int("--clinics", 1, MAX_CLINICS), default=3,
+        help=f"number of clinics, 1..{MAX_CLINICS} (default 3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=_bounded_int("--seed", 0, 2**63 - 1), default=42,
+        help="random seed; the same seed and --as-of give the same data (default 42)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--patients", type=_bounded_int("--patients", 1, MAX_PATIENTS), default=25,
+        help=f"patients per clinic, 1..{MAX_PATIENTS} (default 25)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--as-of", type=_iso_date, default=None,
+        help="the day that separates past from upcoming appointments (default: today, UTC)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--endpoint-url", default=None,
+        help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS itself)",
+    )  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def check_ready(clients: Clients, cfg: StackConfig, target: Target) -> None:
+    """Raise :class:`NotReady` unless the table and the PHI key alias exist and are usable."""
+    where = f"{target.describe()} ({cfg.region})"
+    fix = (
+        f"create them first: make setup STACK={cfg.environment}"
+        if target.is_local
+        else (f"deploy the stack first: pulumi up --stack {cfg.environment}")
+    )
+    try:
+        table = clients("dynamodb").describe_table(TableName=cfg.table_name)["Table"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise NotReady(f"table {cfg.table_name} does not exist on {where}; {fix}") from None
+        raise NotReady(f"cannot read table {cfg.table_name} on {where}: {exc}") from None
+    if table.get("TableStatus") != "ACTIVE":
+        raise NotReady(f"table {cfg.table_name} is {table.get('TableStatus')}, not ACTIVE; wait")
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    missing = [i.name for i in table_spec(cfg).indexes if i.name not in present]
+    if missing:
+        raise NotReady(
+            f"table {cfg.table_name} lacks the index(es) {', '.join(missing)} "
+            f"the design needs; {fix}"
+        )
+    alias = cfg.key_alias("phi")
+    try:
+        key = clients("kms").describe_key(KeyId=alias)["KeyMetadata"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NotFoundException":
+            raise NotReady(f"PHI key alias {alias} does not exist on {where}; {fix}") from None
+        raise NotReady(f"cannot read PHI key {alias} on {where}: {exc}") from None
+    if key.get("KeyState") != "Enabled":
+        raise NotReady(f"PHI key {alias} is {key.get('KeyState')}, not Enabled")
+
+
+def item_total(dataset: Dataset) -> int:
+    lookups = sum(2 + len(p.external_ids) for p in dataset.patients)
+    return sum(dataset.counts().values()) + lookups
+
+
+def seed(
+    clients: Clients,
+    cfg: StackConfig,
+    dataset: Dataset,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Write ``dataset``; returns the summary (counts, requests, KMS calls, seconds)."""
+    kms = clients("kms")
+    dynamodb = clients("dynamodb")
+    kms_calls: dict[str, int] = {}
+
+    def count_kms(model: Any, **_: Any) -> None:
+        kms_calls[model.name] = kms_calls.get(model.name, 0) + 1
+
+    kms.meta.events.register("before-call.kms", count_kms)
+    try:
+        alias = cfg.key_alias("phi")
+        codec = ItemCodec(
+            cipher=PhiCipher(kms, alias),
+            beacons=BeaconKeyring(kms, alias, clinic_beacon_key_source(dynamodb, cfg.table_name)),
+            ttl_attribute=cfg.table.ttl_attribute,
+        )
+        started = time.perf_counter()
+
+        def items() -> Iterator[dict[str, Any]]:
+            for entity in dataset.entities():
+                yield from codec.items(entity)
+
+        with tqdm(
+            total=item_total(dataset), unit="item", desc="seed", disable=not progress or None,
+            file=sys.stderr,
+        ) as bar:  # fmt: skip
+            stats = write_items(dynamodb, cfg.table_name, items(), on_written=bar.update)
+        seconds = time.perf_counter() - started
+    finally:
+        kms.meta.events.unregister("before-call.kms", count_kms)
+    return {
+        **dataset.counts(),
+        "lookupItems": stats.items - sum(dataset.counts().values()),
+        "items": stats.items,
+        "batchRequests": stats.requests,
+        "retriedItems": stats.retried_items,
+        "kmsCalls": dict(sorted(kms_calls.items())),
+        "seconds": round(seconds, 2),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
+    try:
+        cfg = load_stack_config(args.stack)
+        if cfg.is_production:
+            raise UsageError(
+                f"stack {args.stack} holds production PHI; seed writes synthetic records and "
+                "refuses production stacks"
+            )
+        target = resolve_target(args.endpoint_url)
+    except (ConfigError, UsageError) as exc:
+        print(f"seed: {exc}", file=sys.stderr)
+        return 2
+    clients = Clients.for_target(target, cfg.region)
+    as_of = args.as_of or datetime.now(UTC).date()
+    try:
+        check_ready(clients, cfg, target)
+        dataset = generate_dataset(
+            args.seed, as_of, DatasetShape(clinics=args.clinics, patients_per_clinic=args.patients)
+        )
+        print(
+            f"seed: {cfg.table_name} on {target.describe()} ({cfg.region}): "
+            f"seed {args.seed}, as of {as_of}, {args.clinics} clinics x {args.patients} patients"
+        )
+        summary = seed(clients, cfg, dataset, progress=not args.no_progress)
+    except NotReady as exc:
+        print(f"seed: not ready: {exc}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError as exc:
+        print(f"seed: cannot reach {exc.kwargs.get('endpoint_url')}: is it running "
+              "(make local-up)?", file=sys.stderr)  # fmt: skip
+        return 1
+    except (WriteError, PhiError, BeaconError, ClientError, BotoCoreError) as exc:
+        print(f"seed: failed: {exc}", file=sys.stderr)
+        return 1
+    rate = summary["items"] / summary["seconds"] if summary["seconds"] else 0.0
+    kms = ", ".join(f"{name} {n}" for name, n in summary["kmsCalls"].items()) or "none"
+    print(
+        "seed: wrote "
+        + ", ".join(f"{summary[k]} {k}" for k in ("clinics", "users", "patients", "appointments"))
+        + f", {summary['notes']} notes, {summary['invoices']} invoices"
+        + f" and {summary['lookupItems']} lookup items"
+    )
+    print(
+        f"seed: {summary['items']} items in {summary['batchRequests']} BatchWriteItem requests "
+        f"({summary['retriedItems']} retried), {summary['seconds']} s, {rate:.0f} items/s; "
+        f"KMS calls: {kms}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
