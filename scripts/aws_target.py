@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
 #: Credentials for the local emulator only (moto accepts any; AWS accepts none of these).
 DUMMY_ACCESS_KEY_ID = "testing"
@@ -160,3 +161,16 @@ def error_code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+def describe_call_failure(target: Target, exc: BaseException) -> str:
+    """One line for a call that failed before any check could run (no traceback)."""
+    if isinstance(exc, EndpointConnectionError):
+        hint = "; start it with `make local-up`" if target.is_local else ""
+        return f"nothing answers at {target.endpoint_url or exc.kwargs.get('endpoint_url')}{hint}"
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials found: configure a profile, SSO or role for AWS, or set "
+            f"AWS_ENDPOINT_URL=http://127.0.0.1:{DEFAULT_LOCAL_PORT} for the local emulator"
+        )
+    return f"{target.describe()} refused a call: {exc}"

@@ -38,6 +38,7 @@ from components.table_spec import create_table_request, table_spec
 from scripts.aws_target import (
     Clients,
     UsageError,
+    describe_call_failure,
     error_code,
     not_emulated,
     resolve_target,
@@ -681,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"setup: {exc}", file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as exc:
-        print(f"setup: {target.describe()} refused a call: {exc}", file=sys.stderr)
+        print(f"setup: {describe_call_failure(target, exc)}", file=sys.stderr)
         return 1
     print(render_json(result) if args.format == "json" else render_text(result))
     return 0

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, WaiterError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from components.alarm_specs import alarm_specs
 from components.config import (
@@ -32,7 +32,14 @@ from components.config import (
     load_stack_config,
 )
 from components.table_spec import TableSpec, table_spec
-from scripts.aws_target import Clients, UsageError, error_code, not_emulated, resolve_target
+from scripts.aws_target import (
+    Clients,
+    UsageError,
+    describe_call_failure,
+    error_code,
+    not_emulated,
+    resolve_target,
+)
 from scripts.expected import (
     alarm_differences,
     alarm_request,
@@ -818,14 +825,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     clients = Clients.for_target(target, cfg.region)
     try:
         report = validate(cfg, clients, target=target.describe(), wait_seconds=args.wait)
-    except EndpointConnectionError as exc:
-        hint = " (start it with `make local-up`)" if target.is_local else ""
-        print(
-            f"validate: nothing answers at {exc.kwargs.get('endpoint_url')}{hint}", file=sys.stderr
-        )
-        return 1
     except (ClientError, BotoCoreError) as exc:
-        print(f"validate: {target.describe()} refused a call: {exc}", file=sys.stderr)
+        print(f"validate: {describe_call_failure(target, exc)}", file=sys.stderr)
         return 1
     print(render_json(report) if args.format == "json" else render_text(report))
     return 1 if report.failed else 0

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Start the local AWS emulator (moto_server from .venv) on loopback, without Docker.
+#
+#   MOTO_PORT        port to listen on (default 5000, moto_server's own default)
+#   LOCAL_STATE_DIR  where the pid file and log live (default <repo>/.local, git-ignored)
+#   MOTO_START_TIMEOUT  seconds to wait for the server to answer (default 30)
+#
+# Idempotent: when the server this script started is still running, it says so and exits 0.
+# Listens on 127.0.0.1 only: the emulator accepts any credentials, so it must not be reachable
+# from the network.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+port="${MOTO_PORT:-5000}"
+state="${LOCAL_STATE_DIR:-$repo/.local}"
+timeout="${MOTO_START_TIMEOUT:-30}"
+moto="${MOTO_SERVER:-$repo/.venv/bin/moto_server}"
+pidfile="$state/moto.pid"
+logfile="$state/moto.log"
+endpoint="http://127.0.0.1:$port"
+
+fail() { echo "local-up: $*" >&2; exit "${2:-1}"; }
+
+[[ "$port" =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) \
+  || fail "MOTO_PORT must be a port number 1-65535, got '$port'" 2
+[[ "$timeout" =~ ^[0-9]+$ ]] && ((timeout >= 1)) \
+  || fail "MOTO_START_TIMEOUT must be a whole number of seconds, got '$timeout'" 2
+command -v curl >/dev/null || fail "curl is needed to see when moto_server answers"
+[[ -x "$moto" ]] || fail "$moto not found; run 'make install' (moto[server] is in requirements-dev.txt)"
+
+# The command line of a live pid, empty when there is no such process.
+command_of() { ps -p "$1" -o args= 2>/dev/null || true; }
+
+# True when pid $1 is a moto_server listening on port $2 (the one we started).
+is_our_server() {
+  local cmd
+  cmd="$(command_of "$1")"
+  [[ "$cmd" == *moto_server* && "$cmd" =~ (^|[[:space:]])-p[[:space:]]+$2($|[[:space:]]) ]]
+}
+
+answers() {
+  curl --silent --fail --max-time 2 "$endpoint/moto-api/" >/dev/null 2>&1
+}
+
+mkdir -p "$state"
+if [[ -f "$pidfile" ]]; then
+  read -r old_pid old_port <"$pidfile" || true
+  if [[ -n "${old_pid:-}" ]] && is_our_server "$old_pid" "${old_port:-$port}"; then
+    if [[ "${old_port:-$port}" != "$port" ]]; then
+      fail "moto_server (pid $old_pid) is already running on port $old_port; run 'make local-down' first to move it to $port"
+    fi
+    echo "local-up: moto_server is already running (pid $old_pid) at $endpoint"
+    echo "AWS_ENDPOINT_URL=$endpoint"
+    exit 0
+  fi
+  echo "local-up: removing stale pid file (pid ${old_pid:-?} is not our moto_server)"
+  rm -f "$pidfile"
+fi
+
+if answers; then
+  fail "something else already answers at $endpoint; stop it or choose another MOTO_PORT"
+fi
+
+echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) starting moto_server on 127.0.0.1:$port" >>"$logfile"
+# setsid: the server outlives this shell and make; AWS managed IAM policies are loaded so the
+# backup role can attach AWSBackupServiceRolePolicyForBackup as it does in AWS.
+MOTO_IAM_LOAD_MANAGED_POLICIES=true setsid "$moto" -H 127.0.0.1 -p "$port" \
+  >>"$logfile" 2>&1 </dev/null &
+pid=$!
+echo "$pid $port" >"$pidfile"
+
+deadline=$((SECONDS + timeout))
+until answers; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    rm -f "$pidfile"
+    tail -n 20 "$logfile" >&2 || true
+    fail "moto_server exited during start-up; log above and in $logfile"
+  fi
+  if ((SECONDS >= deadline)); then
+    kill "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+    fail "moto_server did not answer at $endpoint within ${timeout}s; see $logfile"
+  fi
+  sleep 0.2
+done
+
+echo "local-up: moto_server running (pid $pid) at $endpoint; log: $logfile"
+echo "AWS_ENDPOINT_URL=$endpoint"
