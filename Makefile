@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 FORMAT ?= text
 BUILD := .build
+MOTO_PORT ?= 5000
+LOCAL_ENDPOINT := http://127.0.0.1:$(MOTO_PORT)
+# Only for the local emulator: dummy credentials, so no local step can use (or need) real ones.
+LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
+             AWS_ENDPOINT_URL=$(LOCAL_ENDPOINT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview test lint typecheck format docs bench \
@@ -40,8 +45,33 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+seed: $(STAMP) ## Synthetic data (PHI encrypted) into STACK's table [CLINICS=N SEED=S]
+	$(PY) -m scripts.seed_data --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(SEED),--seed $(SEED))
+
+docs: $(STAMP) ## Regenerate docs/access-patterns.md from the access-pattern catalog
+	$(PY) -m datalayer.docs
+
 bench: $(STAMP) ## Benchmarks: speed and cost goals, measured (not tests)
 	@$(PY) -m bench
+
+local-up: $(STAMP) ## Start the local AWS emulator (moto_server) on 127.0.0.1 [MOTO_PORT=5000]
+	@MOTO_PORT=$(MOTO_PORT) scripts/start-local.sh
+
+local-down: ## Stop the emulator that local-up started (and nothing else)
+	@scripts/stop-local.sh
+
+setup: $(STAMP) ## Local endpoint (AWS_ENDPOINT_URL): create STACK; AWS: wait until its table is ACTIVE
+	@$(PY) -m scripts.setup_database --stack $(STACK) --format $(FORMAT)
+
+validate: $(STAMP) ## Compare the live environment with STACK's config, one row per check [FORMAT=json]
+	@$(PY) -m scripts.validate_setup --stack $(STACK) --format $(FORMAT)
+
+local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate
+	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)
+	@$(LOCAL_ENV) $(MAKE) --no-print-directory setup STACK=dev FORMAT=text
+	@$(LOCAL_ENV) $(MAKE) --no-print-directory seed STACK=dev
+	@$(LOCAL_ENV) $(MAKE) --no-print-directory validate STACK=dev FORMAT=text
+	@$(LOCAL_ENV) $(PY) -m scripts.setup_database --stack dev --connection-info
 
 clean: ## Remove build output (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache

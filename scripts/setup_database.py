@@ -624,7 +624,7 @@ def render_text(result: SetupResult) -> str:
     for action in result.actions:
         what = f"{action.resource}: {action.name}"
         detail = f"  {action.detail}" if action.detail else ""
-        lines.append(f"  {action.outcome:<9}  {what:<{width}}{detail}")
+        lines.append(f"  {action.outcome:<9}  {what:<{width}}{detail}".rstrip())
     lines.append(result.summary())
     return "\n".join(lines)
 
@@ -634,6 +634,22 @@ def render_json(result: SetupResult) -> str:
     payload["changed"] = result.changed
     payload["summary"] = result.summary()
     return json.dumps(payload, indent=2)
+
+
+def connection_info(cfg: StackConfig, endpoint_url: str) -> str:
+    """How to point an application at the local environment of ``cfg``."""
+    return "\n".join(
+        [
+            f"Local data layer of stack {cfg.environment} is ready. Point an app at it with:",
+            f"  export AWS_ENDPOINT_URL={endpoint_url}",
+            f"  export AWS_REGION={cfg.region} AWS_DEFAULT_REGION={cfg.region}",
+            "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+            "  # dummy: local emulator only",
+            f"  export MEDEEZ_TABLE_NAME={cfg.table_name}",
+            f"  export MEDEEZ_PHI_KEY_ID={cfg.key_alias('phi')}",
+            "Stop it with `make local-down` (the emulator keeps data in memory only).",
+        ]
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -650,6 +666,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="endpoint to use (default: $AWS_ENDPOINT_URL; unset means AWS itself)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--connection-info",
+        action="store_true",
+        help="only print how to point an app at the local endpoint, then exit",
+    )
     parser.add_argument(
         "--timeout",
         type=int,
@@ -668,9 +689,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = load_stack_config(args.stack)
         target = resolve_target(args.endpoint_url)
         clients = Clients.for_target(target, cfg.region)
+        if args.connection_info and not target.is_local:
+            raise UsageError("--connection-info describes the local endpoint; set AWS_ENDPOINT_URL")
     except (ConfigError, UsageError) as exc:
         print(f"setup: {exc}", file=sys.stderr)
         return 2
+    if args.connection_info:
+        print(connection_info(cfg, str(target.endpoint_url)))
+        return 0
     try:
         if target.is_local:
             result = setup_local(cfg, clients, target=target.describe())

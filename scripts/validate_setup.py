@@ -459,7 +459,7 @@ class Validator:
             self.add(
                 "sns.topic-encryption",
                 f"{alias} ({key_arn})",
-                f"{key_id} ({resolved})",
+                key_id if key_id == resolved else f"{key_id} ({resolved})",
                 ok=resolved == key_arn,
             )
 
