@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel, to_pascal
@@ -164,15 +165,16 @@ class TableConfig(_Model):
     deletion_protection: bool = True
     contributor_insights: bool = False
 
-    @model_validator(mode="after")
-    def _projections_name_real_indexes(self) -> Self:
-        unknown = sorted(set(self.projections) - set(GLOBAL_INDEX_NAMES))
+    @field_validator("projections")
+    @classmethod
+    def _projections_name_real_indexes(cls, value: dict[str, Projection]) -> dict[str, Projection]:
+        unknown = sorted(set(value) - set(GLOBAL_INDEX_NAMES))
         if unknown:
             raise ValueError(
-                f"projections names unknown index {', '.join(unknown)}; "
+                f"unknown index {', '.join(unknown)}; "
                 f"the indexes are {', '.join(GLOBAL_INDEX_NAMES)}"
             )
-        return self
+        return value
 
     def projection(self, index_name: str) -> Projection:
         return self.projections.get(index_name, Projection())

@@ -56,6 +56,16 @@ class Plan:
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
 
+    def descendants(self, ancestor: RecordedResource) -> list[RecordedResource]:
+        """Every resource below ``ancestor`` in the parent tree."""
+        below: list[RecordedResource] = []
+        frontier = {ancestor.urn}
+        while frontier:
+            children = [r for r in self.resources if r.parent in frontier]
+            below.extend(children)
+            frontier = {r.urn for r in children}
+        return below
+
     def named(self, name: str) -> RecordedResource:
         matches = [r for r in self.resources if r.name == name]
         if len(matches) != 1:
@@ -102,11 +112,11 @@ def run_program(
     )
 
 
-def plan_stack(stack: str) -> Plan:
-    """Plan a stack from its ``Pulumi.<stack>.yaml``."""
-    placeholders = stack_secret_paths(stack)
+def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> Plan:
+    """Plan a stack from its ``Pulumi.<stack>.yaml`` in ``project_dir``."""
+    placeholders = stack_secret_paths(stack, project_dir)
     secret_keys = sorted({path.split(".")[0].split("[")[0] for path in placeholders})
-    plan = run_program(stack, read_stack_file(stack), secret_keys=secret_keys)
+    plan = run_program(stack, read_stack_file(stack, project_dir), secret_keys=secret_keys)
     plan.secret_placeholders = placeholders
     return plan
 
@@ -157,9 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--out", type=Path, help="also write the plan as JSON to this file")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="directory holding the Pulumi.<stack>.yaml files (default: this repo)",
+    )
     args = parser.parse_args(argv)
     try:
-        plan = plan_stack(args.stack)
+        plan = plan_stack(args.stack, args.project_dir)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,198 @@
+"""The whole program for dev and prod: the design's resource set, tags, options and outputs."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tools.plan import Plan
+
+BASE_TYPES = {
+    "medeez:data:EncryptionKey": 4,
+    "aws:kms/key:Key": 4,
+    "aws:kms/alias:Alias": 4,
+    "medeez:data:AppTable": 1,
+    "aws:dynamodb/table:Table": 1,
+    "medeez:data:Monitoring": 1,
+    "aws:sns/topic:Topic": 1,
+    "aws:sns/topicPolicy:TopicPolicy": 1,
+    "aws:sns/topicSubscription:TopicSubscription": 1,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 22,
+    "aws:cloudwatch/dashboard:Dashboard": 1,
+    "medeez:data:CrossRegionBackup": 1,
+    "aws:backup/regionSettings:RegionSettings": 1,
+    "aws:backup/vault:Vault": 1,
+    "aws:backup/plan:Plan": 1,
+    "aws:backup/selection:Selection": 1,
+    "aws:iam/role:Role": 1,
+    "aws:iam/rolePolicy:RolePolicy": 1,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
+    "medeez:data:CostBudget": 1,
+    "aws:budgets/budget:Budget": 1,
+}
+#: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm and
+#: contributor insights on the table and its five indexes.
+PROD_ONLY = {
+    "medeez:data:EncryptionKey": 1,
+    "aws:kms/key:Key": 1,
+    "aws:kms/alias:Alias": 1,
+    "aws:backup/regionSettings:RegionSettings": 1,
+    "aws:backup/vault:Vault": 1,
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": 2,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
+    "aws:dynamodb/contributorInsights:ContributorInsights": 6,
+}
+OUTPUTS = {
+    "environment",
+    "region",
+    "drRegion",
+    "tableName",
+    "tableArn",
+    "tableStreamArn",
+    "tableKeyArn",
+    "tableKeyAlias",
+    "phiKeyArn",
+    "phiKeyAlias",
+    "alertsKeyArn",
+    "alertsKeyAlias",
+    "alertTopicArn",
+    "dashboardName",
+    "backupVaultArn",
+    "drBackupVaultArn",
+    "backupPlanArn",
+    "budgetName",
+}
+
+
+def type_counts(plan: Plan) -> Counter[str]:
+    return Counter(r.type for r in plan.resources)
+
+
+def test_dev_builds_exactly_the_design_resource_set(dev_plan: Plan) -> None:
+    assert type_counts(dev_plan) == Counter(BASE_TYPES)
+
+
+def test_prod_adds_exactly_the_prod_only_resources(prod_plan: Plan) -> None:
+    assert type_counts(prod_plan) == Counter(BASE_TYPES) + Counter(PROD_ONLY)
+
+
+def test_dr_resources_live_in_the_dr_region(prod_plan: Plan) -> None:
+    in_dr = {r.name for r in prod_plan.resources if r.inputs.get("region") == "us-west-2"}
+    assert in_dr == {
+        "backup-dr-region-settings",
+        "backup-dr-vault",
+        "backup-dr-vault-key-key",
+        "backup-dr-vault-key-alias",
+        "backup-dr-vault-lock",
+    }
+
+
+def _taggable(type_token: str) -> bool:
+    """Whether the pulumi_aws resource class takes a ``tags`` input."""
+    module_path, class_name = type_token.split(":")[1].split("/")[0], type_token.split(":")[2]
+    module = importlib.import_module(f"pulumi_aws.{module_path}")
+    cls = getattr(module, class_name)
+    return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+@pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
+def test_every_taggable_resource_carries_the_stack_tags(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
+    expected = {
+        "Environment": plan.stack,
+        "Project": "medeez-platform",
+        "Owner": "platform-team",
+        "CostCenter": "engineering" if plan.stack == "dev" else "clinical-operations",
+        "DataClassification": "phi",
+        "ManagedBy": "pulumi",
+    }
+    taggable = [r for r in plan.resources if r.custom and _taggable(r.type)]
+    assert len(taggable) > 30
+    for resource in taggable:
+        assert resource.inputs.get("tags") == expected, resource.name
+
+
+def test_components_parent_their_children_with_derived_names(prod_plan: Plan) -> None:
+    components = [r for r in prod_plan.resources if not r.custom]
+    for component in components:
+        children = [r for r in prod_plan.resources if r.parent == component.urn]
+        assert children, component.name
+        for child in children:
+            assert child.name.startswith(f"{component.name}-"), (component.name, child.name)
+    roots = {r.name for r in prod_plan.resources if "::pulumi:pulumi:Stack::" in r.parent}
+    assert roots == {"table-key", "phi-key", "alerts-key", "app", "monitoring", "backup", "cost"}
+
+
+def test_data_resources_protected_in_prod_and_not_in_dev(dev_plan: Plan, prod_plan: Plan) -> None:
+    data_types = {"aws:dynamodb/table:Table", "aws:kms/key:Key", "aws:backup/vault:Vault"}
+    for resource in prod_plan.resources:
+        if resource.type in data_types:
+            assert resource.protect, resource.name
+            assert resource.retain_on_delete, resource.name
+    assert not any(r.protect or r.retain_on_delete for r in dev_plan.resources)
+    # Alerting and cost resources stay replaceable in every stack.
+    assert not prod_plan.named("monitoring-topic").protect
+    assert not prod_plan.named("cost-budget").protect
+
+
+def test_outputs(dev_plan: Plan, prod_plan: Plan) -> None:
+    assert set(dev_plan.outputs) == OUTPUTS
+    assert prod_plan.outputs["tableName"] == "medeez-prod-app"
+    assert prod_plan.outputs["tableArn"] == (
+        "arn:aws:dynamodb:us-east-1:111122223333:table/medeez-prod-app"
+    )
+    assert prod_plan.outputs["tableStreamArn"].startswith(
+        prod_plan.outputs["tableArn"] + "/stream/"
+    )
+    assert prod_plan.outputs["phiKeyAlias"] == "alias/medeez-prod-phi"
+    assert prod_plan.outputs["drBackupVaultArn"].startswith("arn:aws:backup:us-west-2:")
+    assert dev_plan.outputs["drBackupVaultArn"] is None
+    assert (prod_plan.outputs["region"], prod_plan.outputs["drRegion"]) == (
+        "us-east-1",
+        "us-west-2",
+    )
+    assert prod_plan.outputs["backupPlanArn"] == prod_plan.named("backup-plan").state["arn"]
+
+
+def test_plan_json_shape(prod_plan: Plan) -> None:
+    document = json.loads(json.dumps(prod_plan.to_json()))
+    assert set(document) == {"project", "stack", "resources", "outputs"}
+    assert (document["project"], document["stack"]) == ("medeez-platform", "prod")
+    for resource in document["resources"]:
+        assert set(resource) == {
+            "urn",
+            "type",
+            "name",
+            "custom",
+            "parent",
+            "dependencies",
+            "propertyDependencies",
+            "inputs",
+            "options",
+        }
+        assert set(resource["options"]) == {
+            "protect",
+            "retainOnDelete",
+            "ignoreChanges",
+            "deleteBeforeReplace",
+        }
+        assert resource["urn"] == (
+            f"urn:pulumi:prod::medeez-platform::{_type_chain(document, resource)}::"
+            f"{resource['name']}"
+        )
+        for key in resource["inputs"]:
+            # camelCase as the engine receives it, the names a policy pack reads.
+            assert re.fullmatch(r"[a-z][A-Za-z0-9]*", key), (resource["name"], key)
+
+
+def _type_chain(document: dict[str, Any], resource: dict[str, Any]) -> str:
+    parent_type = resource["parent"].split("::")[-2].split("$")[-1]
+    return f"{parent_type}${resource['type']}"
