@@ -1,0 +1,157 @@
+"""``make gate PLAN=<plan.json> STACK=<stack> [FORMAT=text|markdown|json|sarif] [OUTPUT=<file>]``.
+
+Runs the HIPAA policy pack against an offline plan exactly as ``pulumi preview --policy-pack
+policies --policy-pack-config policies/config/<stack>.json`` would: the pack is started as the CLI
+starts it and driven over the analyzer gRPC protocol (see :mod:`tools.gate.analyzer`).
+
+Exit status: 0 no mandatory violation; 1 at least one mandatory violation (the merge is blocked);
+2 the gate could not judge the plan (bad arguments, unreadable or malformed plan, unknown stack,
+invalid pack config, a pack that does not start). Nothing is a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.config import (
+    PROJECT,
+    PROJECT_DIR,
+    ConfigError,
+    read_stack_file,
+    stack_names,
+    stack_secret_paths,
+)
+from tools.gate.analyzer import PackError, PolicyPackProcess, run_pack
+from tools.gate.formats import FORMATS, renderer
+from tools.gate.pack_config import PackConfigError, load_pack_config, reconcile
+from tools.gate.plan_input import PlanError, load_plan
+from tools.gate.report import GateReport, build_report, repo_relative
+from tools.gate.wire import cli_config_env
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A problem with what the gate was asked to do; exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.gate",
+        description="Run the HIPAA policy pack against an offline plan over the Pulumi analyzer "
+        "protocol. Exit 0: no mandatory violation; 1: mandatory violations; 2: usage error.",
+    )
+    parser.add_argument("--plan", required=True, type=Path, help="plan JSON from `make plan OUT=`")
+    parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format")
+    parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    parser.add_argument(
+        "--write",
+        action="append",
+        default=[],
+        metavar="FORMAT:PATH",
+        help="also write FORMAT to PATH (repeatable), e.g. --write sarif:gate.sarif",
+    )
+    parser.add_argument(
+        "--pack", type=Path, default=PROJECT_DIR / "policies", help="policy pack directory"
+    )
+    parser.add_argument(
+        "--pack-config",
+        type=Path,
+        help="pack config JSON (default: <pack>/config/<stack>.json)",
+    )
+    return parser
+
+
+def _extra_outputs(values: list[str]) -> list[tuple[str, Path]]:
+    outputs = []
+    for value in values:
+        name, sep, path = value.partition(":")
+        if not sep or not path or name not in FORMATS:
+            raise UsageError(
+                f"--write {value!r}: expected FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}"
+            )
+        outputs.append((name, Path(path)))
+    return outputs
+
+
+def evaluate(args: argparse.Namespace) -> GateReport:
+    """Load everything, run the pack, and build the report; raises on any usage problem."""
+    known = stack_names()
+    if args.stack not in known:
+        raise UsageError(
+            f"unknown stack {args.stack!r}: stacks are {', '.join(known) or 'none'} "
+            "(one Pulumi.<stack>.yaml each)"
+        )
+    plan = load_plan(args.plan)
+    if plan.stack != args.stack or plan.project != PROJECT:
+        raise UsageError(
+            f"{args.plan}: planned for {plan.project}/{plan.stack}, not {PROJECT}/{args.stack}; "
+            f"run `make plan STACK={args.stack} OUT={args.plan}`"
+        )
+    pack_config_path = args.pack_config or args.pack / "config" / f"{args.stack}.json"
+    pack_config = load_pack_config(pack_config_path)
+    stack_config = cli_config_env(read_stack_file(args.stack))
+    secret_keys = sorted({p.split(".")[0].split("[")[0] for p in stack_secret_paths(args.stack)})
+    with PolicyPackProcess(
+        args.pack,
+        project=plan.project,
+        stack=plan.stack,
+        stack_config=stack_config,
+        secret_keys=secret_keys,
+    ) as pack:
+        info = pack.info()
+        config = reconcile(
+            [p.schema() for p in info.policies],
+            info.initial_config,
+            pack_config,
+            str(pack_config_path),
+        )
+        run = run_pack(pack, plan, config, info)
+        log = list(pack.engine.servicer.logs) if pack.engine else []
+    report = build_report(
+        run,
+        project=plan.project,
+        stack=plan.stack,
+        plan_path=repo_relative(args.plan, PROJECT_DIR),
+        pack_config_path=repo_relative(pack_config_path, PROJECT_DIR),
+        resource_count=run.analyzed_resources,
+    )
+    report.pack_log = log
+    return report
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the gate; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        extra = _extra_outputs(args.write)
+        report = evaluate(args)
+        if args.output is not None:
+            _write(args.output, renderer(args.format, PROJECT_DIR)(report))
+        else:
+            sys.stdout.write(renderer(args.format, PROJECT_DIR)(report))
+        for name, path in extra:
+            _write(path, renderer(name, PROJECT_DIR)(report))
+    except (UsageError, PlanError, PackConfigError, PackError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    if args.output is not None or extra:
+        verdict = "passed" if report.passed else f"{len(report.mandatory)} mandatory violation(s)"
+        written = ", ".join(str(p) for p in [args.output, *(p for _, p in extra)] if p)
+        print(f"policy gate {report.stack}: {verdict}; wrote {written}", file=sys.stderr)
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
