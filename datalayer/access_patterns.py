@@ -287,8 +287,8 @@ CATALOG: tuple[AccessPattern, ...] = (
     ),
     AccessPattern(
         name="clinic_users",
-        description="A clinic's profile and users from its own partition (one strongly "
-        "consistent read after an admin change).",
+        description="A clinic's users from the clinic's own partition (can be read strongly "
+        "consistent, e.g. right after an admin change).",
         index=None,
         key_condition="PK = :pk AND begins_with(SK, :prefix)",
         filter=None,

@@ -59,7 +59,7 @@ def write_items(
     on_written: Callable[[int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WriteStats:
-    """Put ``items`` (plain Python values) with BatchWriteItem; calls ``on_written(n)`` per batch."""
+    """Put ``items`` (plain Python values) with BatchWriteItem; ``on_written(n)`` per batch."""
     stats = WriteStats()
     batch: list[dict[str, Any]] = []
     for item in items:
