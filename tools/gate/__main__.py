@@ -111,6 +111,7 @@ def evaluate(args: argparse.Namespace) -> GateReport:
         )
         run = run_pack(pack, plan, config, info)
         log = list(pack.engine.servicer.logs) if pack.engine else []
+        launch_note = pack.launch_note
     report = build_report(
         run,
         project=plan.project,
@@ -120,6 +121,7 @@ def evaluate(args: argparse.Namespace) -> GateReport:
         resource_count=run.analyzed_resources,
     )
     report.pack_log = log
+    report.launch_note = launch_note
     return report
 
 

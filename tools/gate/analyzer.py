@@ -4,9 +4,9 @@ What the CLI does for a pack whose ``PulumiPolicy.yaml`` says ``runtime: python`
 ``NewPolicyAnalyzer`` and the ``pulumi-analyzer-policy-python`` shim), and what this module does:
 
 1. run ``<virtualenv>/bin/python -u -m pulumi.policy <engine-address> .`` with the pack directory
-   as the working directory (``python3`` from ``PATH`` when no virtualenv is configured), the
-   virtualenv's ``bin`` first on ``PATH``, ``PYTHONHOME`` unset, and ``PULUMI_CONFIG``,
-   ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN`` set;
+   as the working directory, the virtualenv's ``bin`` first on ``PATH``, ``PYTHONHOME`` unset, and
+   ``PULUMI_CONFIG``, ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN`` set (where the pack's
+   virtualenv does not exist yet, the gate's own interpreter stands in; see :func:`pack_command`);
 2. read the port the pack prints on its first stdout line and dial ``127.0.0.1:<port>``;
 3. ``Handshake`` (the Python SDK answers UNIMPLEMENTED, which the CLI accepts), ``ConfigureStack``;
 4. ``GetAnalyzerInfo``, ``GetPluginInfo``, ``Configure`` with the reconciled pack config;
@@ -23,10 +23,12 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -191,27 +193,63 @@ def read_manifest(pack_dir: Path) -> PackManifest:
     raise PackError(f"{manifest}: 'runtime' must be a name or {{name, options}}")
 
 
-def pack_command(pack_dir: Path, engine_address: str) -> tuple[list[str], dict[str, str]]:
-    """The argv and the PATH/PYTHONHOME changes the python analyzer shim would use."""
+def _pinned_versions(pack_dir: Path) -> dict[str, str]:
+    """``name -> version`` for every ``name==version`` line of the pack's requirements.txt."""
+    path = pack_dir / "requirements.txt"
+    if not path.is_file():
+        return {}
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep:
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def _check_pins(pack_dir: Path) -> None:
+    """The gate's own environment stands in for the pack's: it must have the pack's pins."""
+    for name, pinned in _pinned_versions(pack_dir).items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "nothing"
+        if installed != pinned:
+            raise PackError(
+                f"{pack_dir / 'requirements.txt'} pins {name}=={pinned} but {sys.executable} has "
+                f"{installed}; run `make install` so the gate runs the pack on the versions it pins"
+            )
+
+
+def pack_command(pack_dir: Path, engine_address: str) -> tuple[list[str], dict[str, str], str]:
+    """The argv and PATH change the python analyzer shim would use, and a note for the report.
+
+    The shim runs ``<virtualenv>/bin/python``. The CLI creates that virtualenv from the pack's
+    requirements.txt on first use; offline nothing can be installed, so when it does not exist the
+    gate runs the pack with its own interpreter instead, after checking that it has exactly the
+    versions the pack pins, and the report says so.
+    """
     manifest = read_manifest(pack_dir)
-    runtime, options = manifest.runtime, manifest.options
-    if runtime != "python":
-        raise PackError(f"{pack_dir}: runtime {runtime!r}; the offline gate runs Python packs only")
-    env_changes: dict[str, str] = {}
-    virtualenv = options.get("virtualenv", "").rstrip("/")
+    if manifest.runtime != "python":
+        raise PackError(
+            f"{pack_dir}: runtime {manifest.runtime!r}; the offline gate runs Python packs only"
+        )
+    virtualenv = manifest.options.get("virtualenv", "").rstrip("/")
+    note = ""
     if virtualenv:
         venv = Path(virtualenv) if Path(virtualenv).is_absolute() else pack_dir / virtualenv
-        python = venv / "bin" / "python"
-        if not python.is_file():
-            raise PackError(
-                f'"{venv}" doesn\'t appear to be a virtual environment '
-                f"(PulumiPolicy.yaml virtualenv: {virtualenv}); run `make install`"
+        if not (venv / "bin" / "python").is_file():
+            _check_pins(pack_dir)
+            note = (
+                f"pack virtualenv {virtualenv} not created (the CLI builds it from "
+                f"requirements.txt); ran the pack with {sys.executable}, which has its pinned "
+                "versions"
             )
-        env_changes["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-        executable = str(python)
+            venv = Path(sys.executable).parent.parent
     else:
-        executable = "python3"
-    return [executable, "-u", "-m", "pulumi.policy", engine_address, "."], env_changes
+        venv = Path(sys.executable).parent.parent
+    python = venv / "bin" / "python"
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    return [str(python), "-u", "-m", "pulumi.policy", engine_address, "."], {"PATH": path}, note
 
 
 class _EngineServicer(engine_pb2_grpc.EngineServicer):
@@ -273,6 +311,7 @@ class PolicyPackProcess:
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.returncode: int | None = None
+        self.launch_note = ""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -294,7 +333,7 @@ class PolicyPackProcess:
     def start(self) -> None:
         """Start the pack process, read its port, connect, and run the handshake calls."""
         self.engine = EngineHost()
-        argv, env_changes = pack_command(self.pack_dir, self.engine.address)
+        argv, env_changes, self.launch_note = pack_command(self.pack_dir, self.engine.address)
         env = dict(os.environ)
         env.pop("PYTHONHOME", None)
         env.update(env_changes)

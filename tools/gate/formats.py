@@ -64,6 +64,8 @@ def render_text(report: GateReport) -> str:
         f"HIPAA policy gate: {report.project}/{report.stack}: {_verdict(report)}",
         _pack_line(report),
     ]
+    if report.launch_note:
+        lines.append(f"note: {report.launch_note}")
     for enforcement, severity, members in report.groups():
         lines += ["", f"{enforcement.upper()} / {severity} ({len(members)})"]
         rows = [["RESOURCE", "RULE", "HIPAA", "MESSAGE"]]
@@ -159,6 +161,7 @@ def render_markdown(report: GateReport) -> str:
         lines += ["", "</details>"]
     lines += [
         "",
+        *([f"<sub>Note: {report.launch_note}.</sub>", ""] if report.launch_note else []),
         f"<sub>Offline plan `{report.plan_path}` analyzed by the policy pack over the Pulumi "
         "analyzer protocol (`make preview STACK=" + report.stack + "`).</sub>",
     ]
@@ -207,6 +210,7 @@ def render_json(report: GateReport) -> str:
             "sdkVersion": report.pack.sdk_version or None,
             "policies": len(report.pack.policies),
         },
+        "packLaunchNote": report.launch_note or None,
         "resources": report.resource_count,
         "passed": report.passed,
         "exitCode": report.exit_code,

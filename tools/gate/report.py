@@ -91,6 +91,7 @@ class GateReport:
     violations: list[Violation] = field(default_factory=list)
     exemptions: list[Exemption] = field(default_factory=list)
     pack_log: list[str] = field(default_factory=list)
+    launch_note: str = ""
 
     @property
     def mandatory(self) -> list[Violation]:
