@@ -1,0 +1,1 @@
+"""One module per guardrail, grouped by service; each module defines ``RULE``."""
