@@ -11,15 +11,26 @@ to exactly one plaintext) and no ECDSA signature. Signing protects against a rea
 but must not be able to forge; here the writer and the reader are the same trusted service role,
 so the signature would cost ~1.5 ms and ~200 bytes per message for no gain.
 
-Encryption context. Every message's header binds ``clinicId``, ``entityType``, ``PK`` and ``SK``
-(:class:`ItemContext`); decryption refuses a message whose context is not exactly the item being
-read, before any key is used, so a ciphertext copied into another item, entity type or clinic does
-not decrypt. KMS sees only ``{"clinicId": ...}``: the PHI key's policy requires that key, CloudTrail
-records it per call, and keeping the item key out of it lets one cached data key serve every item of
-a clinic (see :class:`CachePolicy`). The item key is still authenticated, by the message header.
+Binding. Every message is bound to ``clinicId``, ``entityType``, ``PK`` and ``SK``
+(:class:`ItemContext`), checked on decrypt, so a ciphertext copied into another item, entity type
+or clinic does not decrypt:
 
-Caching. A bounded local cache of data keys (``CachingCryptoMaterialsManager``), keyed on the KMS
-context, so KMS calls grow with clinics x cache windows, not with records.
+- the message's encryption context is ``{"clinicId": ...}``. It is what KMS sees (the PHI key's
+  policy requires it; CloudTrail records it), and decryption refuses a message of another clinic
+  before any key is fetched or used;
+- the item binding (all four values) is the first member of the authenticated plaintext, and
+  decryption refuses a message whose binding is not exactly the item being read.
+
+Why the item key is not in the encryption context: the SDK sends the whole context to KMS and
+keys its data-key cache on it, so a per-item context means one KMS call per record. Keeping a
+per-item context but sending KMS only the clinic (a custom materials manager) was built and
+measured first; it makes messages that a stock Encryption SDK reader cannot decrypt (the reader
+sends the header's whole context to KMS), which defeats the point of the SDK's message format.
+This layout keeps both: any Encryption SDK with the PHI key decrypts the messages, and KMS calls
+grow with clinics, not records.
+
+Caching. A bounded local cache of data keys (``CachingCryptoMaterialsManager``), keyed on the
+clinic, so KMS calls grow with clinics x cache windows, not with records.
 """
 
 from __future__ import annotations
@@ -54,6 +65,10 @@ PHI_ALGORITHM = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 #: The encryption-context key every KMS call with the PHI key carries (the key policy requires it).
 CLINIC_CONTEXT_KEY = "clinicId"
 
+#: Members of the plaintext: ``{"item": <binding>, "phi": <fields>}`` (canonical JSON).
+BINDING_MEMBER = "item"
+FIELDS_MEMBER = "phi"
+
 #: The item attribute that holds the encrypted PHI of an item.
 PHI_ATTRIBUTE = "phi"
 
@@ -86,7 +101,17 @@ class ItemContext:
     pk: str
     sk: str
 
+    def __post_init__(self) -> None:
+        empty = [name for name, value in vars(self).items() if not value]
+        if empty:
+            raise PhiError(f"item context needs every value; empty: {', '.join(empty)}")
+
     def as_encryption_context(self) -> dict[str, str]:
+        """The message's encryption context (and KMS's): the clinic."""
+        return {CLINIC_CONTEXT_KEY: self.clinic_id}
+
+    def binding(self) -> dict[str, str]:
+        """What the authenticated plaintext binds the message to."""
         return {
             CLINIC_CONTEXT_KEY: self.clinic_id,
             "entityType": self.entity_type,
@@ -116,61 +141,27 @@ class CachePolicy:
             raise ValueError("capacity must be >= 1")
 
 
-def kms_context(encryption_context: Mapping[str, str]) -> dict[str, str]:
-    """The part of a message's encryption context that is sent to KMS: the clinic only."""
-    clinic_id = encryption_context.get(CLINIC_CONTEXT_KEY)
-    if not clinic_id:
-        raise PhiError(f"encryption context has no {CLINIC_CONTEXT_KEY}; the PHI key requires it")
-    return {CLINIC_CONTEXT_KEY: clinic_id}
+class ClinicGuardMaterialsManager(CryptoMaterialsManager):  # type: ignore[misc]
+    """Refuses to fetch decryption materials for a message of any clinic but ``clinic_id``, so no
+    KMS call is made and no cached key is used for another tenant's message."""
 
-
-class ItemContextMaterialsManager(CryptoMaterialsManager):  # type: ignore[misc]
-    """Asks the backing materials manager (and so KMS and the cache) with the clinic-only context,
-    and returns materials that carry the item's whole context into the message header.
-
-    With ``expected`` set (on decrypt), a message whose header context differs from it is refused
-    before the backing manager is asked, so no key is fetched or used for a foreign message.
-    """
-
-    def __init__(
-        self, backing: CryptoMaterialsManager, expected: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, backing: CryptoMaterialsManager, clinic_id: str) -> None:
         self.backing = backing
-        self.expected = dict(expected) if expected is not None else None
+        self.expected = {CLINIC_CONTEXT_KEY: clinic_id}
 
     def get_encryption_materials(self, request: EncryptionMaterialsRequest) -> EncryptionMaterials:
-        inner = EncryptionMaterialsRequest(
-            encryption_context=kms_context(request.encryption_context),
-            frame_length=request.frame_length,
-            algorithm=request.algorithm,
-            commitment_policy=request.commitment_policy,
-            plaintext_length=request.plaintext_length,
-        )
-        materials = self.backing.get_encryption_materials(inner)
-        return EncryptionMaterials(
-            algorithm=materials.algorithm,
-            data_encryption_key=materials.data_encryption_key,
-            encrypted_data_keys=materials.encrypted_data_keys,
-            encryption_context={**request.encryption_context, **materials.encryption_context},
-            signing_key=materials.signing_key,
-        )
+        raise PhiError("ClinicGuardMaterialsManager is for decryption only")  # pragma: no cover
 
     def decrypt_materials(self, request: DecryptionMaterialsRequest) -> DecryptionMaterials:
-        if self.expected is not None and request.encryption_context != self.expected:
+        if request.encryption_context != self.expected:
             raise PhiContextMismatch(_mismatch(self.expected, request.encryption_context))
-        inner = DecryptionMaterialsRequest(
-            algorithm=request.algorithm,
-            encrypted_data_keys=request.encrypted_data_keys,
-            encryption_context=kms_context(request.encryption_context),
-            commitment_policy=request.commitment_policy,
-        )
-        return self.backing.decrypt_materials(inner)
+        return self.backing.decrypt_materials(request)
 
 
 def _mismatch(expected: Mapping[str, str], found: Mapping[str, str]) -> str:
     # Keys and clinic ids are identifiers, not PHI, so naming them helps without leaking anything.
     differing = sorted(k for k in set(expected) | set(found) if expected.get(k) != found.get(k))
-    return "PHI message is bound to another item: encryption context differs in " + ", ".join(
+    return "PHI message is bound to another item: " + ", ".join(
         f"{k} (expected {expected.get(k)!r}, found {found.get(k)!r})" for k in differing
     )
 
@@ -202,7 +193,6 @@ class PhiCipher:
                 max_messages_encrypted=cache.max_messages,
             )
         self._backing = backing
-        self._encrypting = ItemContextMaterialsManager(backing)
         self._sdk = aws_encryption_sdk.EncryptionSDKClient(
             commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
             # One KMS key wraps each data key; refusing more bounds a hostile message's work.
@@ -211,11 +201,12 @@ class PhiCipher:
 
     def encrypt(self, fields: Mapping[str, Any], context: ItemContext) -> bytes:
         """One SDK message holding ``fields`` (JSON-serializable values), bound to ``context``."""
-        plaintext = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        envelope = {BINDING_MEMBER: context.binding(), FIELDS_MEMBER: dict(fields)}
+        plaintext = json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
         try:
             ciphertext, _header = self._sdk.encrypt(
                 source=plaintext,
-                materials_manager=self._encrypting,
+                materials_manager=self._backing,
                 encryption_context=context.as_encryption_context(),
                 algorithm=PHI_ALGORITHM,
                 # Non-framed: an item's PHI is small and always read whole; one tag, no frames.
@@ -232,7 +223,7 @@ class PhiCipher:
         try:
             plaintext, header = self._sdk.decrypt(
                 source=ciphertext,
-                materials_manager=ItemContextMaterialsManager(self._backing, expected),
+                materials_manager=ClinicGuardMaterialsManager(self._backing, context.clinic_id),
             )
         except PhiContextMismatch:
             raise
@@ -251,5 +242,10 @@ class PhiCipher:
             raise PhiContextMismatch(_mismatch(expected, header.encryption_context))
         if header.algorithm != PHI_ALGORITHM:
             raise PhiError(f"PHI of {context.pk} / {context.sk} uses {header.algorithm.name}")
-        decoded: dict[str, Any] = json.loads(plaintext)
-        return decoded
+        envelope = json.loads(plaintext)
+        if not isinstance(envelope, dict) or not isinstance(envelope.get(FIELDS_MEMBER), dict):
+            raise PhiError(f"PHI of {context.pk} / {context.sk} is not a PHI envelope")
+        if envelope.get(BINDING_MEMBER) != context.binding():
+            raise PhiContextMismatch(_mismatch(context.binding(), envelope.get(BINDING_MEMBER, {})))
+        fields: dict[str, Any] = envelope[FIELDS_MEMBER]
+        return fields
