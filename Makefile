@@ -31,12 +31,21 @@ install: $(STAMP) ## Create .venv and install every requirement
 plan: $(STAMP) ## Offline plan of STACK under the Pulumi mock runtime [OUT=plan.json]
 	@$(PY) -m tools.plan --stack $(STACK) $(if $(OUT),--out $(OUT))
 
+gate: $(STAMP) ## Policy pack over a plan, as the CLI runs it: PLAN=plan.json STACK=dev [FORMAT=text|markdown|json|sarif OUTPUT=file]
+	@$(PY) -m tools.gate $(if $(PLAN),--plan $(PLAN)) --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+
+preview: $(STAMP) ## Offline `pulumi preview --policy-pack`: plan STACK, then gate it [FORMAT=... OUTPUT=file]
+	@$(PY) -m tools.plan --stack $(STACK) --out $(BUILD)/plan-$(STACK).json $(if $(filter text,$(FORMAT)),,>/dev/null)
+	@$(PY) -m tools.gate --plan $(BUILD)/plan-$(STACK).json --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+
 test: $(STAMP) ## Run the test suite (no network, no AWS, no Pulumi CLI)
 	$(PY) -m pytest -q
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check and format check; GitHub workflows against their schema and zizmor
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --no-progress --persona pedantic .github/workflows
 
 typecheck: $(STAMP) ## mypy (strict) over the code
 	$(PY) -m mypy components tools __main__.py
@@ -48,7 +57,8 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 seed: $(STAMP) ## Synthetic data (PHI encrypted) into STACK's table [CLINICS=N SEED=S]
 	$(PY) -m scripts.seed_data --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(SEED),--seed $(SEED))
 
-docs: $(STAMP) ## Regenerate docs/access-patterns.md from the access-pattern catalog
+docs: $(STAMP) ## Regenerate the generated docs (config reference, access patterns)
+	$(PY) -m tools.config_docs
 	$(PY) -m datalayer.docs
 
 bench: $(STAMP) ## Benchmarks: speed and cost goals, measured (not tests)

@@ -88,6 +88,7 @@ class _Model(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         serialize_by_alias=True,
+        use_attribute_docstrings=True,
     )
 
 
@@ -109,11 +110,17 @@ class Tags(_Model):
     model_config = ConfigDict(alias_generator=to_pascal)
 
     environment: str
+    """Must equal the stack's environment; the budget filters cost on it."""
     project: Literal["medeez-platform"]
+    """Always medeez-platform."""
     owner: Annotated[str, Field(min_length=1, max_length=256)]
+    """Team accountable for the resources."""
     cost_center: Annotated[str, Field(min_length=1, max_length=256)]
+    """Where the spend is booked."""
     data_classification: DataClassification
+    """phi, confidential, internal or public; prod must be phi."""
     managed_by: Literal["pulumi"]
+    """Always pulumi: hand-made changes are drift."""
 
     def as_dict(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.model_dump(by_alias=True).items()}
@@ -123,7 +130,9 @@ class Projection(_Model):
     """How a GSI projects item attributes."""
 
     type: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
+    """ALL, KEYS_ONLY or INCLUDE."""
     non_key_attributes: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    """Attributes projected with INCLUDE (required then, refused otherwise)."""
 
     @model_validator(mode="after")
     def _include_needs_attributes(self) -> Self:
@@ -138,32 +147,46 @@ class Projection(_Model):
 
 class PointInTimeRecovery(_Model):
     enabled: bool = True
+    """Continuous backups for restores to any second in the period."""
     recovery_period_days: Annotated[int, Field(ge=1, le=35)] = 35
+    """1-35 days; the price is the same for any period."""
 
 
 class OnDemandThroughput(_Model):
     """A ceiling on request units per second: a cost circuit breaker for on-demand tables."""
 
     max_read_request_units: PositiveInt
+    """Most read request units per second the table may serve."""
     max_write_request_units: PositiveInt
+    """Most write request units per second the table may serve."""
 
 
 class Billing(_Model):
     mode: Literal["PAY_PER_REQUEST"] = "PAY_PER_REQUEST"
+    """PAY_PER_REQUEST (on-demand), as the design says."""
     max_throughput: OnDemandThroughput | None = None
+    """Optional cost circuit breaker; requests above it are throttled and alarmed on."""
 
 
 class TableConfig(_Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")] | None = None
+    """Table name; default medeez-<env>-app. Changing it replaces the table."""
     billing: Billing = Billing()
+    """Billing mode and optional maximum throughput."""
     projections: dict[str, Projection] = Field(default_factory=dict)
+    """Per-GSI projection by index name; an index not listed projects ALL."""
     ttl_attribute: Annotated[str, Field(min_length=1, max_length=255)] = "expiresAt"
+    """Epoch-seconds attribute after which DynamoDB deletes an item."""
     stream_view_type: Literal["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"] = (
         "NEW_AND_OLD_IMAGES"
     )
+    """What the stream (the audit trail's source) carries per change."""
     point_in_time_recovery: PointInTimeRecovery = PointInTimeRecovery()
+    """PITR on/off and its period."""
     deletion_protection: bool = True
+    """DynamoDB refuses DeleteTable while on; prod must keep it on."""
     contributor_insights: bool = False
+    """Contributor Insights on the table and every GSI (hot keys)."""
 
     @field_validator("projections")
     @classmethod
@@ -182,17 +205,23 @@ class TableConfig(_Model):
 
 class Rotation(_Model):
     enabled: bool = True
+    """Automatic rotation of every key's material; prod must keep it on."""
     period_days: Annotated[int, Field(ge=90, le=2560)] = 365
+    """Days between rotations, 90-2560."""
 
 
 class KeysConfig(_Model):
     rotation: Rotation = Rotation()
+    """Automatic rotation of every CMK of the stack."""
     deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
+    """Days a scheduled key deletion waits, 7-30; prod must use 30."""
 
 
 class CrossRegionCopy(_Model):
     enabled: bool = False
+    """Copy every recovery point to the DR region's vault; prod must."""
     retention_days: PositiveInt = 35
+    """Days the DR copies are kept."""
 
 
 class VaultLock(_Model):
@@ -200,9 +229,13 @@ class VaultLock(_Model):
     privileged IAM); with it, compliance mode, immutable once that grace period ends."""
 
     enabled: bool = False
+    """Lock the vaults' retention; prod must."""
     min_retention_days: PositiveInt = 7
+    """Shortest retention the lock allows."""
     max_retention_days: PositiveInt = 365
+    """Longest retention the lock allows."""
     changeable_for_days: Annotated[int, Field(ge=3)] | None = None
+    """Set (>= 3) for compliance mode, immutable after that many days; unset is governance mode."""
 
     @model_validator(mode="after")
     def _range(self) -> Self:
@@ -213,12 +246,19 @@ class VaultLock(_Model):
 
 class BackupConfig(_Model):
     schedule: Annotated[str, Field(pattern=r"^cron\(.+\)$|^rate\(.+\)$")] = "cron(0 5 * * ? *)"
+    """AWS Backup schedule expression (UTC)."""
     start_window_minutes: Annotated[int, Field(ge=60)] = 60
+    """Minutes a job may wait to start (>= 60)."""
     completion_window_minutes: Annotated[int, Field(ge=120)] = 360
+    """Minutes a job may run before it is cancelled."""
     retention_days: PositiveInt = 35
+    """Days recovery points in the primary vault are kept."""
     cold_storage_after_days: PositiveInt | None = None
+    """Move recovery points to cold storage after this many days (retention must be 90 more)."""
     cross_region_copy: CrossRegionCopy = CrossRegionCopy()
+    """The copy rule to the DR region."""
     vault_lock: VaultLock = VaultLock()
+    """AWS Backup Vault Lock for every vault."""
 
     @model_validator(mode="after")
     def _lifecycle(self) -> Self:
@@ -249,9 +289,13 @@ class AlarmThreshold(_Model):
     evaluationPeriods periods."""
 
     threshold: PositiveFloat
+    """The alarm fires at or above this value (below it for the backup heartbeat)."""
     period_seconds: Literal[60, 300, 900, 3600, 21600, 86400] = 60
+    """Length of one datapoint."""
     evaluation_periods: PositiveInt = 5
+    """How many recent periods are evaluated."""
     datapoints_to_alarm: PositiveInt | None = None
+    """How many of them must breach (default: all)."""
 
     @model_validator(mode="after")
     def _datapoints(self) -> Self:
@@ -282,7 +326,9 @@ LatencyOperation = Literal[
 
 class LatencyAlarm(AlarmThreshold):
     operations: tuple[LatencyOperation, ...] = ("GetItem", "Query", "PutItem", "UpdateItem")
+    """DynamoDB operations with a latency alarm each."""
     statistic: Literal["Average", "p90", "p95", "p99"] = "p99"
+    """Average or a percentile of SuccessfulRequestLatency (ms)."""
 
     @model_validator(mode="after")
     def _some_operations(self) -> Self:
@@ -295,7 +341,9 @@ class LatencyAlarm(AlarmThreshold):
 
 class Subscriber(_Model):
     protocol: Literal["email", "https", "sqs", "lambda"]
+    """email, https, sqs or lambda."""
     endpoint: Annotated[str, Field(min_length=1)]
+    """Address, URL or ARN fitting the protocol; may be a secure value."""
 
     @model_validator(mode="after")
     def _endpoint_matches(self) -> Self:
@@ -315,32 +363,45 @@ class Subscriber(_Model):
 
 class AlarmsConfig(_Model):
     throttles: AlarmThreshold = _default(AlarmThreshold, threshold=1, evaluationPeriods=5)
+    """Read/write throttle events, on the table and on each GSI."""
     system_errors: AlarmThreshold = _default(AlarmThreshold, threshold=1, evaluationPeriods=5)
+    """DynamoDB HTTP 500s, summed over operations."""
     user_errors: AlarmThreshold = _default(AlarmThreshold, threshold=10, evaluationPeriods=10)
+    """DynamoDB HTTP 400s in the account and region."""
     max_throughput_throttles: AlarmThreshold = _default(
         AlarmThreshold, threshold=1, evaluationPeriods=1
     )
+    """Requests throttled by the table's maximum on-demand throughput."""
     latency: LatencyAlarm = _default(LatencyAlarm, threshold=25, evaluationPeriods=10)
+    """SuccessfulRequestLatency per operation."""
     backup_job_failures: AlarmThreshold = _default(
         AlarmThreshold, threshold=1, periodSeconds=3600, evaluationPeriods=1
     )
+    """Failed backup and copy jobs of the primary vault."""
     subscribers: tuple[Subscriber, ...] = ()
+    """Who the alert topic notifies."""
 
 
 class BudgetNotification(_Model):
     type: Literal["ACTUAL", "FORECASTED"]
+    """ACTUAL or FORECASTED spend."""
     percent: Annotated[float, Field(gt=0, le=1000)]
+    """Percent of the monthly limit that triggers it."""
 
 
 class BudgetConfig(_Model):
     monthly_limit_usd: PositiveFloat
+    """Monthly cost budget in USD."""
     notifications: tuple[BudgetNotification, ...] = (
         _default(BudgetNotification, type="ACTUAL", percent=80),
         _default(BudgetNotification, type="ACTUAL", percent=100),
         _default(BudgetNotification, type="FORECASTED", percent=100),
     )
+    """Thresholds; each goes to the alert topic and the emails."""
     emails: tuple[Email, ...] = ()
+    """Up to 10 addresses notified directly by AWS Budgets."""
     cost_allocation_tag: Annotated[str, Field(min_length=1)] = "Environment"
+    """Tag key (one of tags) the budget filters on; activate it as a cost allocation tag."""
 
     @model_validator(mode="after")
     def _limits(self) -> Self:
@@ -360,22 +421,34 @@ class Protection(_Model):
     """Pulumi resource options for data-bearing resources (table, keys, vaults)."""
 
     protect: bool = True
+    """Pulumi refuses to delete the data-bearing resources (table, keys, vaults)."""
     retain_on_delete: bool = True
+    """Removing them from the program leaves them in AWS."""
 
 
 class StackConfig(_Model):
     """A stack's whole configuration."""
 
     environment: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+    """Short lower-case name (dev, staging, prod); prod gets the production invariants."""
     region: AwsRegion
+    """Primary AWS region; must equal aws:region."""
     dr_region: AwsRegion
+    """Disaster-recovery region for backup copies; must differ from region."""
     tags: Tags
+    """Tags on every taggable resource."""
     protection: Protection = Protection()
+    """Resource options for data-bearing resources."""
     table: TableConfig = TableConfig()
+    """The app table."""
     keys: KeysConfig = KeysConfig()
+    """The stack's KMS keys."""
     backup: BackupConfig = BackupConfig()
+    """AWS Backup plan, copy and lock."""
     alarms: AlarmsConfig = AlarmsConfig()
+    """CloudWatch alarm thresholds and alert subscribers."""
     budget: BudgetConfig
+    """AWS Budgets monthly cost budget."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:
