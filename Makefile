@@ -35,8 +35,7 @@ gate: $(STAMP) ## Policy pack over a plan, as the CLI runs it: PLAN=plan.json ST
 	@$(PY) -m tools.gate $(if $(PLAN),--plan $(PLAN)) --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
 
 preview: $(STAMP) ## Offline `pulumi preview --policy-pack`: plan STACK, then gate it [FORMAT=... OUTPUT=file]
-	@$(PY) -m tools.plan --stack $(STACK) --out $(BUILD)/plan-$(STACK).json $(if $(filter text,$(FORMAT)),,>/dev/null)
-	@$(PY) -m tools.gate --plan $(BUILD)/plan-$(STACK).json --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+	@$(PY) -m tools.gate --stack $(STACK) --save-plan $(BUILD)/plan-$(STACK).json --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
 
 test: $(STAMP) ## Run the test suite (no network, no AWS, no Pulumi CLI)
 	$(PY) -m pytest -q
@@ -49,6 +48,7 @@ lint: $(STAMP) ## ruff check and format check; GitHub workflows against their sc
 
 typecheck: $(STAMP) ## mypy (strict) over the code
 	$(PY) -m mypy components tools __main__.py
+	cd policies && ../$(PY) -m mypy --config-file ../pyproject.toml hipaa_guardrails __main__.py
 
 format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(PY) -m ruff check --fix .
@@ -57,9 +57,10 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 seed: $(STAMP) ## Synthetic data (PHI encrypted) into STACK's table [CLINICS=N SEED=S]
 	$(PY) -m scripts.seed_data --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(SEED),--seed $(SEED))
 
-docs: $(STAMP) ## Regenerate the generated docs (config reference, access patterns)
+docs: $(STAMP) ## Regenerate the generated docs (config reference, access patterns, POLICIES.md)
 	$(PY) -m tools.config_docs
 	$(PY) -m datalayer.docs
+	PYTHONPATH=policies $(PY) -m hipaa_guardrails.docs
 
 bench: $(STAMP) ## Benchmarks: speed and cost goals, measured (not tests)
 	@$(PY) -m bench

@@ -1,8 +1,12 @@
-"""``make gate PLAN=<plan.json> STACK=<stack> [FORMAT=text|markdown|json|sarif] [OUTPUT=<file>]``.
+"""``make gate PLAN=<plan.json> STACK=<stack> [FORMAT=text|markdown|json|sarif] [OUTPUT=<file>]``
+and ``make preview STACK=<stack>``.
 
 Runs the HIPAA policy pack against an offline plan exactly as ``pulumi preview --policy-pack
 policies --policy-pack-config policies/config/<stack>.json`` would: the pack is started as the CLI
 starts it and driven over the analyzer gRPC protocol (see :mod:`tools.gate.analyzer`).
+
+Without ``--plan`` the gate plans the stack itself first (what ``make plan`` does, in the same
+process, while the pack boots) and keeps the plan in ``--save-plan``: that is ``make preview``.
 
 Exit status: 0 no mandatory violation; 1 at least one mandatory violation (the merge is blocked);
 2 the gate could not judge the plan (bad arguments, unreadable or malformed plan, unknown stack,
@@ -12,7 +16,10 @@ invalid pack config, a pack that does not start). Nothing is a traceback.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from components.config import (
@@ -26,11 +33,12 @@ from components.config import (
 from tools.gate.analyzer import PackError, PolicyPackProcess, run_pack
 from tools.gate.formats import FORMATS, renderer
 from tools.gate.pack_config import PackConfigError, load_pack_config, reconcile
-from tools.gate.plan_input import PlanError, load_plan
+from tools.gate.plan_input import Plan, PlanError, load_plan, parse_plan
 from tools.gate.report import GateReport, build_report, repo_relative
 from tools.gate.wire import cli_config_env
 
 USAGE_ERROR = 2
+BUILD_DIR = PROJECT_DIR / ".build"
 
 
 class UsageError(Exception):
@@ -43,7 +51,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the HIPAA policy pack against an offline plan over the Pulumi analyzer "
         "protocol. Exit 0: no mandatory violation; 1: mandatory violations; 2: usage error.",
     )
-    parser.add_argument("--plan", required=True, type=Path, help="plan JSON from `make plan OUT=`")
+    parser.add_argument(
+        "--plan",
+        type=Path,
+        help="plan JSON from `make plan OUT=`; without it the stack is planned first",
+    )
+    parser.add_argument(
+        "--save-plan",
+        type=Path,
+        help="where to keep the plan made without --plan (default .build/plan-<stack>.json)",
+    )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
@@ -77,51 +94,81 @@ def _extra_outputs(values: list[str]) -> list[tuple[str, Path]]:
     return outputs
 
 
-def evaluate(args: argparse.Namespace) -> GateReport:
-    """Load everything, run the pack, and build the report; raises on any usage problem."""
+def _plan_now(stack: str, save_to: Path, show_tree: bool) -> Plan:
+    """Plan ``stack`` under the mock runtime (as ``make plan`` does) and keep it on disk."""
+    import pulumi
+
+    from tools.plan import plan_stack, render_tree
+
+    try:
+        planned = plan_stack(stack)
+    except pulumi.RunError as exc:
+        raise UsageError(f"the program failed under the mock runtime: {exc}") from None
+    document = planned.to_json()
+    _write(save_to, json.dumps(document, indent=2) + "\n")
+    if show_tree:
+        sys.stdout.write(render_tree(planned) + "\n\n")
+    return parse_plan(document, str(save_to))
+
+
+def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
+    """Load everything, run the pack, and build the report; raises on any usage problem.
+
+    The pack is stopped (SIGINT) as soon as it has answered; ``resources`` waits for it to exit,
+    so the caller can render while it shuts down.
+    """
     known = stack_names()
     if args.stack not in known:
         raise UsageError(
             f"unknown stack {args.stack!r}: stacks are {', '.join(known) or 'none'} "
             "(one Pulumi.<stack>.yaml each)"
         )
-    plan = load_plan(args.plan)
-    if plan.stack != args.stack or plan.project != PROJECT:
-        raise UsageError(
-            f"{args.plan}: planned for {plan.project}/{plan.stack}, not {PROJECT}/{args.stack}; "
-            f"run `make plan STACK={args.stack} OUT={args.plan}`"
-        )
+    plan: Plan | None = None
+    if args.plan is not None:
+        plan = load_plan(args.plan)
+        if plan.stack != args.stack or plan.project != PROJECT:
+            raise UsageError(
+                f"{args.plan}: planned for {plan.project}/{plan.stack}, not "
+                f"{PROJECT}/{args.stack}; run `make plan STACK={args.stack} OUT={args.plan}`"
+            )
     pack_config_path = args.pack_config or args.pack / "config" / f"{args.stack}.json"
     pack_config = load_pack_config(pack_config_path)
     stack_config = cli_config_env(read_stack_file(args.stack))
     secret_keys = sorted({p.split(".")[0].split("[")[0] for p in stack_secret_paths(args.stack)})
-    with PolicyPackProcess(
-        args.pack,
-        project=plan.project,
-        stack=plan.stack,
-        stack_config=stack_config,
-        secret_keys=secret_keys,
-    ) as pack:
-        info = pack.info()
-        config = reconcile(
-            [p.schema() for p in info.policies],
-            info.initial_config,
-            pack_config,
-            str(pack_config_path),
+    pack = resources.enter_context(
+        PolicyPackProcess(
+            args.pack,
+            project=PROJECT,
+            stack=args.stack,
+            stack_config=stack_config,
+            secret_keys=secret_keys,
         )
-        run = run_pack(pack, plan, config, info)
-        log = list(pack.engine.servicer.logs) if pack.engine else []
-        launch_note = pack.launch_note
+    )
+    plan_path = args.plan
+    if plan is None:
+        # The pack boots in its own process meanwhile.
+        plan_path = args.save_plan or BUILD_DIR / f"plan-{args.stack}.json"
+        show_tree = args.format == "text" and args.output is None
+        plan = _plan_now(args.stack, plan_path, show_tree)
+    info = pack.info()
+    config = reconcile(
+        [p.schema() for p in info.policies],
+        info.initial_config,
+        pack_config,
+        str(pack_config_path),
+    )
+    run = run_pack(pack, plan, config, info)
+    pack.request_stop()
     report = build_report(
         run,
         project=plan.project,
         stack=plan.stack,
-        plan_path=repo_relative(args.plan, PROJECT_DIR),
+        plan_path=repo_relative(plan_path, PROJECT_DIR),
         pack_config_path=repo_relative(pack_config_path, PROJECT_DIR),
         resource_count=run.analyzed_resources,
     )
-    report.pack_log = log
-    report.launch_note = launch_note
+    report.pack_log = list(pack.engine.servicer.logs) if pack.engine else []
+    report.launch_note = pack.launch_note
     return report
 
 
@@ -136,18 +183,24 @@ def _write(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the gate; returns the exit status."""
     args = _parser().parse_args(argv)
+    report: GateReport | None = None
     try:
         extra = _extra_outputs(args.write)
-        report = evaluate(args)
-        if args.output is not None:
-            _write(args.output, renderer(args.format, PROJECT_DIR)(report))
-        else:
-            sys.stdout.write(renderer(args.format, PROJECT_DIR)(report))
-        for name, path in extra:
-            _write(path, renderer(name, PROJECT_DIR)(report))
+        with ExitStack() as resources:
+            report = evaluate(args, resources)
+            if args.output is not None:
+                _write(args.output, renderer(args.format, PROJECT_DIR)(report))
+            else:
+                sys.stdout.write(renderer(args.format, PROJECT_DIR)(report))
+            for name, path in extra:
+                _write(path, renderer(name, PROJECT_DIR)(report))
     except (UsageError, PlanError, PackConfigError, PackError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:
+        # The reader went away (`| head`); Python would complain again when flushing at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return report.exit_code if report is not None else USAGE_ERROR
     if args.output is not None or extra:
         verdict = "passed" if report.passed else f"{len(report.mandatory)} mandatory violation(s)"
         written = ", ".join(str(p) for p in [args.output, *(p for _, p in extra)] if p)

@@ -312,12 +312,15 @@ class PolicyPackProcess:
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.returncode: int | None = None
         self.launch_note = ""
+        self._stop_sent = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def __enter__(self) -> PolicyPackProcess:
+        # Only launch here: the caller can do other work (plan the stack) while the pack boots;
+        # the first call connects.
         try:
-            self.start()
+            self.launch()
         except BaseException:
             self.close()
             raise
@@ -331,7 +334,12 @@ class PolicyPackProcess:
         return f"\n  pack stderr (last lines):\n{tail}" if tail else ""
 
     def start(self) -> None:
-        """Start the pack process, read its port, connect, and run the handshake calls."""
+        """Launch the pack and connect to it."""
+        self.launch()
+        self.connect()
+
+    def launch(self) -> None:
+        """Start the pack process (it boots in the background)."""
         self.engine = EngineHost()
         argv, env_changes, self.launch_note = pack_command(self.pack_dir, self.engine.address)
         env = dict(os.environ)
@@ -362,6 +370,12 @@ class PolicyPackProcess:
         threading.Thread(
             target=_drain, args=(self._process.stderr, self.stderr), daemon=True
         ).start()
+
+    def connect(self) -> None:
+        """Read the port the pack prints, dial it, and run ``Handshake`` and ``ConfigureStack``."""
+        if self._process is None:
+            raise PackError("the policy pack was not launched")
+        assert self._process.stdout is not None
         port = self._read_port()
         threading.Thread(
             target=_drain, args=(self._process.stdout, self.stdout), daemon=True
@@ -400,14 +414,23 @@ class PolicyPackProcess:
             raise PackError(f"the policy pack in {self.pack_dir} {why}" + self._stderr_tail())
         return int(line)
 
-    def close(self) -> None:
-        """Close the connection and stop the pack (SIGINT, as the CLI does; kill if it hangs)."""
+    def request_stop(self) -> None:
+        """Close the connection and send SIGINT (the SDK stops its server on KeyboardInterrupt),
+        without waiting; :meth:`close` waits."""
         if self._channel is not None:
             self._channel.close()
             self._channel = None
+        self._stub = None
+        process = self._process
+        if process is not None and process.poll() is None and not self._stop_sent:
+            process.send_signal(signal.SIGINT)
+            self._stop_sent = True
+
+    def close(self) -> None:
+        """Stop the pack as the CLI does (SIGINT), wait for it, and kill it if it hangs."""
+        self.request_stop()
         process = self._process
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -423,7 +446,9 @@ class PolicyPackProcess:
 
     @property
     def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
-        """The analyzer client; only valid between :meth:`start` and :meth:`close`."""
+        """The analyzer client, connecting on first use; invalid after :meth:`request_stop`."""
+        if self._stub is None and self._process is not None and not self._stop_sent:
+            self.connect()
         if self._stub is None:
             raise PackError("the policy pack is not running")
         return self._stub
