@@ -1,0 +1,224 @@
+"""make seed: deterministic data with consistent relationships, a clear refusal when the
+environment is not ready or the arguments are bad, and batch writes that retry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from datalayer.entities import AppointmentStatus, InvoiceStatus, NoteStatus, Role, UserStatus
+from datalayer.store import RetryPolicy, WriteError, write_items
+from datalayer.synthetic import DatasetShape, generate_dataset
+from scripts import seed_data
+from scripts.aws_target import Target
+from tests.datalayer.support import LocalEnv, build_env
+
+AS_OF = date(2026, 11, 24)
+SHAPE = DatasetShape(clinics=2, patients_per_clinic=5)
+ARGS = ["--stack", "dev", "--clinics", "2", "--patients", "3", "--seed", "5"]
+RUN = [*ARGS, "--as-of", "2026-11-24", "--no-progress"]
+
+
+def table_keys(env: LocalEnv) -> dict[tuple[str, str], dict[str, Any]]:
+    pages = env.dynamodb.get_paginator("scan").paginate(TableName=env.cfg.table_name)
+    return {(i["PK"]["S"], i["SK"]["S"]): i for page in pages for i in page["Items"]}
+
+
+def test_same_seed_same_data_and_another_seed_other_data() -> None:
+    first = generate_dataset(11, AS_OF, SHAPE)
+    assert generate_dataset(11, AS_OF, SHAPE) == first
+    other = generate_dataset(12, AS_OF, SHAPE)
+    assert {p.patient_id for p in other.patients}.isdisjoint(p.patient_id for p in first.patients)
+
+
+def test_relationships_are_consistent() -> None:
+    ds = generate_dataset(3, AS_OF, DatasetShape(clinics=3, patients_per_clinic=20))
+    users = {u.user_id: u for u in ds.users}
+    patients = {p.patient_id: p for p in ds.patients}
+    appointments = {a.appointment_id: a for a in ds.appointments}
+    midnight = f"{AS_OF.isoformat()}T00:00:00Z"
+    tomorrow = f"{(AS_OF + timedelta(days=1)).isoformat()}T00:00:00Z"
+    for a in ds.appointments:
+        assert users[a.provider_id].role is Role.DOCTOR
+        assert users[a.provider_id].clinic_id == a.clinic_id == patients[a.patient_id].clinic_id
+        assert a.start_time < a.end_time
+        if a.start_time < midnight:
+            assert a.status in {"COMPLETED", "CANCELLED", "NO_SHOW"}
+        elif a.start_time >= tomorrow:
+            assert a.status in {"SCHEDULED", "CONFIRMED"}
+    # A provider is never booked twice at the same time.
+    slots = Counter((a.provider_id, a.start_time) for a in ds.appointments)
+    assert max(slots.values()) == 1
+    completed = {
+        a.appointment_id for a in ds.appointments if a.status is AppointmentStatus.COMPLETED
+    }
+    assert {n.appointment_id for n in ds.notes} == completed
+    assert {i.appointment_id for i in ds.invoices} == completed
+    for n in ds.notes:
+        assert appointments[n.appointment_id].patient_id == n.patient_id
+        assert (n.signed_at is None) == (n.status is NoteStatus.DRAFT)
+    for i in ds.invoices:
+        assert i.total_cents > 0
+        assert appointments[i.appointment_id].provider_id == i.provider_id
+        if i.status is InvoiceStatus.OVERDUE:
+            assert i.due_date < AS_OF.isoformat()
+    invited = [u for u in ds.users if u.status is UserStatus.INVITED]
+    assert len(invited) == 3
+    as_of_epoch = datetime.fromisoformat(f"{AS_OF.isoformat()}T00:00:00+00:00").timestamp()
+    assert all(u.expires_at is not None and u.expires_at > as_of_epoch for u in invited)
+    assert {a.status for a in ds.appointments} == set(AppointmentStatus)
+    assert {r for u in ds.users for r in [u.role]} == set(Role)
+
+
+def test_seed_writes_the_dataset_and_reports_counts(
+    moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = build_env("dev")
+    assert seed_data.main(RUN) == 0
+    out = capsys.readouterr().out
+    ds = generate_dataset(5, AS_OF, DatasetShape(clinics=2, patients_per_clinic=3))
+    counts = ds.counts()
+    assert (
+        f"wrote {counts['clinics']} clinics, {counts['users']} users, {counts['patients']} "
+        f"patients, {counts['appointments']} appointments, {counts['notes']} notes, "
+        f"{counts['invoices']} invoices and {seed_data.item_total(ds) - sum(counts.values())} "
+        "lookup items"
+    ) in out
+    stored = table_keys(env)
+    assert len(stored) == seed_data.item_total(ds)
+    assert {(p.pk, p.sk) for p in ds.patients} <= set(stored)
+    # Two clinics: one data key each for PHI, one new beacon key each; nothing per record.
+    assert "KMS calls: DescribeKey 1, GenerateDataKey 4" in out
+
+
+def test_reseeding_is_idempotent_and_keeps_each_clinics_beacon_key(
+    moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = build_env("dev")
+    assert seed_data.main(RUN) == 0
+    before = table_keys(env)
+    capsys.readouterr()
+    assert seed_data.main(RUN) == 0
+    after = table_keys(env)
+    assert set(after) == set(before)
+    beacons = {k: v["GSI5PK"]["S"] for k, v in before.items() if k[1].startswith("LOOKUP#")}
+    assert beacons == {k: after[k]["GSI5PK"]["S"] for k in beacons}
+    # The stored beacon keys are unwrapped (Decrypt), not replaced.
+    assert "KMS calls: Decrypt 2, DescribeKey 1, GenerateDataKey 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--clinics", "2"], "the following arguments are required: --stack"),
+        (["--stack", "dev", "--clinics", "0"], "--clinics must be in 1..200, got 0"),
+        (["--stack", "dev", "--clinics", "two"], "--clinics must be a whole number, got 'two'"),
+        (["--stack", "dev", "--seed", "-1"], "--seed must be in 0..9223372036854775807, got -1"),
+        (["--stack", "dev", "--patients", "5000"], "--patients must be in 1..2000, got 5000"),
+        (["--stack", "dev", "--as-of", "2026-13-01"], "--as-of must be a date YYYY-MM-DD"),
+        (["--stack", "dev", "--colour", "red"], "unrecognized arguments: --colour red"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        seed_data.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stack", "nosuch"], "unknown stack 'nosuch': no Pulumi.nosuch.yaml; stacks: dev, prod"),
+        (["--stack", "prod"], "stack prod holds production PHI; seed writes synthetic records"),
+        (["--stack", "dev", "--endpoint-url", "ftp://x"], "endpoint URL 'ftp://x' is not usable"),
+    ],
+)
+def test_unusable_stack_or_endpoint_exits_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert seed_data.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_table_exits_1_and_writes_nothing(
+    moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = build_env("dev", table=False)
+    assert seed_data.main(RUN) == 1
+    err = capsys.readouterr().err
+    assert (
+        "seed: not ready: table medeez-dev-app does not exist on AWS (us-east-1); "
+        "deploy the stack first: pulumi up --stack dev"
+    ) in err
+    assert env.dynamodb.list_tables()["TableNames"] == []
+
+
+def test_missing_phi_key_alias_exits_1_and_writes_nothing(
+    moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = build_env("dev", phi_alias=False)
+    assert seed_data.main(RUN) == 1
+    err = capsys.readouterr().err
+    assert "seed: not ready: PHI key alias alias/medeez-dev-phi does not exist on AWS" in err
+    assert table_keys(env) == {}
+    # Against the local endpoint the advice is the local setup command.
+    with pytest.raises(seed_data.NotReady) as not_ready:
+        seed_data.check_ready(env.clients, env.cfg, Target("http://127.0.0.1:5000"))
+    assert str(not_ready.value) == (
+        "PHI key alias alias/medeez-dev-phi does not exist on local endpoint "
+        "http://127.0.0.1:5000 (us-east-1); create them first: make setup STACK=dev"
+    )
+
+
+def test_unreachable_endpoint_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    assert seed_data.main([*RUN, "--endpoint-url", "http://127.0.0.1:9"]) == 1
+    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+class FlakyBatchClient:
+    """Leaves the last item of each request unprocessed the first ``flaky`` times."""
+
+    def __init__(self, flaky: int) -> None:
+        self.flaky = flaky
+        self.requests: list[int] = []
+
+    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+        ((table, requests),) = RequestItems.items()
+        self.requests.append(len(requests))
+        if self.flaky:
+            self.flaky -= 1
+            return {"UnprocessedItems": {table: requests[-1:]}}
+        return {"UnprocessedItems": {}}
+
+
+def test_unprocessed_items_are_retried_with_growing_backoff() -> None:
+    client = FlakyBatchClient(flaky=3)
+    delays: list[float] = []
+    items = [{"PK": f"p{i}", "SK": "s"} for i in range(30)]
+    stats = write_items(client, "t", items, sleep=delays.append)
+    assert client.requests == [25, 1, 1, 1, 5]
+    assert stats.items == 30
+    assert stats.retried_items == 3
+    assert len(delays) == 3
+    policy = RetryPolicy()
+    for attempt, delay in enumerate(delays, start=1):
+        assert 0 <= delay <= min(policy.max_delay_seconds, policy.base_delay_seconds * 2**attempt)
+
+
+def test_items_still_unprocessed_after_the_last_attempt_fail_loudly() -> None:
+    client = FlakyBatchClient(flaky=100)
+    with pytest.raises(WriteError) as err:
+        write_items(
+            client, "t", [{"PK": "p", "SK": "s"}], retry=RetryPolicy(max_attempts=3),
+            sleep=lambda _: None,
+        )  # fmt: skip
+    assert str(err.value).startswith("1 items still unprocessed after 3 BatchWriteItem attempts")
