@@ -8,9 +8,10 @@ a ``MetricAlarm``; ``validate-setup`` compares the live alarms with the same spe
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
-from components.config import AlarmThreshold, StackConfig
+from components.config import AlarmThreshold, DynamoDbOperation, StackConfig
 from components.schema import GLOBAL_INDEX_NAMES
 
 DYNAMODB = "AWS/DynamoDB"
@@ -18,18 +19,7 @@ BACKUP = "AWS/Backup"
 
 #: Operations whose SystemErrors are summed into one table-wide alarm (CloudWatch publishes
 #: SystemErrors per Operation only; ten is also the most metrics one alarm's math may use).
-SYSTEM_ERROR_OPERATIONS: tuple[str, ...] = (
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "Query",
-    "Scan",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
-)
+SYSTEM_ERROR_OPERATIONS: tuple[str, ...] = typing.get_args(DynamoDbOperation)
 
 GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
 LESS_THAN = "LessThanThreshold"

@@ -310,7 +310,8 @@ class AlarmThreshold(_Model):
         return self.datapoints_to_alarm or self.evaluation_periods
 
 
-LatencyOperation = Literal[
+#: DynamoDB data-plane operations that CloudWatch publishes per-operation metrics for.
+DynamoDbOperation = Literal[
     "GetItem",
     "PutItem",
     "UpdateItem",
@@ -325,7 +326,7 @@ LatencyOperation = Literal[
 
 
 class LatencyAlarm(AlarmThreshold):
-    operations: tuple[LatencyOperation, ...] = ("GetItem", "Query", "PutItem", "UpdateItem")
+    operations: tuple[DynamoDbOperation, ...] = ("GetItem", "Query", "PutItem", "UpdateItem")
     """DynamoDB operations with a latency alarm each."""
     statistic: Literal["Average", "p90", "p95", "p99"] = "p99"
     """Average or a percentile of SuccessfulRequestLatency (ms)."""
