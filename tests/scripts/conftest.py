@@ -54,3 +54,14 @@ def dev() -> StackConfig:
 @pytest.fixture
 def prod() -> StackConfig:
     return load_stack_config("prod")
+
+
+@pytest.fixture
+def cli_on_moto(moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a script's ``main`` against moto in process as if it were the local emulator (the
+    real HTTP path is covered in tests/test_local_flow.py with moto_server)."""
+
+    def for_target(cls: type[Clients], target: object, region: str) -> Clients:
+        return Clients(boto3.Session(region_name=region), emulator=True)
+
+    monkeypatch.setattr(Clients, "for_target", classmethod(for_target))

@@ -1,0 +1,255 @@
+"""validate_setup: one honest row per check, exit codes, output formats, and the checks moto cannot
+answer exercised through botocore's Stubber."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from components.config import StackConfig
+from scripts import validate_setup
+from scripts.aws_target import Clients
+from scripts.setup_database import setup_local
+from scripts.validate_setup import Report, Row, Validator, check_backup_selection, validate
+
+#: What moto 5.2.5 cannot answer, and so what a correct local environment SKIPs (dev).
+DEV_SKIPS = {
+    "kms.table.rotation-period",
+    "kms.phi.rotation-period",
+    "kms.alerts.rotation-period",
+    "kms.backup.rotation-period",
+    "table.max-throughput",
+    "table.contributor-insights",
+    "backup.region-settings",
+    "backup.selection",
+    "budget.subscribers",
+}
+
+
+def _statuses(report: Report, status: str) -> set[str]:
+    return {row.check for row in report.rows if row.status == status}
+
+
+def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
+    dev: StackConfig, clients_for
+):
+    clients = clients_for(dev)
+    setup_local(dev, clients)
+    report = validate(dev, clients, target="moto")
+    assert _statuses(report, "FAIL") == set()
+    assert _statuses(report, "SKIP") == DEV_SKIPS
+    for check in DEV_SKIPS:
+        assert report.row(check).detail.startswith("not emulated locally: the endpoint does not")
+    # One row per GSI and one per projection, one per alarm: nothing is folded away.
+    assert len([r for r in report.rows if r.check.startswith("table.gsi.")]) == 10
+    assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 22
+    assert report.row("table.pitr").found == "ENABLED, 7 days"
+    assert report.row("table.gsi.ByStatus.projection").found == "ALL"
+
+
+def test_prod_checks_copy_rule_dr_vault_and_lock(prod: StackConfig, clients_for):
+    clients = clients_for(prod)
+    setup_local(prod, clients)
+    report = validate(prod, clients, target="moto")
+    assert _statuses(report, "FAIL") == set()
+    assert report.row("backup.vault-lock").found == "locked 7..400 days"
+    assert report.row("backup.dr-vault").status == "PASS"
+    assert report.row("backup.copy-rule").found == (
+        "arn:aws:backup:us-west-2:123456789012:backup-vault:medeez-prod-backup-dr keep 35 days"
+    )
+    assert report.row("table.gsi.ByProviderTime.projection").found == (
+        "INCLUDE, appointmentType, clinicId, endTime, entityType, patientId, providerId, status"
+    )
+    assert report.row("alarm.copy-job-failures").status == "PASS"
+
+
+def test_empty_account_fails_existence_rows_and_skips_their_dependents(
+    dev: StackConfig, clients_for
+):
+    report = validate(dev, clients_for(dev), target="moto")
+    failed = _statuses(report, "FAIL")
+    assert "table.status" in failed
+    assert report.row("table.status").found == "medeez-dev-app not found"
+    assert report.row("kms.phi.alias").found == "no alias alias/medeez-dev-phi in us-east-1"
+    assert report.row("table.pitr").status == "SKIP"
+    assert report.row("table.pitr").detail == "table medeez-dev-app not found"
+    assert report.row("sns.topic-encryption").detail == "topic medeez-dev-alerts not found"
+    assert report.row("alarm.system-errors").found == "not found"
+    assert report.row("budget").found == "not found"
+
+
+def test_an_unreadable_service_fails_its_rows_with_the_error(dev: StackConfig, clients_for):
+    clients = clients_for(dev)
+    setup_local(dev, clients)
+    kms = boto3.client(
+        "kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubber = Stubber(kms)
+    stubber.add_client_error(
+        "list_aliases", "AccessDeniedException", "no kms:ListAliases", http_status_code=400
+    )
+    clients.use("kms", kms)
+    validator = Validator(dev, clients)
+    with stubber:
+        validator.check_key("table", "us-east-1")
+    (alias_row, rotation_row) = validator.rows
+    assert alias_row.status == "FAIL"
+    assert alias_row.found == "could not read"
+    assert alias_row.detail.startswith("AccessDeniedException:")
+    # Against a real service an error is never turned into a SKIP.
+    assert rotation_row == Row(
+        "kms.table.rotation", "SKIP", "", "", "key alias/medeez-dev-table not found"
+    )
+
+
+# --- backup selection and region settings, which moto does not implement --------------------------
+
+
+def _validator_with_backup(cfg: StackConfig) -> tuple[Validator, object, Stubber]:
+    client = boto3.client(
+        "backup", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    clients.use("backup", client)
+    validator = Validator(cfg, clients)
+    validator._account = "123456789012"
+    validator.table = {"TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/medeez-dev-app"}
+    return validator, client, Stubber(client)
+
+
+def _selection_responses(stubber: Stubber, resources: list[str], role: str) -> None:
+    stubber.add_response(
+        "list_backup_selections",
+        {
+            "BackupSelectionsList": [
+                {"SelectionId": "sel-1", "SelectionName": "medeez-dev-table", "BackupPlanId": "p1"}
+            ]
+        },
+        {"BackupPlanId": "p1"},
+    )
+    stubber.add_response(
+        "get_backup_selection",
+        {
+            "BackupSelection": {
+                "SelectionName": "medeez-dev-table",
+                "IamRoleArn": f"arn:aws:iam::123456789012:role/{role}",
+                "Resources": resources,
+            },
+            "SelectionId": "sel-1",
+            "BackupPlanId": "p1",
+        },
+        {"BackupPlanId": "p1", "SelectionId": "sel-1"},
+    )
+
+
+def test_backup_selection_covering_the_table_passes(dev: StackConfig):
+    validator, client, stubber = _validator_with_backup(dev)
+    _selection_responses(stubber, [validator.table["TableArn"]], "medeez-dev-backup")
+    with stubber:
+        check_backup_selection(validator, client, "p1")
+    (row,) = validator.rows
+    assert row.status == "PASS"
+    assert row.found == (
+        "arn:aws:dynamodb:us-east-1:123456789012:table/medeez-dev-app via role medeez-dev-backup"
+    )
+
+
+def test_backup_selection_of_another_table_fails(dev: StackConfig):
+    validator, client, stubber = _validator_with_backup(dev)
+    other = "arn:aws:dynamodb:us-east-1:123456789012:table/legacy"
+    _selection_responses(stubber, [other], "medeez-dev-backup")
+    with stubber:
+        check_backup_selection(validator, client, "p1")
+    (row,) = validator.rows
+    assert row.status == "FAIL"
+    assert row.found == f"{other} via role medeez-dev-backup"
+
+
+@pytest.mark.parametrize(
+    ("management", "status"),
+    [({"DynamoDB": True}, "PASS"), ({"DynamoDB": False}, "FAIL")],
+)
+def test_region_settings_need_advanced_dynamodb_backup(dev: StackConfig, management, status):
+    validator, _, stubber = _validator_with_backup(dev)
+    stubber.add_response(
+        "describe_region_settings",
+        {
+            "ResourceTypeOptInPreference": {"DynamoDB": True},
+            "ResourceTypeManagementPreference": management,
+        },
+    )
+    with stubber:
+        validator.guard(
+            "backup.region-settings",
+            lambda: validator._region_settings("backup.region-settings", "us-east-1"),
+        )
+    assert validator.rows[0].status == status
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def test_cli_exit_0_and_json_rows_when_nothing_fails(
+    dev: StackConfig, clients_for, cli_on_moto, capsys
+):
+    setup_local(dev, clients_for(dev))
+    assert validate_setup.main(["--stack", "dev", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["stack"] == "dev"
+    assert payload["counts"]["FAIL"] == 0
+    row = next(r for r in payload["checks"] if r["check"] == "table.ttl")
+    assert row == {
+        "check": "table.ttl",
+        "status": "PASS",
+        "expected": "ENABLED on expiresAt",
+        "found": "ENABLED on expiresAt",
+        "detail": "",
+    }
+
+
+def test_cli_exit_1_and_a_readable_fail_row(dev: StackConfig, clients_for, cli_on_moto, capsys):
+    clients = clients_for(dev)
+    setup_local(dev, clients)
+    clients("dynamodb").update_table(TableName="medeez-dev-app", DeletionProtectionEnabled=False)
+    assert validate_setup.main(["--stack", "dev"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    (fail,) = [line for line in lines if line.startswith("FAIL")]
+    assert fail.split() == [
+        "FAIL",
+        "table.deletion-protection",
+        "expected",
+        "True;",
+        "found",
+        "False",
+    ]
+    assert lines[-1].endswith("1 FAIL, 9 SKIP")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stack", "qa"], "validate: unknown stack 'qa': no Pulumi.qa.yaml; stacks: dev, prod"),
+        (["--stack", "dev", "--endpoint-url", "ftp://x"], "endpoint URL 'ftp://x' is not usable"),
+        (["--stack", "dev", "--wait", "-1"], "--wait must be 0 or more seconds, got -1"),
+    ],
+)
+def test_usage_errors_exit_2(argv, message, capsys):
+    assert validate_setup.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_stack_argument_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        validate_setup.main([])
+    assert exit_info.value.code == 2
+    assert "--stack" in capsys.readouterr().err
+
+
+def test_unreachable_endpoint_exits_1_with_a_hint(capsys):
+    assert validate_setup.main(["--stack", "dev", "--endpoint-url", "http://127.0.0.1:9"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "validate: nothing answers at http://127.0.0.1:9; start it with `make local-up`"
+    )
