@@ -105,7 +105,7 @@ def test_an_unreadable_service_fails_its_rows_with_the_error(dev: StackConfig, c
     )
 
 
-# --- backup selection and region settings, which moto does not implement --------------------------
+# --- backup selection and region settings, which moto does not implement ---------------------
 
 
 def _validator_with_backup(cfg: StackConfig) -> tuple[Validator, object, Stubber]:
@@ -189,7 +189,7 @@ def test_region_settings_need_advanced_dynamodb_backup(dev: StackConfig, managem
     assert validator.rows[0].status == status
 
 
-# --- command line ----------------------------------------------------------------------------------
+# --- command line ---------------------------------------------------------------------------
 
 
 def test_cli_exit_0_and_json_rows_when_nothing_fails(
