@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 PROJECT = "medeez-platform"
@@ -40,7 +41,7 @@ def _resource(
         "parent": parent,
         "dependencies": dependencies or [],
         "propertyDependencies": property_dependencies or {},
-        "inputs": inputs or {},
+        "inputs": copy.deepcopy(inputs or {}),  # no dict shared between resources
         "options": {
             "protect": protect,
             "retainOnDelete": protect,
