@@ -89,6 +89,10 @@ SUPPORTING_TYPES: Final = frozenset(
 )
 
 
+#: Services that only carry data in transit; their resources keep nothing to protect from deletion.
+TRANSIT_SERVICES: Final = frozenset({"sns", "firehose"})
+
+
 def service_of(resource_type: str) -> tuple[str, str]:
     """``("aws", "dynamodb")`` for ``aws:dynamodb/table:Table`` (and ``aws-native:...``)."""
     parts = resource_type.split(":")
@@ -108,3 +112,8 @@ def is_data_bearing(resource_type: str) -> bool:
     if service == "cloudwatch":
         return resource_type.rsplit(":", 1)[-1] == "LogGroup"
     return service in DATA_SERVICES
+
+
+def is_data_store(resource_type: str) -> bool:
+    """True if the type keeps data at rest, so deleting the resource loses data."""
+    return is_data_bearing(resource_type) and service_of(resource_type)[1] not in TRANSIT_SERVICES

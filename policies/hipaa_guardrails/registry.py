@@ -15,18 +15,6 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Final
 
-from hipaa_guardrails import exemptions, rules
-from hipaa_guardrails.props import Deferred, plain
-from hipaa_guardrails.spec import (
-    Finding,
-    Guardrail,
-    NotApplicable,
-    Resource,
-    ResourceCheck,
-    Scope,
-    Stack,
-    StackCheck,
-)
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -40,6 +28,19 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
+)
+
+from hipaa_guardrails import exemptions, rules
+from hipaa_guardrails.props import Deferred, plain
+from hipaa_guardrails.spec import (
+    Finding,
+    Guardrail,
+    NotApplicable,
+    Resource,
+    ResourceCheck,
+    Scope,
+    Stack,
+    StackCheck,
 )
 
 PACK_NAME: Final = "medeez-hipaa-guardrails"
@@ -90,7 +91,19 @@ def config_schema(guardrail: Guardrail) -> PolicyConfigSchema:
 
 def effective_config(guardrail: Guardrail, given: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults overlaid with the given config (the CLI does the same before Configure)."""
-    return {**guardrail.defaults(), "exemptions": [], **dict(given)}
+    return {**guardrail.defaults(), "exemptions": [], **_whole_numbers(dict(given))}
+
+
+def _whole_numbers(value: Any) -> Any:
+    # Config crosses the wire as a protobuf Struct, where every number is a double: 7 arrives as
+    # 7.0. Integral values go back to int so messages and comparisons read as written.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 def tags(guardrail: Guardrail) -> list[str]:

@@ -31,12 +31,14 @@ def _copies_cross_region(plan: Resource) -> tuple[bool, str]:
     home = plan.region
     vaults = [v for v in plan.deps_of("rules") if v.type == BACKUP_VAULT]
     home_vaults = [v for v in vaults if v.region is None or v.region == home]
-    remote = {v.region for v in vaults if v.region is not None and v.region != home}
-    remote |= {r for r in map(_arn_region, destinations) if r is not None and r != home}
-    if home is None:
-        # Without a known home region, a vault in an explicit region next to one in the provider's
-        # default region is the evidence (pulumi-aws v7 sets `region` on the DR resources).
-        remote = {r for r in remote if home_vaults}
+    if home is not None:
+        remote = {v.region for v in vaults if v.region is not None and v.region != home}
+        remote |= {r for r in map(_arn_region, destinations) if r is not None and r != home}
+    else:
+        # Without a known home region an ARN's region proves nothing; the evidence is a vault in
+        # an explicit region next to one in the provider's default region (pulumi-aws v7 sets
+        # `region` on the DR resources only).
+        remote = {v.region for v in vaults if v.region is not None} if home_vaults else set()
     if remote:
         return True, ""
     if any(d is UNKNOWN for d in destinations) and not vaults:

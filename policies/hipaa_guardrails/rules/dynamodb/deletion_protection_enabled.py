@@ -5,7 +5,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from hipaa_guardrails.props import MISSING, UNKNOWN, get, is_true
+from hipaa_guardrails.props import MISSING, UNKNOWN, describe, get, is_true
 from hipaa_guardrails.resource_types import TABLE
 from hipaa_guardrails.spec import Guardrail, Resource, Scope
 
@@ -15,7 +15,7 @@ def check(table: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if value is UNKNOWN:
         yield "deletionProtectionEnabled is unknown during preview (fails closed)"
     elif not is_true(value):
-        shown = "not set (AWS default false)" if value is MISSING else f"{value}"
+        shown = "not set (AWS default false)" if value is MISSING else describe(value)
         yield f"deletionProtectionEnabled is {shown}; the table could be deleted by one API call"
 
 

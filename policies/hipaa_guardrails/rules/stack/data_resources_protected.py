@@ -1,11 +1,11 @@
-"""Data-bearing resources are protected from `pulumi destroy` and accidental replacement."""
+"""Resources that keep data are protected from `pulumi destroy` and accidental replacement."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
-from hipaa_guardrails.coverage import is_data_bearing
+from hipaa_guardrails.coverage import is_data_store
 from hipaa_guardrails.spec import Finding, Guardrail, NotApplicable, Scope, Stack
 
 
@@ -13,11 +13,11 @@ def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
     if not config["required"]:
         raise NotApplicable("protection is not required by this stack's pack config")
     for resource in stack.resources:
-        if resource.type.startswith("pulumi:") or not is_data_bearing(resource.type):
+        if not is_data_store(resource.type):
             continue
         if not resource.protect:
             yield Finding(
-                f"{resource.type} {resource.name} is data-bearing but not protected, so "
+                f"{resource.type} {resource.name} keeps data but is not protected, so "
                 "`pulumi destroy` or a replacement could delete it",
                 resource.urn,
             )
@@ -26,10 +26,10 @@ def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
 RULE = Guardrail(
     name="hipaa-stack-data-resources-protected",
     catalog_id="custom",
-    title="Data-bearing resources are protected",
+    title="Data stores are protected",
     description=(
-        "Where the stack's pack config requires it, every data-bearing resource (tables, keys, "
-        "vaults, topics, databases, buckets, log groups) must carry the `protect` option."
+        "Where the stack's pack config requires it, every resource that keeps data at rest "
+        "(tables, keys, vaults, databases, buckets, log groups) must carry the `protect` option."
     ),
     severity=Severity.HIGH,
     controls=("164.312(c)(1)", "164.308(a)(7)(ii)(B)"),

@@ -1,0 +1,260 @@
+"""Known-compliant resources (camelCase inputs, as the engine sends them) and a compliant stack.
+
+Every rule test starts from one of these and changes one thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hipaa_guardrails import resource_types as t
+
+from tests.policies.support import Node, as_json
+
+ACCOUNT = "111122223333"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:medeez-dev-alerts"
+
+TABLE: dict[str, Any] = {
+    "name": "medeez-dev-app",
+    "billingMode": "PAY_PER_REQUEST",
+    "hashKey": "PK",
+    "rangeKey": "SK",
+    "pointInTimeRecovery": {"enabled": True, "recoveryPeriodInDays": 35},
+    "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
+    "deletionProtectionEnabled": True,
+    "streamEnabled": True,
+    "streamViewType": "KEYS_ONLY",
+    "ttl": {"enabled": True, "attributeName": "expiresAt"},
+    "tags": {"Environment": "dev", "DataClassification": "phi"},
+}
+
+KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AccountAdmin",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchAlarms",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        },
+    ],
+}
+
+KEY: dict[str, Any] = {
+    "description": "medeez-dev table key",
+    "enableKeyRotation": True,
+    "rotationPeriodInDays": 365,
+    "deletionWindowInDays": 30,
+    "keyUsage": "ENCRYPT_DECRYPT",
+    "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+    "policy": as_json(KEY_POLICY),
+}
+
+VAULT: dict[str, Any] = {"name": "medeez-dev-vault", "kmsKeyArn": KEY_ARN}
+
+PLAN: dict[str, Any] = {
+    "name": "medeez-dev-backup",
+    "rules": [
+        {
+            "ruleName": "daily",
+            "targetVaultName": "medeez-dev-vault",
+            "schedule": "cron(0 5 * * ? *)",
+            "lifecycle": {"deleteAfter": 35},
+            "copyActions": [
+                {
+                    "destinationVaultArn": (
+                        f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:medeez-dev-vault-dr"
+                    ),
+                    "lifecycle": {"deleteAfter": 35},
+                }
+            ],
+        }
+    ],
+}
+
+ALARM: dict[str, Any] = {
+    "name": "medeez-dev-table-read-throttles",
+    "actionsEnabled": True,
+    "alarmActions": [TOPIC_ARN],
+    "okActions": [TOPIC_ARN],
+    "insufficientDataActions": [TOPIC_ARN],
+    "metricName": "ReadThrottleEvents",
+    "namespace": "AWS/DynamoDB",
+}
+
+LOG_GROUP: dict[str, Any] = {
+    "name": "/medeez/dev/audit",
+    "retentionInDays": 2192,
+    "kmsKeyId": KEY_ARN,
+}
+
+TOPIC: dict[str, Any] = {"name": "medeez-dev-alerts", "kmsMasterKeyId": KEY_ARN}
+
+TOPIC_POLICY_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": TOPIC_ARN,
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": TOPIC_ARN,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ],
+}
+
+TOPIC_POLICY: dict[str, Any] = {"arn": TOPIC_ARN, "policy": as_json(TOPIC_POLICY_DOCUMENT)}
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "backup.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+ROLE: dict[str, Any] = {"name": "medeez-dev-backup", "assumeRolePolicy": as_json(TRUST)}
+
+ROLE_POLICY_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "UseBackupKeys",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": [KEY_ARN],
+        }
+    ],
+}
+
+ROLE_POLICY: dict[str, Any] = {"role": "medeez-dev-backup", "policy": as_json(ROLE_POLICY_DOCUMENT)}
+
+MANAGED_POLICY: dict[str, Any] = {"name": "medeez-dev-app", "policy": as_json(ROLE_POLICY_DOCUMENT)}
+
+ATTACHMENT: dict[str, Any] = {
+    "role": "medeez-dev-backup",
+    "policyArn": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+}
+
+BUDGET: dict[str, Any] = {
+    "name": "medeez-dev-monthly",
+    "budgetType": "COST",
+    "notifications": [
+        {
+            "comparisonOperator": "GREATER_THAN",
+            "notificationType": "ACTUAL",
+            "threshold": 80,
+            "thresholdType": "PERCENTAGE",
+            "subscriberSnsTopicArns": [TOPIC_ARN],
+        }
+    ],
+}
+
+#: A compliant resource per type, for rules that judge that type.
+BASELINES: dict[str, dict[str, Any]] = {
+    t.TABLE: TABLE,
+    t.KMS_KEY: KEY,
+    t.BACKUP_VAULT: VAULT,
+    t.BACKUP_PLAN: PLAN,
+    t.METRIC_ALARM: ALARM,
+    t.LOG_GROUP: LOG_GROUP,
+    t.SNS_TOPIC: TOPIC,
+    t.SNS_TOPIC_POLICY: TOPIC_POLICY,
+    t.IAM_ROLE: ROLE,
+    t.IAM_ROLE_POLICY: ROLE_POLICY,
+    t.IAM_POLICY: MANAGED_POLICY,
+    t.IAM_ROLE_POLICY_ATTACHMENT: ATTACHMENT,
+}
+
+
+def compliant_stack() -> list[Node]:
+    """A small stack that passes every stack rule with the secure defaults (prod-like)."""
+    dr_vault = {**VAULT, "name": "medeez-dev-vault-dr", "region": "us-west-2"}
+    return [
+        Node(t.KMS_KEY, "table-key", KEY, protect=True),
+        Node(t.TABLE, "app-table", TABLE, {"serverSideEncryption": ["table-key"]}, protect=True),
+        Node(t.KMS_KEY, "backup-key", KEY, protect=True),
+        Node(t.BACKUP_VAULT, "vault", VAULT, {"kmsKeyArn": ["backup-key"]}, protect=True),
+        Node(t.BACKUP_VAULT, "dr-vault", dr_vault, protect=True),
+        Node(t.BACKUP_PLAN, "plan", PLAN, {"rules": ["vault", "dr-vault"]}),
+        Node(t.IAM_ROLE, "backup-role", ROLE),
+        Node(
+            t.BACKUP_SELECTION,
+            "selection",
+            {"name": "table", "planId": "plan-id", "iamRoleArn": "role", "resources": ["arn"]},
+            {"planId": ["plan"], "resources": ["app-table"], "iamRoleArn": ["backup-role"]},
+        ),
+        Node(
+            t.BACKUP_VAULT_LOCK,
+            "vault-lock",
+            {"backupVaultName": "medeez-dev-vault", "minRetentionDays": 7},
+            {"backupVaultName": ["vault"]},
+        ),
+        Node(
+            t.BACKUP_VAULT_LOCK,
+            "dr-vault-lock",
+            {
+                "backupVaultName": "medeez-dev-vault-dr",
+                "minRetentionDays": 7,
+                "region": "us-west-2",
+            },
+            {"backupVaultName": ["dr-vault"]},
+        ),
+        Node(t.SNS_TOPIC, "alerts", TOPIC, {"kmsMasterKeyId": ["table-key"]}),
+        Node(t.SNS_TOPIC_POLICY, "alerts-policy", TOPIC_POLICY, {"arn": ["alerts"]}),
+        Node(t.METRIC_ALARM, "throttles", ALARM, {"alarmActions": ["alerts"]}),
+        Node(t.BUDGET, "budget", BUDGET, {"notifications": ["alerts"]}),
+    ]
+
+
+def replace(nodes: list[Node], name: str, **changes: Any) -> list[Node]:
+    """The stack with node ``name`` changed (props, deps or protect)."""
+    result = []
+    for node in nodes:
+        if node.name == name:
+            node = Node(
+                node.type,
+                node.name,
+                changes.get("props", node.props),
+                changes.get("deps", node.deps),
+                changes.get("protect", node.protect),
+            )
+        result.append(node)
+    return result
+
+
+def without(nodes: list[Node], *names: str) -> list[Node]:
+    """The stack without the named nodes (and without dependencies on them)."""
+    kept = [n for n in nodes if n.name not in names]
+    return [
+        Node(
+            n.type,
+            n.name,
+            n.props,
+            {k: [d for d in v if d not in names] for k, v in n.deps.items()},
+            n.protect,
+        )
+        for n in kept
+    ]

@@ -1,0 +1,191 @@
+"""IAM rules (I1 admin/full access, I2 user and inline policies, I3 data access scope, I4 trust)."""
+
+from __future__ import annotations
+
+import pytest
+from hipaa_guardrails import resource_types as t
+
+from tests.policies.fixtures import (
+    ATTACHMENT,
+    MANAGED_POLICY,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_DOCUMENT,
+    TRUST,
+)
+from tests.policies.support import UNKNOWN_STRING_VALUE, as_json, run_resource
+
+ADMIN = "hipaa-iam-no-admin-or-full-access"
+USERS = "hipaa-iam-no-user-policies"
+INLINE = "hipaa-iam-no-inline-policies"
+SCOPED = "hipaa-iam-data-access-scoped"
+TRUST_RULE = "hipaa-iam-trust-policy-scoped"
+
+
+def document(*statements: dict) -> str:
+    return as_json({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="arn:aws:dynamodb:us-east-1:111122223333:table/t", **extra) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+@pytest.mark.parametrize("type_", [t.IAM_POLICY, t.IAM_ROLE_POLICY])
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (allow("*", "*"), "statement #1 allows every action (*)"),
+        (allow(["dynamodb:*"]), "allows every dynamodb action (dynamodb:*)"),
+        (
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+            "allows NotAction, i.e. everything else",
+        ),
+        (allow(["dynamodb:GetItem", "dynamodb:Query"]), None),
+        ({"Effect": "Deny", "Action": "*", "Resource": "*"}, None),
+    ],
+)
+def test_admin_or_full_access(type_, statement, expected):
+    outcome = run_resource(ADMIN, type_, {**MANAGED_POLICY, "policy": document(statement)})
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert expected in outcome.violations[0]
+
+
+def test_admin_managed_policy_attachment_is_flagged():
+    attachment = {**ATTACHMENT, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    outcome = run_resource(ADMIN, t.IAM_ROLE_POLICY_ATTACHMENT, attachment)
+    assert (
+        "attaches the AWS managed policy arn:aws:iam::aws:policy/AdministratorAccess"
+        in (outcome.violations[0])
+    )
+    assert run_resource(ADMIN, t.IAM_ROLE_POLICY_ATTACHMENT, ATTACHMENT).passed
+
+
+def test_role_inline_and_managed_policies_are_read():
+    role = {
+        **ROLE,
+        "inlinePolicies": [{"name": "x", "policy": document(allow("s3:*", "*"))}],
+        "managedPolicyArns": ["arn:aws:iam::aws:policy/PowerUserAccess"],
+    }
+    violations = run_resource(ADMIN, t.IAM_ROLE, role).violations
+    assert len(violations) == 2
+    assert "inlinePolicies[0].policy: statement #1 allows every s3 action" in violations[1]
+
+
+def test_unknown_policy_document_defers_to_the_update():
+    policy = {**ROLE_POLICY, "policy": UNKNOWN_STRING_VALUE}
+    assert run_resource(ADMIN, t.IAM_ROLE_POLICY, policy).deferred
+    assert run_resource(SCOPED, t.IAM_ROLE_POLICY, policy).deferred
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (allow(["dynamodb:GetItem", "dynamodb:Query"], "*"), "allows dynamodb:GetItem"),
+        (allow("kms:Decrypt", ["*"]), "allows kms:Decrypt on every resource (*)"),
+        (allow("kms:ReEncrypt*", "*"), "kms:ReEncryptFrom, kms:ReEncryptTo"),
+        (allow("dynamodb:*Item", "*"), "dynamodb:DeleteItem"),
+        (allow(["kms:DescribeKey", "cloudwatch:PutMetricData"], "*"), None),
+        (allow(["dynamodb:GetItem"]), None),
+    ],
+)
+def test_data_access_scoped(statement, expected):
+    outcome = run_resource(
+        SCOPED, t.IAM_ROLE_POLICY, {**ROLE_POLICY, "policy": document(statement)}
+    )
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert expected in outcome.violations[0]
+        assert "scope it to the table, index, stream, key or topic ARNs" in outcome.violations[0]
+
+
+def test_baseline_role_policy_is_scoped():
+    assert run_resource(SCOPED, t.IAM_ROLE_POLICY, ROLE_POLICY).passed
+    assert ROLE_POLICY_DOCUMENT["Statement"][0]["Resource"] != "*"
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "expected"),
+    [
+        (t.IAM_USER_POLICY, {"user": "alice", "policy": "{}"}, "inline policy directly"),
+        (t.IAM_USER_POLICY_ATTACHMENT, {"user": "alice", "policyArn": "arn"}, "managed policy"),
+        (
+            t.IAM_POLICY_ATTACHMENT,
+            {"users": ["alice"], "policyArn": "arn"},
+            "directly to IAM users",
+        ),
+    ],
+)
+def test_user_policies_are_flagged(type_, props, expected):
+    assert expected in run_resource(USERS, type_, props).violations[0]
+
+
+def test_policy_attachment_to_roles_only_is_not_a_user_policy():
+    props = {"roles": ["r"], "policyArn": "arn"}
+    assert (
+        run_resource(USERS, t.IAM_POLICY_ATTACHMENT, props).not_applicable == "attaches to no users"
+    )
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "expected"),
+    [
+        (t.IAM_ROLE_POLICY, ROLE_POLICY, "is an inline policy"),
+        (t.IAM_ROLE, {**ROLE, "inlinePolicies": [{"name": "x", "policy": "{}"}]}, "embeds inline"),
+    ],
+)
+def test_inline_policies_are_flagged(type_, props, expected):
+    assert expected in run_resource(INLINE, type_, props).violations[0]
+
+
+def test_role_without_inline_policies_is_not_judged_for_them():
+    assert run_resource(INLINE, t.IAM_ROLE, ROLE).not_applicable
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}, "any principal (*)"),
+        (
+            {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "sts:AssumeRole"},
+            "any principal (*)",
+        ),
+        (
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.x"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+            },
+            "without a condition",
+        ),
+        (
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.x"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {"token.actions.x:sub": "repo:medeez/x:ref:main"}},
+            },
+            None,
+        ),
+    ],
+)
+def test_trust_policy(statement, expected):
+    outcome = run_resource(
+        TRUST_RULE, t.IAM_ROLE, {**ROLE, "assumeRolePolicy": document(statement)}
+    )
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert expected in outcome.violations[0]
+
+
+def test_trust_policy_missing_or_unknown():
+    assert (
+        "assumeRolePolicy is not set"
+        in (run_resource(TRUST_RULE, t.IAM_ROLE, {"name": "r"}).violations[0])
+    )
+    unknown = {**ROLE, "assumeRolePolicy": UNKNOWN_STRING_VALUE}
+    assert run_resource(TRUST_RULE, t.IAM_ROLE, unknown).deferred
+    assert run_resource(TRUST_RULE, t.IAM_ROLE, {**ROLE, "assumeRolePolicy": as_json(TRUST)}).passed
