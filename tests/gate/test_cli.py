@@ -96,7 +96,7 @@ def test_a_compliant_plan_exits_0(tmp_path, capsys):
         ),
         (
             ["--stack", "dev", "--pack", "tests", "--pack-config", FIXTURE_ARGS[3]],
-            "PulumiPolicy.yaml: missing; tests is not a policy pack",
+            f"PulumiPolicy.yaml: missing; {PROJECT_DIR / 'tests'} is not a policy pack",
         ),
     ],
 )
