@@ -393,7 +393,7 @@ def _ensure_backup(
             cfg.dr_region,
         )
     role_arn = _ensure_backup_role(cfg, clients, result)
-    plan_id = _ensure_backup_plan(cfg, backup, dr_vault_arn, result)
+    plan_id = _ensure_backup_plan(cfg, backup, dr_vault_arn, result, emulator=clients.emulator)
     ensure_backup_selection(
         backup,
         plan_id=plan_id,
@@ -459,7 +459,7 @@ def find_backup_plan(backup: Any, name: str) -> dict[str, Any] | None:
 
 
 def _ensure_backup_plan(
-    cfg: StackConfig, backup: Any, dr_vault_arn: str | None, result: SetupResult
+    cfg: StackConfig, backup: Any, dr_vault_arn: str | None, result: SetupResult, *, emulator: bool
 ) -> str:
     rule = backup_rule(cfg, dr_vault_arn)
     plan = {"BackupPlanName": cfg.backup_plan_name, "Rules": [rule]}
@@ -480,9 +480,20 @@ def _ensure_backup_plan(
     )
     if matches:
         result.add("backup plan", cfg.backup_plan_name, "unchanged")
-    else:
+        return plan_id
+    try:
         backup.update_backup_plan(BackupPlanId=plan_id, BackupPlan=plan)
         result.add("backup plan", cfg.backup_plan_name, "updated")
+    except (ClientError, NotImplementedError) as exc:
+        if not not_emulated(exc, emulator=emulator):
+            raise
+        result.add(
+            "backup plan",
+            cfg.backup_plan_name,
+            "skipped",
+            "differs from the config, and the emulator cannot update backup plans; "
+            "restart it (make local-down local-up) and set up again",
+        )
     return plan_id
 
 

@@ -538,12 +538,15 @@ class Validator:
                 return
             vaults[name] = str(vault["BackupVaultArn"])
             found_key = vault.get("EncryptionKeyArn")
-            self.add(
-                check,
-                f"{expected} ({key_arn})",
-                f"{name} encrypted with {found_key}",
-                ok=found_key == key_arn and key_arn is not None,
-            )
+            if key_arn is None:  # the missing alias is its own FAIL row
+                self.skip(check, f"key {cfg.key_alias(purpose)} not found", expected)
+            else:
+                self.add(
+                    check,
+                    f"{expected} ({key_arn})",
+                    f"{name} encrypted with {found_key}",
+                    ok=found_key == key_arn,
+                )
             if check == "backup.vault" and cfg.backup.vault_lock.enabled:
                 lock = cfg.backup.vault_lock
                 self.add(

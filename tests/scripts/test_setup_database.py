@@ -453,3 +453,14 @@ def test_role_without_the_emulators_managed_policies_says_so(dev: StackConfig, c
         "managed policies not known to the emulator: AWSBackupServiceRolePolicyForBackup, "
         "AWSBackupServiceRolePolicyForRestores"
     )
+
+
+def test_a_drifted_backup_plan_the_emulator_cannot_update_is_reported(
+    dev: StackConfig, clients_for
+):
+    clients = clients_for(dev)
+    shorter = dev.model_copy(update={"backup": dev.backup.model_copy(update={"retention_days": 1})})
+    setup_local(shorter, clients)
+    plan = next(a for a in setup_local(dev, clients).actions if a.resource == "backup plan")
+    assert plan.outcome == "skipped"
+    assert "emulator cannot update backup plans" in plan.detail
