@@ -130,11 +130,11 @@ def render() -> str:
         "## Rule reference",
     ]
     for rule in rules:
-        scope = (
-            "the whole stack"
-            if rule.scope is Scope.STACK
-            else ", ".join(f"`{t}`" for t in rule.resource_types)
-        )
+        types = ", ".join(f"`{t}`" for t in rule.resource_types)
+        if rule.scope is Scope.STACK:
+            scope = f"the whole stack ({types})" if types else "the whole stack"
+        else:
+            scope = types
         lines += [
             "",
             f"### {rule.name}",

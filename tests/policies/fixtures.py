@@ -172,6 +172,67 @@ BUDGET: dict[str, Any] = {
     ],
 }
 
+DB_INSTANCE: dict[str, Any] = {
+    "engine": "postgres",
+    "instanceClass": "db.t4g.small",
+    "storageEncrypted": True,
+    "kmsKeyId": KEY_ARN,
+    "publiclyAccessible": False,
+    "backupRetentionPeriod": 14,
+    "deletionProtection": True,
+    "multiAz": True,
+    "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+}
+
+REPLICATION_GROUP: dict[str, Any] = {
+    "description": "sessions",
+    "engine": "redis",
+    "snapshotRetentionLimit": 15,
+    "atRestEncryptionEnabled": True,
+    "kmsKeyId": KEY_ARN,
+    "transitEncryptionEnabled": True,
+    "userGroupIds": ["medeez-dev-app-users"],
+}
+
+LAMBDA_PERMISSION: dict[str, Any] = {
+    "action": "lambda:InvokeFunction",
+    "function": "medeez-dev-consumer",
+    "principal": "events.amazonaws.com",
+    "sourceArn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/nightly",
+}
+
+EVENT_SOURCE_MAPPING: dict[str, Any] = {
+    "eventSourceArn": (
+        f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/medeez-dev-app/stream/2026-11-24T00:00:00.000"
+    ),
+    "functionName": "medeez-dev-consumer",
+    "startingPosition": "LATEST",
+    "maximumRetryAttempts": 3,
+    "bisectBatchOnFunctionError": True,
+    "destinationConfig": {"onFailure": {"destinationArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:dlq"}},
+}
+
+LAMBDA_FUNCTION: dict[str, Any] = {
+    "name": "medeez-dev-consumer",
+    "runtime": "python3.12",
+    "kmsKeyArn": KEY_ARN,
+    "environment": {"variables": {"TABLE_NAME": "medeez-dev-app"}},
+}
+
+BUCKET_POLICY_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::medeez-dev-exports", "arn:aws:s3:::medeez-dev-exports/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ],
+}
+
 #: A compliant resource per type, for rules that judge that type.
 BASELINES: dict[str, dict[str, Any]] = {
     t.TABLE: TABLE,
@@ -186,6 +247,11 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.IAM_ROLE_POLICY: ROLE_POLICY,
     t.IAM_POLICY: MANAGED_POLICY,
     t.IAM_ROLE_POLICY_ATTACHMENT: ATTACHMENT,
+    t.RDS_INSTANCE: DB_INSTANCE,
+    t.ELASTICACHE_REPLICATION_GROUP: REPLICATION_GROUP,
+    t.LAMBDA_PERMISSION: LAMBDA_PERMISSION,
+    t.LAMBDA_EVENT_SOURCE_MAPPING: EVENT_SOURCE_MAPPING,
+    t.LAMBDA_FUNCTION: LAMBDA_FUNCTION,
 }
 
 
@@ -226,6 +292,48 @@ def compliant_stack() -> list[Node]:
         Node(t.SNS_TOPIC_POLICY, "alerts-policy", TOPIC_POLICY, {"arn": ["alerts"]}),
         Node(t.METRIC_ALARM, "throttles", ALARM, {"alarmActions": ["alerts"]}),
         Node(t.BUDGET, "budget", BUDGET, {"notifications": ["alerts"]}),
+        Node(t.S3_BUCKET, "exports", {"bucket": "medeez-dev-exports"}, protect=True),
+        Node(
+            t.S3_SSE,
+            "exports-sse",
+            {
+                "bucket": "medeez-dev-exports",
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {
+                            "sseAlgorithm": "aws:kms",
+                            "kmsMasterKeyId": KEY_ARN,
+                        },
+                        "bucketKeyEnabled": True,
+                    }
+                ],
+            },
+            {"bucket": ["exports"]},
+        ),
+        Node(
+            t.S3_PUBLIC_ACCESS_BLOCK,
+            "exports-pab",
+            {
+                "bucket": "medeez-dev-exports",
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            {"bucket": ["exports"]},
+        ),
+        Node(
+            t.S3_VERSIONING,
+            "exports-versioning",
+            {"bucket": "medeez-dev-exports", "versioningConfiguration": {"status": "Enabled"}},
+            {"bucket": ["exports"]},
+        ),
+        Node(
+            t.S3_BUCKET_POLICY,
+            "exports-policy",
+            {"bucket": "medeez-dev-exports", "policy": as_json(BUCKET_POLICY_DOCUMENT)},
+            {"bucket": ["exports"]},
+        ),
     ]
 
 

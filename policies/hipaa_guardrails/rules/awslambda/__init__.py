@@ -1,0 +1,1 @@
+"""Lambda guardrails (ready for stream consumers and other functions)."""

@@ -1,0 +1,1 @@
+"""elasticache guardrails (ready for when the stacks add elasticache resources)."""

@@ -1,0 +1,1 @@
+"""rds guardrails (ready for when the stacks add rds resources)."""

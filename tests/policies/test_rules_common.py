@@ -1,0 +1,326 @@
+"""What every rule must do: pass its compliant baseline, ignore other resource types, and honour
+(and always report) exemptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hipaa_guardrails import exemptions
+from hipaa_guardrails import resource_types as t
+from hipaa_guardrails.registry import all_rules
+from hipaa_guardrails.spec import Scope
+
+from tests.policies import fixtures as f
+from tests.policies.support import (
+    DELETE,
+    Node,
+    mutate,
+    report_exemptions,
+    run_resource,
+    run_stack,
+    urn,
+)
+
+#: rule -> (type, violating props); the compliant props are fixtures.BASELINES[type].
+RESOURCE_SUBJECTS = {
+    "hipaa-dynamodb-pitr-enabled": (t.TABLE, mutate(f.TABLE, "pointInTimeRecovery", DELETE)),
+    "hipaa-dynamodb-encrypted-with-cmk": (t.TABLE, mutate(f.TABLE, "serverSideEncryption", DELETE)),
+    "hipaa-dynamodb-on-demand-or-autoscaled": (t.TABLE, mutate(f.TABLE, "billingMode", DELETE)),
+    "hipaa-dynamodb-deletion-protection-enabled": (
+        t.TABLE,
+        mutate(f.TABLE, "deletionProtectionEnabled", False),
+    ),
+    "hipaa-dynamodb-stream-view-allowed": (t.TABLE, mutate(f.TABLE, "streamViewType", "NEW_IMAGE")),
+    "hipaa-dynamodb-ttl-spares-retained-attributes": (
+        t.TABLE,
+        mutate(f.TABLE, "ttl.attributeName", "createdAt"),
+    ),
+    "hipaa-kms-key-rotation-enabled": (t.KMS_KEY, mutate(f.KEY, "enableKeyRotation", False)),
+    "hipaa-kms-key-deletion-guarded": (t.KMS_KEY, mutate(f.KEY, "deletionWindowInDays", 7)),
+    "hipaa-kms-key-policy-safe": (t.KMS_KEY, mutate(f.KEY, "bypassPolicyLockoutSafetyCheck", True)),
+    "hipaa-backup-plan-daily-with-retention": (
+        t.BACKUP_PLAN,
+        mutate(f.PLAN, "rules.0.lifecycle.deleteAfter", 1),
+    ),
+    "hipaa-backup-copy-retention": (
+        t.BACKUP_PLAN,
+        mutate(f.PLAN, "rules.0.copyActions.0.lifecycle.deleteAfter", 1),
+    ),
+    "hipaa-backup-vault-encrypted-with-cmk": (t.BACKUP_VAULT, mutate(f.VAULT, "kmsKeyArn", DELETE)),
+    "hipaa-cloudwatch-alarm-actions-enabled": (
+        t.METRIC_ALARM,
+        mutate(f.ALARM, "actionsEnabled", False),
+    ),
+    "hipaa-cloudwatch-log-group-retention": (
+        t.LOG_GROUP,
+        mutate(f.LOG_GROUP, "retentionInDays", DELETE),
+    ),
+    "hipaa-cloudwatch-log-group-encrypted": (t.LOG_GROUP, mutate(f.LOG_GROUP, "kmsKeyId", DELETE)),
+    "hipaa-sns-topic-encrypted-with-cmk": (t.SNS_TOPIC, mutate(f.TOPIC, "kmsMasterKeyId", DELETE)),
+    "hipaa-sns-topic-policy-not-public": (
+        t.SNS_TOPIC_POLICY,
+        mutate(f.TOPIC_POLICY, "policy", '{"Statement": {"Effect": "Allow", "Principal": "*"}}'),
+    ),
+    "hipaa-iam-no-admin-or-full-access": (
+        t.IAM_POLICY,
+        mutate(f.MANAGED_POLICY, "policy", '{"Statement": [{"Effect": "Allow", "Action": "*"}]}'),
+    ),
+    "hipaa-iam-no-user-policies": (t.IAM_USER_POLICY, {"user": "alice", "policy": "{}"}),
+    "hipaa-iam-no-inline-policies": (t.IAM_ROLE_POLICY, f.ROLE_POLICY),
+    "hipaa-iam-data-access-scoped": (
+        t.IAM_ROLE_POLICY,
+        mutate(
+            f.ROLE_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}',
+        ),
+    ),
+    "hipaa-iam-trust-policy-scoped": (t.IAM_ROLE, mutate(f.ROLE, "assumeRolePolicy", DELETE)),
+    "hipaa-rds-storage-encrypted-with-cmk": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "storageEncrypted", False),
+    ),
+    "hipaa-rds-not-public": (t.RDS_INSTANCE, mutate(f.DB_INSTANCE, "publiclyAccessible", True)),
+    "hipaa-rds-backups-retained": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "backupRetentionPeriod", 1),
+    ),
+    "hipaa-rds-deletion-protection-enabled": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "deletionProtection", False),
+    ),
+    "hipaa-rds-logs-exported": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "enabledCloudwatchLogsExports", []),
+    ),
+    "hipaa-elasticache-backups-retained": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "snapshotRetentionLimit", 1),
+    ),
+    "hipaa-elasticache-encrypted-at-rest-with-cmk": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "atRestEncryptionEnabled", False),
+    ),
+    "hipaa-elasticache-in-transit-encrypted-with-auth": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "userGroupIds", DELETE),
+    ),
+    "hipaa-lambda-permission-not-public": (
+        t.LAMBDA_PERMISSION,
+        mutate(f.LAMBDA_PERMISSION, "principal", "*"),
+    ),
+    "hipaa-lambda-stream-consumer-failure-destination": (
+        t.LAMBDA_EVENT_SOURCE_MAPPING,
+        mutate(f.EVENT_SOURCE_MAPPING, "destinationConfig", DELETE),
+    ),
+    "hipaa-lambda-environment-encrypted-with-cmk": (
+        t.LAMBDA_FUNCTION,
+        mutate(f.LAMBDA_FUNCTION, "kmsKeyArn", DELETE),
+    ),
+}
+
+#: Compliant resources for rules whose violating subject is a type without a baseline.
+COMPLIANT = {
+    "hipaa-iam-no-user-policies": (t.IAM_POLICY_ATTACHMENT, {"roles": ["r"], "policyArn": "a"}),
+    "hipaa-iam-no-inline-policies": (t.IAM_POLICY, f.MANAGED_POLICY),
+}
+
+#: rule -> (violating stack, name of the resource the finding is about; None for the stack)
+STACK_SUBJECTS = {
+    "hipaa-dynamodb-in-backup-plan": (f.without(f.compliant_stack(), "selection"), "app-table"),
+    "hipaa-backup-vault-locked": (f.without(f.compliant_stack(), "vault-lock"), "vault"),
+    "hipaa-backup-cross-region-copy": (
+        f.replace(f.compliant_stack(), "plan", props=mutate(f.PLAN, "rules.0.copyActions", DELETE)),
+        "plan",
+    ),
+    "hipaa-cloudwatch-alarms-route-to-encrypted-topic": (
+        f.replace(f.compliant_stack(), "throttles", props=mutate(f.ALARM, "alarmActions", [])),
+        "throttles",
+    ),
+    "hipaa-budgets-route-to-encrypted-topic": (
+        f.replace(f.compliant_stack(), "budget", props=mutate(f.BUDGET, "notifications", [])),
+        "budget",
+    ),
+    "hipaa-sns-topic-tls-only": (f.without(f.compliant_stack(), "alerts-policy"), "alerts"),
+    "hipaa-stack-data-resources-protected": (
+        f.replace(f.compliant_stack(), "app-table", protect=False),
+        "app-table",
+    ),
+    "hipaa-s3-bucket-encrypted-with-kms": (
+        f.without(f.compliant_stack(), "exports-sse"),
+        "exports",
+    ),
+    "hipaa-s3-bucket-public-access-blocked": (
+        f.without(f.compliant_stack(), "exports-pab"),
+        "exports",
+    ),
+    "hipaa-s3-bucket-versioned": (f.without(f.compliant_stack(), "exports-versioning"), "exports"),
+    "hipaa-s3-bucket-tls-only": (f.without(f.compliant_stack(), "exports-policy"), "exports"),
+    "hipaa-stack-data-types-covered": (
+        [*f.compliant_stack(), Node("aws:sqs/queue:Queue", "queue", {})],
+        "queue",
+    ),
+}
+
+RESOURCE_RULES = [r.name for r in all_rules() if r.scope is Scope.RESOURCE]
+STACK_RULES = [r.name for r in all_rules() if r.scope is Scope.STACK]
+EXPIRES = "2027-03-31"
+
+
+def exemption(resource: str, expires: str = EXPIRES) -> dict:
+    return {
+        "exemptions": [
+            {
+                "resource": resource,
+                "reason": "Legacy import, migrated off by the end of Q1 (see ticket).",
+                "ticket": "SEC-142",
+                "expires": expires,
+            }
+        ]
+    }
+
+
+@pytest.fixture
+def today(monkeypatch):
+    def set_today(day: str) -> None:
+        monkeypatch.setattr(exemptions, "today", lambda: dt.date.fromisoformat(day))
+
+    set_today("2026-11-24")
+    return set_today
+
+
+def test_every_rule_has_test_subjects():
+    assert sorted(RESOURCE_SUBJECTS) == sorted(RESOURCE_RULES)
+    assert sorted(STACK_SUBJECTS) == sorted(STACK_RULES)
+
+
+@pytest.mark.parametrize("rule", RESOURCE_RULES)
+def test_compliant_baseline_passes(rule):
+    type_, _ = RESOURCE_SUBJECTS[rule]
+    type_, props = COMPLIANT.get(rule, (type_, f.BASELINES.get(type_)))
+    outcome = run_resource(rule, type_, props)
+    assert outcome.violations == []
+    assert outcome.deferred is None
+
+
+@pytest.mark.parametrize("rule", RESOURCE_RULES)
+def test_violating_subject_is_reported(rule):
+    type_, props = RESOURCE_SUBJECTS[rule]
+    outcome = run_resource(rule, type_, props)
+    assert len(outcome.violations) >= 1
+    citation = next(r for r in all_rules() if r.name == rule).citation
+    assert all(v.endswith(f"[{citation}]") for v in outcome.violations)
+
+
+@pytest.mark.parametrize("rule", RESOURCE_RULES)
+def test_other_resource_types_are_not_applicable(rule):
+    _, props = RESOURCE_SUBJECTS[rule]
+    outcome = run_resource(rule, "aws:ec2/instance:Instance", props)
+    assert outcome.violations == []
+    assert outcome.not_applicable is not None
+    assert outcome.not_applicable.startswith("judges ")
+
+
+@pytest.mark.parametrize("rule", STACK_RULES)
+def test_compliant_stack_passes(rule):
+    outcome = run_stack(rule, f.compliant_stack())
+    assert outcome.violations == []
+    assert outcome.not_applicable is None
+
+
+@pytest.mark.parametrize("rule", RESOURCE_RULES)
+def test_exempted_resource_is_not_blocked_but_reported(rule, today):
+    type_, props = RESOURCE_SUBJECTS[rule]
+    finding = run_resource(rule, type_, props).violations[0]
+    exemptions.LEDGER.drain()
+
+    outcome = run_resource(rule, type_, props, exemption("subject"))
+    assert outcome.violations == []
+    assert outcome.not_applicable == (
+        f"EXEMPTED (ticket SEC-142, expires {EXPIRES}: Legacy import, migrated off by the end "
+        "of Q1 (see ticket).)"
+    )
+    report = report_exemptions()
+    assert report.violations == [
+        f"EXEMPTED: {rule} on subject (ticket SEC-142, expires {EXPIRES}: Legacy import, "
+        f"migrated off by the end of Q1 (see ticket).). Suppressed finding: {finding}"
+    ]
+    assert report.urns == [urn(type_, "subject")]
+
+
+@pytest.mark.parametrize("rule", RESOURCE_RULES)
+def test_expired_exemption_blocks_again_and_says_so(rule, today):
+    type_, props = RESOURCE_SUBJECTS[rule]
+    today("2027-04-01")
+    outcome = run_resource(rule, type_, props, exemption("subject"))
+    assert len(outcome.violations) >= 1
+    [notice] = report_exemptions().violations
+    assert notice.startswith(f"EXPIRED EXEMPTION: {rule} on subject (ticket SEC-142")
+    assert "Not honoured any more" in notice
+
+
+def test_exemption_holds_through_its_last_day(today):
+    type_, props = RESOURCE_SUBJECTS["hipaa-dynamodb-pitr-enabled"]
+    today(EXPIRES)
+    outcome = run_resource("hipaa-dynamodb-pitr-enabled", type_, props, exemption("subject"))
+    assert outcome.violations == []
+    assert outcome.not_applicable is not None
+    assert outcome.not_applicable.startswith("EXEMPTED")
+
+
+def test_exemption_names_one_resource_only(today):
+    type_, props = RESOURCE_SUBJECTS["hipaa-dynamodb-pitr-enabled"]
+    outcome = run_resource(
+        "hipaa-dynamodb-pitr-enabled", type_, props, exemption("another-table"), name="subject"
+    )
+    assert len(outcome.violations) == 1
+    [notice] = report_exemptions().violations
+    assert notice.startswith("UNUSED EXEMPTION: hipaa-dynamodb-pitr-enabled on another-table")
+
+
+def test_exemption_by_urn(today):
+    type_, props = RESOURCE_SUBJECTS["hipaa-dynamodb-pitr-enabled"]
+    outcome = run_resource(
+        "hipaa-dynamodb-pitr-enabled", type_, props, exemption(urn(type_, "subject"))
+    )
+    assert outcome.violations == []
+
+
+def test_exemption_with_impossible_date_is_reported_not_honoured(today):
+    type_, props = RESOURCE_SUBJECTS["hipaa-dynamodb-pitr-enabled"]
+    outcome = run_resource(
+        "hipaa-dynamodb-pitr-enabled", type_, props, exemption("subject", expires="2027-02-30")
+    )
+    assert any(
+        "invalid pack config: hipaa-dynamodb-pitr-enabled.exemptions[0].expires: '2027-02-30' "
+        "is not a calendar date" in v
+        for v in outcome.violations
+    )
+    assert any("pointInTimeRecovery.enabled is not set" in v for v in outcome.violations)
+
+
+@pytest.mark.parametrize("rule", STACK_RULES)
+def test_exempted_stack_finding_is_not_blocked_but_reported(rule, today):
+    nodes, name = STACK_SUBJECTS[rule]
+    plain = run_stack(rule, nodes)
+    assert len(plain.violations) >= 1
+    exemptions.LEDGER.drain()
+    outcome = run_stack(rule, nodes, exemption(name))
+    assert outcome.violations == []
+    notices = report_exemptions().violations
+    assert notices
+    assert all(n.startswith(f"EXEMPTED: {rule} on {name} (ticket SEC-142") for n in notices)
+
+
+def test_config_deviation_is_reported():
+    type_ = t.TABLE
+    run_resource("hipaa-dynamodb-pitr-enabled", type_, f.TABLE, {"minRecoveryPeriodDays": 7.0})
+    assert report_exemptions().violations == [
+        "CONFIG DEVIATION: hipaa-dynamodb-pitr-enabled runs with minRecoveryPeriodDays = 7 "
+        "(secure default 35), as set in this stack's pack config"
+    ]
+
+
+def test_reporter_is_not_applicable_when_nothing_to_report():
+    assert report_exemptions().not_applicable == "no exemptions or config deviations"
