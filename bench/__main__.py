@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-SECTIONS = ("bench.plan_speed", "bench.crypto", "bench.seed_load")
+SECTIONS = ("bench.plan_speed", "bench.preview_speed", "bench.crypto", "bench.seed_load")
 
 
 def main() -> None:

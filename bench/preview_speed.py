@@ -1,0 +1,103 @@
+"""How long ``make preview STACK=<stack>`` takes after install, against ``make plan`` alone.
+
+Goals (issue 3): preview at most 3 s per stack, and the gate adds no more than the plan itself
+takes (preview - plan <= plan). Each run is the command the make target runs, in a fresh process,
+so interpreter start-up, imports and the pack's own process count. Runs of the three commands are
+interleaved so a busy machine slows them alike; medians are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from components.config import PROJECT_DIR, stack_names
+
+RUNS = 5
+GOAL_SECONDS = 3.0
+
+
+def _timed(argv: list[str], allowed: tuple[int, ...] = (0,)) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603 - our own modules
+        [sys.executable, "-m", *argv], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode not in allowed:
+        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr}")
+    return elapsed
+
+
+def measure(stack: str, workdir: Path) -> dict[str, list[float]]:
+    """Interleaved timings of preview (plan + gate in one process), plan alone, gate alone."""
+    plan = workdir / f"plan-{stack}.json"
+    report = workdir / f"gate-{stack}.json"
+    timings: dict[str, list[float]] = {"preview": [], "plan": [], "gate": []}
+    gate_exit = (0, 1)  # 1 = mandatory violations: still a complete run
+    for _ in range(RUNS):
+        timings["preview"].append(
+            _timed(
+                [
+                    "tools.gate",
+                    "--stack",
+                    stack,
+                    "--save-plan",
+                    str(plan),
+                    "--format",
+                    "json",
+                    "--output",
+                    str(report),
+                ],
+                gate_exit,
+            )
+        )
+        timings["plan"].append(_timed(["tools.plan", "--stack", stack, "--out", str(plan)]))
+        timings["gate"].append(
+            _timed(
+                [
+                    "tools.gate",
+                    "--plan",
+                    str(plan),
+                    "--stack",
+                    stack,
+                    "--format",
+                    "json",
+                    "--output",
+                    str(report),
+                ],
+                gate_exit,
+            )
+        )
+    return timings
+
+
+def run() -> None:
+    print(
+        f"== make preview (plan + policy gate): seconds per run ({RUNS} runs each, fresh process, "
+        f"interleaved; goals: preview <= {GOAL_SECONDS} s, preview - plan <= plan)"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for stack in stack_names():
+            timings = measure(stack, Path(tmp))
+            preview, plan, gate = (
+                statistics.median(timings[k]) for k in ("preview", "plan", "gate")
+            )
+            added = preview - plan
+            result = json.loads((Path(tmp) / f"gate-{stack}.json").read_text())
+            ok = preview <= GOAL_SECONDS and added <= plan
+            print(
+                f"  {stack:<6} preview {preview:.2f} s (min {min(timings['preview']):.2f})"
+                f"  plan {plan:.2f} s  gate alone {gate:.2f} s  gate adds {added:.2f} s"
+                f"  | {result['pack']['policies']} policies x {result['resources']} resources:"
+                f" {result['summary']['mandatory']} mandatory, {result['summary']['advisory']}"
+                f" advisory  {'ok' if ok else 'OVER GOAL'}"
+            )
+
+
+if __name__ == "__main__":
+    run()
