@@ -171,7 +171,7 @@ def backup_rule(cfg: StackConfig, dr_vault_arn: str | None) -> dict[str, Any]:
     if backup.cold_storage_after_days is not None:
         lifecycle["MoveToColdStorageAfterDays"] = backup.cold_storage_after_days
     rule: dict[str, Any] = {
-        "RuleName": f"{cfg.prefix}-table",
+        "RuleName": "daily",  # the name the Pulumi CrossRegionBackup component gives it
         "TargetBackupVaultName": cfg.vault_name,
         "ScheduleExpression": backup.schedule,
         "StartWindowMinutes": backup.start_window_minutes,

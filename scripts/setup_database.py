@@ -397,7 +397,7 @@ def _ensure_backup(
     ensure_backup_selection(
         backup,
         plan_id=plan_id,
-        selection_name=f"{cfg.prefix}-table",
+        selection_name=f"{cfg.backup_plan_name}-table",  # as the Pulumi component names it
         role_arn=role_arn,
         table_arn=table_arn,
         result=result,
