@@ -1,0 +1,105 @@
+"""The HIPAA pack (policies/) through the real analyzer protocol, on the real dev and prod plans.
+
+The pack runs as ``pulumi preview --policy-pack policies --policy-pack-config
+policies/config/<stack>.json`` runs it: one pack process per stack, configured from the stack's
+pack config, every resource analyzed, then the stack.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from components.config import PROJECT_DIR, read_stack_file
+from tools.gate.__main__ import main
+from tools.gate.analyzer import PolicyPackProcess, run_pack
+from tools.gate.pack_config import load_pack_config, reconcile
+from tools.gate.plan_input import parse_plan
+from tools.gate.report import build_report
+from tools.gate.wire import cli_config_env
+
+PACK = PROJECT_DIR / "policies"
+
+
+def _gate(stack, document):
+    """Run the pack over ``document`` for ``stack`` and return the report."""
+    with PolicyPackProcess(
+        PACK,
+        project="medeez-platform",
+        stack=stack,
+        stack_config=cli_config_env(read_stack_file(stack)),
+    ) as pack:
+        info = pack.info()
+        config = reconcile(
+            [p.schema() for p in info.policies],
+            info.initial_config,
+            load_pack_config(PACK / "config" / f"{stack}.json"),
+            f"policies/config/{stack}.json",
+        )
+        run = run_pack(pack, parse_plan(document), config, info)
+    return build_report(
+        run,
+        project="medeez-platform",
+        stack=stack,
+        plan_path="plan.json",
+        pack_config_path=f"policies/config/{stack}.json",
+        resource_count=run.analyzed_resources,
+    )
+
+
+def _pairs(report):
+    return {(v.policy, v.urn, v.enforcement) for v in report.violations}
+
+
+@pytest.fixture(scope="module")
+def dev_document(dev_plan):
+    return dev_plan.to_json()
+
+
+@pytest.fixture(scope="module")
+def dev_report(dev_document):
+    return _gate("dev", dev_document)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_stack_passes_with_no_mandatory_violation(request, stack):
+    document = request.getfixturevalue(f"{stack}_plan").to_json()
+    report = _gate(stack, document)
+    assert [(v.policy, v.resource, v.message) for v in report.mandatory] == []
+    assert report.exit_code == 0
+    # Every resource of the plan was analyzed, plus the root stack resource.
+    assert report.resource_count == len(document["resources"]) + 1
+
+
+def test_injected_violations_yield_exactly_those(dev_document, dev_report):
+    document = copy.deepcopy(dev_document)
+    table = next(r for r in document["resources"] if r["type"] == "aws:dynamodb/table:Table")
+    table["inputs"]["pointInTimeRecovery"]["enabled"] = False
+    key = next(r for r in document["resources"] if r["type"] == "aws:kms/key:Key")
+    key["inputs"]["enableKeyRotation"] = False
+    injected = _pairs(_gate("dev", document)) - _pairs(dev_report)
+    assert injected == {
+        ("hipaa-dynamodb-pitr-enabled", table["urn"], "mandatory"),
+        ("hipaa-kms-key-rotation-enabled", key["urn"], "mandatory"),
+    }
+    # Nothing the baseline reported went away.
+    assert _pairs(dev_report) <= _pairs(_gate("dev", document))
+
+
+def test_the_gate_command_exits_1_on_injected_violations(tmp_path, capsys, dev_document):
+    document = copy.deepcopy(dev_document)
+    topic = next(r for r in document["resources"] if r["type"] == "aws:sns/topic:Topic")
+    del topic["inputs"]["kmsMasterKeyId"]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(document))
+    assert main(["--plan", str(plan), "--stack", "dev", "--format", "json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    on_topic = {
+        (v["policyName"], v["enforcementLevel"])
+        for v in result["violations"]
+        if v["urn"] == topic["urn"]
+    }
+    assert ("hipaa-sns-topic-encrypted-with-cmk", "mandatory") in on_topic
+    assert result["pack"]["name"] == "medeez-hipaa-guardrails"
