@@ -75,7 +75,24 @@ def test_a_compliant_plan_exits_0(tmp_path, capsys):
     assert main(["--plan", str(plan), "--stack", "dev", *FIXTURE_ARGS]) == 0
     out = capsys.readouterr().out
     assert out.startswith("HIPAA policy gate: medeez-platform/dev: PASSED\n")
+    assert "PACK LOG\n  stderr: fixture pack: loaded 7 policies\n" in out
     assert out.endswith("Exit 0: no mandatory violation.\n")
+
+
+def test_without_a_plan_the_gate_plans_the_stack_first(tmp_path, capsys):
+    saved = tmp_path / "plan-dev.json"
+    status = main(["--stack", "dev", "--save-plan", str(saved), "--format", "json", *FIXTURE_ARGS])
+    result = json.loads(capsys.readouterr().out)
+    plan = json.loads(saved.read_text())
+    assert (plan["project"], plan["stack"]) == ("medeez-platform", "dev")
+    assert result["plan"] == str(saved)
+    assert result["resources"] == len(plan["resources"]) + 1
+    # The dev table is not protected (dev config), which the fixture config makes mandatory.
+    table = next(r for r in plan["resources"] if r["type"] == "aws:dynamodb/table:Table")
+    assert ("fixture-table-protected", table["urn"], "mandatory") in {
+        (v["policyName"], v["urn"], v["enforcementLevel"]) for v in result["violations"]
+    }
+    assert status == 1
 
 
 @pytest.mark.parametrize(
@@ -89,6 +106,10 @@ def test_a_compliant_plan_exits_0(tmp_path, capsys):
         (
             ["--stack", "dev", "--write", "xml:out.xml"],
             "--write 'xml:out.xml': expected FORMAT:PATH with FORMAT one of text, markdown,",
+        ),
+        (
+            ["--stack", "dev", "--save-plan", "p.json"],
+            "error: --save-plan keeps the plan the gate makes itself; it cannot go with --plan",
         ),
         (
             ["--stack", "dev", "--pack-config", "nope.json"],

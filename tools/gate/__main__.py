@@ -123,6 +123,10 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
             f"unknown stack {args.stack!r}: stacks are {', '.join(known) or 'none'} "
             "(one Pulumi.<stack>.yaml each)"
         )
+    if args.plan is not None and args.save_plan is not None:
+        raise UsageError(
+            "--save-plan keeps the plan the gate makes itself; it cannot go with --plan"
+        )
     plan: Plan | None = None
     if args.plan is not None:
         plan = load_plan(args.plan)
@@ -167,7 +171,10 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         pack_config_path=repo_relative(pack_config_path, PROJECT_DIR),
         resource_count=run.analyzed_resources,
     )
-    report.pack_log = list(pack.engine.servicer.logs) if pack.engine else []
+    # What the pack said besides its answers: engine Log calls and its stderr (warnings).
+    report.pack_log = (list(pack.engine.servicer.logs) if pack.engine else []) + [
+        f"stderr: {line}" for line in pack.stderr if line.strip()
+    ]
     report.launch_note = pack.launch_note
     return report
 

@@ -7,6 +7,7 @@ does (an advisory message starting ``EXEMPTED``), so the gate's handling is test
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from pulumi_policy import (
@@ -90,6 +91,9 @@ def _stack_has_backup(args: StackValidationArgs, report: ReportViolation) -> Non
     if not any(r.resource_type == "aws:backup/plan:Plan" for r in args.resources):
         report("The stack has no backup plan.")
 
+
+# A warning on stderr, as packs print them; the gate must show it, not swallow it.
+print("fixture pack: loaded 7 policies", file=sys.stderr)
 
 EXEMPTIONS: dict[str, Any] = {
     "type": "array",
