@@ -189,3 +189,43 @@ def test_trust_policy_missing_or_unknown():
     unknown = {**ROLE, "assumeRolePolicy": UNKNOWN_STRING_VALUE}
     assert run_resource(TRUST_RULE, t.IAM_ROLE, unknown).deferred
     assert run_resource(TRUST_RULE, t.IAM_ROLE, {**ROLE, "assumeRolePolicy": as_json(TRUST)}).passed
+
+
+LEADING = "hipaa-iam-tenant-leading-keys"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/medeez-dev-app"
+TENANT = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CLINIC#${aws:PrincipalTag/c}*"]}}
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN), "without a ForAllValues"),
+        (allow("dynamodb:*Item", [TABLE_ARN, f"{TABLE_ARN}/index/*"]), "dynamodb:GetItem"),
+        (allow("dynamodb:Scan", TABLE_ARN, Condition=TENANT), "reads every tenant's items"),
+        (allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN, Condition=TENANT), None),
+        (allow("dynamodb:DescribeTable", TABLE_ARN), None),
+        (allow("dynamodb:GetItem", "arn:aws:s3:::bucket/*"), None),
+        (
+            allow(
+                "dynamodb:GetItem",
+                TABLE_ARN,
+                Condition={"StringEquals": {"dynamodb:LeadingKeys": "CLINIC#1"}},
+            ),
+            "without a ForAllValues",
+        ),
+    ],
+)
+def test_tenant_leading_keys(statement, expected):
+    outcome = run_resource(LEADING, t.IAM_POLICY, {**MANAGED_POLICY, "policy": document(statement)})
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert len(outcome.violations) == 1, outcome
+        assert expected in outcome.violations[0]
+
+
+def test_tenant_rule_scope_follows_pack_config():
+    statement = allow("dynamodb:GetItem", TABLE_ARN)
+    policy = {**MANAGED_POLICY, "policy": document(statement)}
+    other_tables = {"tableArnPattern": r"arn:aws:dynamodb:.*:table/medeez-prod-.*"}
+    assert run_resource(LEADING, t.IAM_POLICY, policy, other_tables).passed

@@ -43,6 +43,7 @@ MANIFEST = [
     ("hipaa-iam-no-admin-or-full-access", "I1", "high", "resource"),
     ("hipaa-iam-no-inline-policies", "I2", "medium", "resource"),
     ("hipaa-iam-no-user-policies", "I2", "high", "resource"),
+    ("hipaa-iam-tenant-leading-keys", "D9", "high", "resource"),
     ("hipaa-iam-trust-policy-scoped", "I4", "high", "resource"),
     ("hipaa-kms-key-deletion-guarded", "K2", "high", "resource"),
     ("hipaa-kms-key-policy-safe", "K3", "high", "resource"),

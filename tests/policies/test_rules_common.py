@@ -77,6 +77,15 @@ RESOURCE_SUBJECTS = {
         ),
     ),
     "hipaa-iam-trust-policy-scoped": (t.IAM_ROLE, mutate(f.ROLE, "assumeRolePolicy", DELETE)),
+    "hipaa-iam-tenant-leading-keys": (
+        t.IAM_ROLE_POLICY,
+        mutate(
+            f.ROLE_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Action": "dynamodb:Query", '
+            '"Resource": "arn:aws:dynamodb:us-east-1:1:table/medeez-dev-app"}]}',
+        ),
+    ),
     "hipaa-rds-storage-encrypted-with-cmk": (
         t.RDS_INSTANCE,
         mutate(f.DB_INSTANCE, "storageEncrypted", False),
