@@ -129,6 +129,17 @@ def test_every_exemption_message_kind_is_recognised():
     )
     assert unused is not None
     assert (unused.kind, unused.reason) == ("UNUSED EXEMPTION", "why not")
+    deviation = parse_exemption(
+        "CONFIG DEVIATION: hipaa-dynamodb-stream-view-allowed runs with allowedViewTypes = "
+        '["NEW_AND_OLD_IMAGES"] (secure default ["KEYS_ONLY"])',
+        "",
+    )
+    assert deviation is not None
+    assert (deviation.kind, deviation.policy) == (
+        "CONFIG DEVIATION",
+        "hipaa-dynamodb-stream-view-allowed",
+    )
+    assert deviation.reason.startswith("runs with allowedViewTypes")
     assert parse_exemption("PITR is off", TABLE) is None
 
 
@@ -154,7 +165,11 @@ def test_text_groups_with_resource_rule_citation_and_message():
         "really",
     ]
     assert any("pulumi:pulumi:Stack (stack)" in line for line in lines)
-    assert "EXEMPTIONS (1)" in lines
+    assert "EXEMPTIONS AND CONFIG DEVIATIONS (1)" in lines
+    assert lines[-2] == (
+        "Summary: 3 mandatory, 1 advisory; exemptions: 1 applied, 0 expired, 0 unused; "
+        "0 config deviations."
+    )
     assert any(
         line.split()[:4] == ["EXEMPTED", "hipaa-dynamodb-pitr-enabled", "app-table", "SEC-142"]
         for line in lines

@@ -27,10 +27,18 @@ def _verdict(report: GateReport) -> str:
 
 
 def _summary(report: GateReport) -> str:
-    exempted = sum(1 for e in report.exemptions if e.kind == "EXEMPTED")
+    counts = {kind: 0 for kind in ("EXEMPTED", "EXPIRED EXEMPTION", "UNUSED EXEMPTION")}
+    deviations = 0
+    for exemption in report.exemptions:
+        if exemption.kind == "CONFIG DEVIATION":
+            deviations += 1
+        else:
+            counts[exemption.kind] = counts.get(exemption.kind, 0) + 1
     return (
-        f"{len(report.mandatory)} mandatory, {len(report.advisory)} advisory, "
-        f"{exempted} exempted, {len(report.exemptions) - exempted} other exemption notices"
+        f"{len(report.mandatory)} mandatory, {len(report.advisory)} advisory; exemptions: "
+        f"{counts['EXEMPTED']} applied, {counts['EXPIRED EXEMPTION']} expired, "
+        f"{counts['UNUSED EXEMPTION']} unused; {deviations} config deviation"
+        f"{'s' if deviations != 1 else ''}"
     )
 
 
@@ -72,7 +80,7 @@ def render_text(report: GateReport) -> str:
         rows += [[v.resource, v.policy, v.citation or "-", _one_line(v.message)] for v in members]
         lines += _table(rows)
     if report.exemptions:
-        lines += ["", f"EXEMPTIONS ({len(report.exemptions)})"]
+        lines += ["", f"EXEMPTIONS AND CONFIG DEVIATIONS ({len(report.exemptions)})"]
         rows = [["KIND", "RULE", "RESOURCE", "TICKET", "EXPIRES", "REASON"]]
         rows += [
             [
@@ -119,7 +127,7 @@ def render_markdown(report: GateReport) -> str:
         "",
         f"{_pack_line(report)}.",
         "",
-        "| Mandatory | Advisory | Exemption notices |",
+        "| Mandatory | Advisory | Exemptions and config deviations |",
         "| ---: | ---: | ---: |",
         f"| {len(report.mandatory)} | {len(report.advisory)} | {len(report.exemptions)} |",
     ]
@@ -142,7 +150,8 @@ def render_markdown(report: GateReport) -> str:
     if report.exemptions:
         lines += [
             "",
-            f"<details open><summary><b>Exemptions</b> ({len(report.exemptions)})</summary>",
+            "<details open><summary><b>Exemptions and config deviations</b> "
+            f"({len(report.exemptions)})</summary>",
             "",
             "| Kind | Rule | Resource | Ticket | Expires | Reason |",
             "| --- | --- | --- | --- | --- | --- |",

@@ -2,9 +2,10 @@
 
 Exemptions follow the pack's convention (policies/README.md, "Exemptions"): the pack reports every
 exemption it applied, every expired one and every unused one as an *advisory* violation whose
-message starts ``EXEMPTED``, ``EXPIRED EXEMPTION`` or ``UNUSED EXEMPTION``. The gate lifts those out
-of the violations into their own list, so every output format shows them in their own section and
-none can pass unseen.
+message starts ``EXEMPTED``, ``EXPIRED EXEMPTION`` or ``UNUSED EXEMPTION``, and every pack-config
+setting weaker than a rule's secure default as ``CONFIG DEVIATION``. The gate lifts those out of
+the violations into their own list (the accepted risks), so every output format shows them in
+their own section and none can pass unseen.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from tools.gate.analyzer import Diagnostic, PackInfo, PackRun, PolicyMeta
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
 ENFORCEMENT_ORDER = ("mandatory", "advisory")
-EXEMPTION_KINDS = ("EXPIRED EXEMPTION", "UNUSED EXEMPTION", "EXEMPTED")
+EXEMPTION_KINDS = ("EXPIRED EXEMPTION", "UNUSED EXEMPTION", "EXEMPTED", "CONFIG DEVIATION")
+_DEVIATION = re.compile(r"^CONFIG DEVIATION: (?P<policy>\S+) (?P<rest>.*)$", re.DOTALL)
 
 _EXEMPTION = re.compile(
     r"^(?P<kind>EXEMPTED|EXPIRED EXEMPTION|UNUSED EXEMPTION): (?P<policy>\S+) on (?P<resource>\S+)"
@@ -33,7 +35,8 @@ _EXEMPTION_TAILS = (
 
 @dataclass(frozen=True)
 class Exemption:
-    """One exemption the pack reported (applied, expired or unused)."""
+    """One accepted risk the pack reported: an exemption (applied, expired or unused) or a
+    config deviation from a rule's secure default."""
 
     kind: str
     policy: str
@@ -144,6 +147,19 @@ def split_message(diagnostic: Diagnostic) -> str:
 
 def parse_exemption(text: str, urn: str) -> Exemption | None:
     """The exemption a pack message reports, or None when the message is not one."""
+    deviation = _DEVIATION.match(text)
+    if deviation is not None:
+        return Exemption(
+            kind="CONFIG DEVIATION",
+            policy=deviation["policy"],
+            resource="",
+            ticket="",
+            expires="",
+            reason=deviation["rest"].strip(),
+            detail="",
+            urn=urn,
+            message=text,
+        )
     match = _EXEMPTION.match(text)
     if match is None:
         if text.startswith(EXEMPTION_KINDS):
