@@ -129,6 +129,7 @@ ALARM_FIELDS = (
     "ActionsEnabled",
     "AlarmActions",
     "OKActions",
+    "InsufficientDataActions",
 )
 
 
@@ -137,7 +138,7 @@ def _normalise_alarm_value(name: str, value: Any) -> Any:
         return None
     if name == "Threshold":
         return float(value)
-    if name in ("AlarmActions", "OKActions"):
+    if name in ("AlarmActions", "OKActions", "InsufficientDataActions"):
         return sorted(value)
     if name == "Dimensions":
         return sorted((d["Name"], d["Value"]) for d in value)

@@ -34,6 +34,7 @@ def as_described_alarm(inputs: dict[str, Any]) -> dict[str, Any]:
         "ActionsEnabled": inputs.get("actionsEnabled"),
         "AlarmActions": inputs.get("alarmActions", []),
         "OKActions": inputs.get("okActions", []),
+        "InsufficientDataActions": inputs.get("insufficientDataActions", []),
         "EvaluationPeriods": int(inputs["evaluationPeriods"]),
         "DatapointsToAlarm": int(inputs["datapointsToAlarm"]),
         "Threshold": inputs["threshold"],
