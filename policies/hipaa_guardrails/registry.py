@@ -224,18 +224,18 @@ def config_deviations(
     ]
 
 
-def _exemptions_or_report(
-    guardrail: Guardrail, config: Mapping[str, Any], report: ReportViolation
-) -> list[exemptions.Exemption] | None:
+def _prepare(
+    guardrail: Guardrail, config: Mapping[str, Any]
+) -> tuple[list[exemptions.Exemption], str | None]:
+    """Record the rule's config deviations and exemptions; return the exemptions, or none and the
+    problem when they cannot be used."""
+    exemptions.LEDGER.deviate(config_deviations(guardrail, config))
     try:
         parsed = exemptions.parse_exemptions(guardrail.name, config)
     except exemptions.ExemptionConfigError as exc:
-        # Bad exemptions must not silently exempt anything: report at the rule's own level.
-        report(_message(guardrail, f"invalid pack config: {exc}"), None)
-        return None
+        return [], f"invalid pack config: {exc}"
     exemptions.LEDGER.declare(parsed)
-    exemptions.LEDGER.deviate(config_deviations(guardrail, config))
-    return parsed
+    return parsed, None
 
 
 def _apply(
@@ -273,9 +273,12 @@ def resource_validator(guardrail: Guardrail) -> Any:
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         config = effective_config(guardrail, args.get_config())
-        exemption_list = _exemptions_or_report(guardrail, config, report)
+        exemption_list, problem = _prepare(guardrail, config)
         if args.resource_type not in guardrail.resource_types:
             args.not_applicable(f"judges {', '.join(guardrail.resource_types)} only")
+        if problem:
+            # Bad exemptions must not silently exempt anything: report at the rule's own level.
+            report(_message(guardrail, problem), None)
         view = resource_view(args)
         try:
             findings = [Finding(m, view.urn) for m in check(view, config)]
@@ -284,8 +287,6 @@ def resource_validator(guardrail: Guardrail) -> Any:
             return
         except Deferred as exc:
             raise exc.as_sdk_error() from None
-        if exemption_list is None:
-            exemption_list = []
         exempted = _apply(guardrail, findings, exemption_list, {view.urn: view.name}, report)
         if exempted:
             match = next(e for e in exemption_list if e.matches(view.urn, view.name))
@@ -300,7 +301,9 @@ def stack_validator(guardrail: Guardrail) -> Any:
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         config = effective_config(guardrail, args.get_config())
-        exemption_list = _exemptions_or_report(guardrail, config, report) or []
+        exemption_list, problem = _prepare(guardrail, config)
+        if problem:
+            report(_message(guardrail, problem), None)
         stack = stack_view(args)
         try:
             findings = list(check(stack, config))

@@ -333,3 +333,25 @@ def test_config_deviation_is_reported():
 
 def test_reporter_is_not_applicable_when_nothing_to_report():
     assert report_exemptions().not_applicable == "no exemptions or config deviations"
+
+
+def test_invalid_exemption_is_not_reported_on_resources_the_rule_does_not_judge(today):
+    outcome = run_resource(
+        "hipaa-dynamodb-pitr-enabled",
+        "aws:ec2/instance:Instance",
+        {},
+        exemption("subject", expires="2027-02-30"),
+    )
+    assert outcome.violations == []
+    assert outcome.not_applicable is not None
+
+
+def test_invalid_exemption_on_a_stack_rule_is_reported(today):
+    outcome = run_stack(
+        "hipaa-dynamodb-in-backup-plan",
+        f.without(f.compliant_stack(), "selection"),
+        exemption("app-table", expires="2027-13-01"),
+    )
+    assert len(outcome.violations) == 2
+    assert "'2027-13-01' is not a calendar date" in outcome.violations[0]
+    assert "is not selected by any AWS Backup selection" in outcome.violations[1]
