@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.gate.plans import ALARM, COMPONENT, KEY, TABLE, TOPIC, UNKNOWN, compliant_plan, find
+from tests.gate.plans import (
+    ALARM,
+    COMPONENT,
+    KEY,
+    STACK_URN,
+    TABLE,
+    TOPIC,
+    UNKNOWN,
+    compliant_plan,
+    find,
+)
 from tools.gate.analyzer import PackError, PolicyPackProcess, pack_command, run_pack
 from tools.gate.pack_config import PolicyConfig, load_pack_config, reconcile
 from tools.gate.plan_input import parse_plan
@@ -116,6 +126,14 @@ def test_a_stack_level_violation_has_no_urn(pack):
         r for r in document["resources"] if r["type"] != "aws:backup/plan:Plan"
     ]
     assert _found(_run(pack, document)) == [("fixture-stack-has-backup", "", "mandatory", "high")]
+
+
+def test_the_root_stack_resource_carries_the_stack_outputs(pack):
+    document = compliant_plan()
+    document["outputs"] = {}
+    assert _found(_run(pack, document)) == [
+        ("fixture-stack-exports-table-name", STACK_URN, "advisory", "low")
+    ]
 
 
 def test_pack_config_sets_levels_and_properties(pack):

@@ -27,7 +27,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -619,19 +619,15 @@ def run_pack(
     pack.configure(config)
     run = PackRun(info=info)
     resources = with_stack_resource(plan)
-    stack_outputs = {plan.stack_urn: plan.outputs}
     for resource in resources:
         response = pack.analyze(resource)
         run.analyzed_resources += 1
         _attribute(response.diagnostics, run.diagnostics, resource_urn=resource.urn)
         for item in response.not_applicable:
             run.not_applicable[item.policy_name] = run.not_applicable.get(item.policy_name, 0) + 1
-    stack_view = [
-        PlanResource(**{**r.__dict__, "inputs": stack_outputs[r.urn]})
-        if r.urn in stack_outputs and r.type == STACK_TYPE
-        else r
-        for r in resources
-    ]
+    # In stack analysis the engine shows each resource's state; for the root stack resource that
+    # is its outputs (the program's exports).
+    stack_view = [replace(r, inputs=plan.outputs) if r.type == STACK_TYPE else r for r in resources]
     response = pack.analyze_stack(stack_view)
     _attribute(response.diagnostics, run.diagnostics)
     return run

@@ -87,13 +87,19 @@ def _table_in_component(args: StackValidationArgs, report: ReportViolation) -> N
             report("The table does not depend on its KMS key.", resource.urn)
 
 
+def _stack_exports_table_name(args: StackValidationArgs, report: ReportViolation) -> None:
+    for resource in args.resources:
+        if resource.resource_type == "pulumi:pulumi:Stack" and "tableName" not in resource.props:
+            report("The stack does not export tableName.", resource.urn)
+
+
 def _stack_has_backup(args: StackValidationArgs, report: ReportViolation) -> None:
     if not any(r.resource_type == "aws:backup/plan:Plan" for r in args.resources):
         report("The stack has no backup plan.")
 
 
 # A warning on stderr, as packs print them; the gate must show it, not swallow it.
-print("fixture pack: loaded 7 policies", file=sys.stderr)
+print("fixture pack: loaded 8 policies", file=sys.stderr)
 
 EXEMPTIONS: dict[str, Any] = {
     "type": "array",
@@ -159,6 +165,12 @@ PolicyPack(
             enforcement_level=EnforcementLevel.MANDATORY,
             severity=Severity.HIGH,
             validate=_table_in_component,
+        ),
+        StackValidationPolicy(
+            name="fixture-stack-exports-table-name",
+            description="The stack exports the table name.",
+            severity=Severity.LOW,
+            validate=_stack_exports_table_name,
         ),
         StackValidationPolicy(
             name="fixture-stack-has-backup",
