@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -278,3 +279,16 @@ def test_locations_find_the_declaring_line(tmp_path):
     assert locator.locate(ROLE) == ("Pulumi.prod.yaml", 1)
     assert locator.locate("") == ("Pulumi.prod.yaml", 1)
     assert Path(tmp_path / "components" / "app_table.py").is_file()
+
+
+def test_a_long_markdown_group_is_capped_and_says_how_many_more():
+    many = report(exempted=False)
+    first = many.violations[0]
+    many.violations = [
+        dataclasses.replace(first, urn=f"{first.urn}-{index}") for index in range(45)
+    ]
+    lines = render_markdown(many).splitlines()
+    rows = [line for line in lines if line.startswith("| `aws:sns/topic:Topic")]
+    assert len(rows) == 40
+    assert "| … | 5 more | | every finding is in the text, JSON and SARIF reports |" in lines
+    assert len(json.loads(render_json(many))["violations"]) == 45

@@ -17,6 +17,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "": "5.0"}
 TOOL_NAME = "medeez-policy-gate"
 TOOL_URI = "https://github.com/pulumi/pulumi-policy"
+#: A PR comment stays readable (and under GitHub's 65,536-character limit): rows per group.
+MARKDOWN_ROWS_PER_GROUP = 40
 
 
 def _verdict(report: GateReport) -> str:
@@ -144,8 +146,13 @@ def render_markdown(report: GateReport) -> str:
         lines += [
             f"| `{_cell(v.resource)}` | `{v.policy}` | {_cell(v.citation) or '-'} | "
             f"{_cell(v.message)} |"
-            for v in members
+            for v in members[:MARKDOWN_ROWS_PER_GROUP]
         ]
+        hidden = len(members) - MARKDOWN_ROWS_PER_GROUP
+        if hidden > 0:
+            lines.append(
+                f"| … | {hidden} more | | every finding is in the text, JSON and SARIF reports |"
+            )
         lines += ["", "</details>"]
     if report.exemptions:
         lines += [
@@ -162,7 +169,8 @@ def render_markdown(report: GateReport) -> str:
             for e in report.exemptions
         ]
         lines += ["", "</details>"]
-    remediations = [p for p in report.used_policies() if p.remediation]
+    failing = {v.policy for v in report.violations}
+    remediations = [p for p in report.used_policies() if p.remediation and p.name in failing]
     if remediations and not report.passed:
         lines += ["", "<details><summary>How to fix</summary>", ""]
         for policy in remediations:
