@@ -34,7 +34,7 @@ from components.config import (
     StackConfig,
     load_stack_config,
 )
-from components.table_spec import create_table_request, table_spec
+from components.table_spec import TableSpec, create_table_request, table_spec
 from scripts.aws_target import (
     Clients,
     UsageError,
@@ -61,7 +61,11 @@ from scripts.expected import (
     tag_list,
 )
 
-Outcome = Literal["created", "updated", "unchanged", "skipped", "ready"]
+#: ``drifted``: exists, differs from the config, and cannot be changed in place (a GSI's
+#: projection, the stream view, a plan the emulator cannot update): rebuild the local environment.
+Outcome = Literal["created", "updated", "unchanged", "skipped", "drifted", "ready"]
+
+REBUILD_HINT = "rebuild: make local-down local-up, then make setup"
 
 
 class SetupError(Exception):
@@ -92,6 +96,10 @@ class SetupResult:
         return sum(1 for a in self.actions if a.outcome == outcome)
 
     @property
+    def drifted(self) -> bool:
+        return self.count("drifted") > 0
+
+    @property
     def changed(self) -> bool:
         return any(a.outcome in ("created", "updated") for a in self.actions)
 
@@ -99,8 +107,15 @@ class SetupResult:
         if self.mode == "aws":
             return f"{self.target}: nothing created (Pulumi owns AWS resources); table is ready"
         counts = ", ".join(
-            f"{self.count(o)} {o}" for o in ("created", "updated", "unchanged", "skipped")
+            f"{self.count(o)} {o}"
+            for o in ("created", "updated", "unchanged", "skipped", "drifted")
+            if o != "drifted" or self.drifted
         )
+        if self.drifted:
+            return (
+                f"{self.target} differs from stack {self.stack} in what setup cannot change in "
+                f"place ({counts}); {REBUILD_HINT}"
+            )
         if not self.changed:
             return f"nothing to change: {self.target} already matches stack {self.stack} ({counts})"
         return f"{self.target} set up for stack {self.stack}: {counts}"
@@ -211,14 +226,21 @@ def _ensure_table(
         )
         updates.append("TTL")
 
+    if not created and table.get("DeletionProtectionEnabled", False) != spec.deletion_protection:
+        ddb.update_table(TableName=spec.name, DeletionProtectionEnabled=spec.deletion_protection)
+        updates.append("deletion protection")
+
     live_tags = _table_tags(ddb, table_arn)
     wanted = cfg.tags.as_dict()
     if any(live_tags.get(k) != v for k, v in wanted.items()):
         ddb.tag_resource(ResourceArn=table_arn, Tags=tag_list(wanted))
         updates.append("tags")
 
+    fixed = [] if created else table_shape_differences(spec, table, table_key_arn)
     if created:
         outcome: Outcome = "created"
+    elif fixed:
+        outcome = "drifted"
     elif updates:
         outcome = "updated"
     else:
@@ -228,6 +250,8 @@ def _ensure_table(
     )
     if updates and not created:
         detail += f"; set {', '.join(updates)}"
+    if fixed:
+        detail = f"cannot change in place: {'; '.join(fixed)}"
     result.add("dynamodb table", spec.name, outcome, detail)
 
     if spec.contributor_insights:
@@ -245,6 +269,34 @@ def _ensure_table(
                 raise
             result.add("contributor insights", spec.name, "skipped", "not emulated locally")
     return table_arn
+
+
+def table_shape_differences(spec: TableSpec, table: dict[str, Any], key_arn: str) -> list[str]:
+    """What differs between an existing table and ``spec`` that only re-creating it can fix."""
+    problems = []
+    want_keys = [(spec.partition_key, "HASH"), (spec.sort_key, "RANGE")]
+    if [(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])] != want_keys:
+        problems.append("key schema")
+    live = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+    for index in spec.indexes:
+        found = live.get(index.name)
+        if found is None:
+            problems.append(f"index {index.name} missing")
+            continue
+        keys = [(k["AttributeName"], k["KeyType"]) for k in found.get("KeySchema", [])]
+        if keys != [(index.partition_key, "HASH"), (index.sort_key, "RANGE")]:
+            problems.append(f"index {index.name} keys")
+        projection = found.get("Projection", {})
+        if projection.get("ProjectionType") != index.projection_type or sorted(
+            projection.get("NonKeyAttributes", [])
+        ) != sorted(index.non_key_attributes):
+            problems.append(f"index {index.name} projection")
+    stream = table.get("StreamSpecification") or {}
+    if not stream.get("StreamEnabled") or stream.get("StreamViewType") != spec.stream_view_type:
+        problems.append("stream")
+    if (table.get("SSEDescription") or {}).get("KMSMasterKeyArn") != key_arn:
+        problems.append("encryption key")
+    return problems
 
 
 def _table_tags(ddb: Any, table_arn: str) -> dict[str, str]:
@@ -490,9 +542,8 @@ def _ensure_backup_plan(
         result.add(
             "backup plan",
             cfg.backup_plan_name,
-            "skipped",
-            "differs from the config, and the emulator cannot update backup plans; "
-            "restart it (make local-down local-up) and set up again",
+            "drifted",
+            "differs from the config, and the emulator cannot update backup plans",
         )
     return plan_id
 
@@ -643,6 +694,7 @@ def render_text(result: SetupResult) -> str:
 def render_json(result: SetupResult) -> str:
     payload = asdict(result)
     payload["changed"] = result.changed
+    payload["drifted"] = result.drifted
     payload["summary"] = result.summary()
     return json.dumps(payload, indent=2)
 
@@ -722,7 +774,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"setup: {describe_call_failure(target, exc)}", file=sys.stderr)
         return 1
     print(render_json(result) if args.format == "json" else render_text(result))
-    return 0
+    return 1 if result.drifted else 0
 
 
 if __name__ == "__main__":

@@ -221,6 +221,7 @@ def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):
         TimeToLiveSpecification={"Enabled": False, "AttributeName": "expiresAt"},
     )
     clients("kms").disable_key_rotation(KeyId=_key_arn(clients, "alias/medeez-dev-phi"))
+    ddb.update_table(TableName="medeez-dev-app", DeletionProtectionEnabled=False)
 
     again = _outcomes(setup_local(dev, clients))
 
@@ -232,6 +233,7 @@ def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):
     assert (pitr["PointInTimeRecoveryStatus"], pitr["RecoveryPeriodInDays"]) == ("ENABLED", 7)
     ttl = ddb.describe_time_to_live(TableName="medeez-dev-app")["TimeToLiveDescription"]
     assert ttl["TimeToLiveStatus"] == "ENABLED"
+    assert ddb.describe_table(TableName="medeez-dev-app")["Table"]["DeletionProtectionEnabled"]
 
 
 def test_refuses_to_create_anything_without_the_emulator_credentials(dev: StackConfig, moto):
@@ -462,5 +464,28 @@ def test_a_drifted_backup_plan_the_emulator_cannot_update_is_reported(
     shorter = dev.model_copy(update={"backup": dev.backup.model_copy(update={"retention_days": 1})})
     setup_local(shorter, clients)
     plan = next(a for a in setup_local(dev, clients).actions if a.resource == "backup plan")
-    assert plan.outcome == "skipped"
-    assert "emulator cannot update backup plans" in plan.detail
+    assert plan.outcome == "drifted"
+    assert plan.detail == "differs from the config, and the emulator cannot update backup plans"
+
+
+def test_a_table_shape_only_re_creation_fixes_is_reported_as_drifted(
+    dev: StackConfig, prod: StackConfig, clients_for
+):
+    clients = clients_for(dev)
+    other_shape = dev.model_copy(
+        update={
+            "table": dev.table.model_copy(
+                update={"projections": prod.table.projections, "stream_view_type": "KEYS_ONLY"}
+            )
+        }
+    )
+    setup_local(other_shape, clients)
+    result = setup_local(dev, clients)
+    table = next(a for a in result.actions if a.resource == "dynamodb table")
+    assert table.outcome == "drifted"
+    assert table.detail == (
+        "cannot change in place: index ByEntityType projection; index ByProviderTime projection; "
+        "index ByStatus projection; index ExternalIDs projection; stream"
+    )
+    assert result.drifted
+    assert "make local-down local-up" in result.summary()
