@@ -253,3 +253,69 @@ def test_unreachable_endpoint_exits_1_with_a_hint(capsys):
     assert capsys.readouterr().err.strip() == (
         "validate: nothing answers at http://127.0.0.1:9; start it with `make local-up`"
     )
+
+
+@pytest.mark.parametrize(
+    ("emails", "status"),
+    [(["platform-team@medeez.example"], "PASS"), ([], "FAIL")],
+)
+def test_budget_subscribers_are_checked_on_every_notification(
+    dev: StackConfig, emails: list[str], status: str
+):
+    budgets = boto3.client(
+        "budgets", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubber = Stubber(budgets)
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    clients.use("budgets", budgets, "us-east-1")
+    validator = Validator(dev, clients)
+    validator._account = "123456789012"
+    validator.topic_arn = "arn:aws:sns:us-east-1:123456789012:medeez-dev-alerts"
+    stubber.add_response(
+        "describe_budget",
+        {
+            "Budget": {
+                "BudgetName": "medeez-dev-monthly-cost",
+                "BudgetLimit": {"Amount": "23.00", "Unit": "USD"},
+                "CostFilters": {"TagKeyValue": ["user:Environment$dev"]},
+                "TimeUnit": "MONTHLY",
+                "BudgetType": "COST",
+            }
+        },
+    )
+    stubber.add_response(
+        "describe_notifications_for_budget",
+        {
+            "Notifications": [
+                {
+                    "NotificationType": kind,
+                    "ComparisonOperator": "GREATER_THAN",
+                    "Threshold": percent,
+                    "ThresholdType": "PERCENTAGE",
+                }
+                for kind, percent in (("ACTUAL", 80.0), ("ACTUAL", 100.0), ("FORECASTED", 100.0))
+            ]
+        },
+    )
+    subscribers = [
+        {"SubscriptionType": "SNS", "Address": validator.topic_arn},
+        *({"SubscriptionType": "EMAIL", "Address": e} for e in emails),
+    ]
+    for _ in range(3):
+        stubber.add_response("describe_subscribers_for_notification", {"Subscribers": subscribers})
+    with stubber:
+        validator.check_budget()
+    stubber.assert_no_pending_responses()
+    rows = {row.check: row for row in validator.rows}
+    assert rows["budget"].status == "PASS"
+    assert rows["budget"].found == (
+        "limit=23 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
+    )
+    assert rows["budget.notifications"].status == "PASS"
+    assert rows["budget.subscribers"].status == status
+    if status == "FAIL":
+        assert rows["budget.subscribers"].found == (
+            "missing ACTUAL 80%: EMAIL:platform-team@medeez.example, "
+            "ACTUAL 100%: EMAIL:platform-team@medeez.example, "
+            "FORECASTED 100%: EMAIL:platform-team@medeez.example"
+        )
