@@ -58,6 +58,9 @@ class AlarmSpec:
     #: backup ran" for the heartbeat (breaching).
     treat_missing_data: str
     metric_queries: tuple[MetricQuerySpec, ...] = ()
+    #: States whose transitions notify the alert topic. All three by default: HIPAA's AWS Config
+    #: check wants insufficient-data actions too, so a metric that stops reporting is noticed.
+    notify_on: tuple[str, ...] = ("ALARM", "OK", "INSUFFICIENT_DATA")
 
 
 def alarm_specs(config: StackConfig) -> tuple[AlarmSpec, ...]:

@@ -224,7 +224,7 @@ class Monitoring(pulumi.ComponentResource):
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions,
     ) -> aws.cloudwatch.MetricAlarm:
-        actions = [self.topic.arn]
+        topic = [self.topic.arn]
         math = bool(spec.metric_queries)
         return aws.cloudwatch.MetricAlarm(
             logical_name,
@@ -263,8 +263,9 @@ class Monitoring(pulumi.ComponentResource):
             comparison_operator=spec.comparison_operator,
             treat_missing_data=spec.treat_missing_data,
             actions_enabled=True,
-            alarm_actions=actions,
-            ok_actions=actions,
+            alarm_actions=topic if "ALARM" in spec.notify_on else None,
+            ok_actions=topic if "OK" in spec.notify_on else None,
+            insufficient_data_actions=topic if "INSUFFICIENT_DATA" in spec.notify_on else None,
             tags=dict(tags),
             opts=opts,
         )

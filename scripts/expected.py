@@ -82,13 +82,14 @@ def _metric_query(query: MetricQuerySpec, spec: AlarmSpec) -> dict[str, Any]:
 
 
 def alarm_request(spec: AlarmSpec, topic_arn: str, tags: dict[str, str]) -> dict[str, Any]:
-    """``PutMetricAlarm`` arguments for ``spec``, notifying ``topic_arn`` on ALARM and OK."""
+    """``PutMetricAlarm`` arguments for ``spec``, notifying ``topic_arn`` on the states it names."""
     request: dict[str, Any] = {
         "AlarmName": spec.name,
         "AlarmDescription": spec.description,
         "ActionsEnabled": True,
-        "AlarmActions": [topic_arn],
-        "OKActions": [topic_arn],
+        "AlarmActions": [topic_arn] if "ALARM" in spec.notify_on else [],
+        "OKActions": [topic_arn] if "OK" in spec.notify_on else [],
+        "InsufficientDataActions": [topic_arn] if "INSUFFICIENT_DATA" in spec.notify_on else [],
         "EvaluationPeriods": spec.evaluation_periods,
         "DatapointsToAlarm": spec.datapoints_to_alarm,
         "Threshold": spec.threshold,

@@ -92,7 +92,7 @@ def test_the_recommended_alarm_set(dev_plan: Plan, prod_plan: Plan) -> None:
 
 
 @pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
-def test_every_alarm_notifies_the_topic_on_alarm_and_ok(
+def test_every_alarm_notifies_the_topic_on_every_state_change(
     plan_name: str, request: pytest.FixtureRequest
 ) -> None:
     plan: Plan = request.getfixturevalue(plan_name)
@@ -100,6 +100,7 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(
     for name, inputs in alarms(plan).items():
         assert inputs["alarmActions"] == [topic_arn], name
         assert inputs["okActions"] == [topic_arn], name
+        assert inputs["insufficientDataActions"] == [topic_arn], name
         assert inputs["actionsEnabled"] is True, name
         expected_missing = "breaching" if name.endswith("backup-missing") else "notBreaching"
         assert inputs["treatMissingData"] == expected_missing, name
