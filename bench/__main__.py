@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import importlib
 
-SECTIONS = ("bench.plan_speed", "bench.preview_speed", "bench.crypto", "bench.seed_load")
+SECTIONS = (
+    "bench.plan_speed",
+    "bench.preview_speed",
+    "bench.crypto",
+    "bench.seed_load",
+    "bench.local_env",
+)
 
 
 def main() -> None:
