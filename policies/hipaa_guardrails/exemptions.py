@@ -217,12 +217,17 @@ class Ledger:
                 self._declared[(exemption.policy, exemption.resource)] = exemption
 
     def record(self, entry: LedgerEntry) -> None:
-        """Record one use (deduplicated per rule, exemption and resource)."""
+        """Record one use; repeated uses on one resource (several findings, or the same resource
+        analyzed twice) become one entry."""
         key = (entry.exemption.policy, entry.exemption.resource, entry.urn)
         with self._lock:
             previous = self._entries.get(key)
-            if previous is None or previous.kind != EXEMPTED_PREFIX:
+            if previous is None:
                 self._entries[key] = entry
+            elif previous.kind == entry.kind and entry.finding not in (previous.finding or ""):
+                # One rule can find several things on one resource: keep them all in one notice.
+                findings = "; ".join(f for f in (previous.finding, entry.finding) if f)
+                self._entries[key] = LedgerEntry(entry.kind, entry.exemption, entry.urn, findings)
 
     def drain(self) -> list[LedgerEntry | Deviation]:
         """Everything to report: config deviations, then exemptions used, expired or matching

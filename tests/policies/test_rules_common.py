@@ -241,7 +241,7 @@ def test_compliant_stack_passes(rule):
 @pytest.mark.parametrize("rule", RESOURCE_RULES)
 def test_exempted_resource_is_not_blocked_but_reported(rule, today):
     type_, props = RESOURCE_SUBJECTS[rule]
-    finding = run_resource(rule, type_, props).violations[0]
+    finding = "; ".join(run_resource(rule, type_, props).violations)
     exemptions.LEDGER.drain()
 
     outcome = run_resource(rule, type_, props, exemption("subject"))
@@ -355,3 +355,15 @@ def test_invalid_exemption_on_a_stack_rule_is_reported(today):
     assert len(outcome.violations) == 2
     assert "'2027-13-01' is not a calendar date" in outcome.violations[0]
     assert "is not selected by any AWS Backup selection" in outcome.violations[1]
+
+
+def test_several_findings_on_one_exempted_resource_make_one_notice(today):
+    rule = "hipaa-kms-key-deletion-guarded"
+    key = {**f.KEY, "isEnabled": False, "deletionWindowInDays": 7}
+    assert len(run_resource(rule, t.KMS_KEY, key).violations) == 2
+    exemptions.LEDGER.drain()
+    run_resource(rule, t.KMS_KEY, key, exemption("subject"))
+    run_resource(rule, t.KMS_KEY, key, exemption("subject"))  # analyzed again: still one notice
+    [notice] = report_exemptions().violations
+    assert "Suppressed finding: isEnabled is false" in notice
+    assert "; deletionWindowInDays is 7" in notice
