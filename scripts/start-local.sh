@@ -19,12 +19,14 @@ pidfile="$state/moto.pid"
 logfile="$state/moto.log"
 endpoint="http://127.0.0.1:$port"
 
-fail() { echo "local-up: $*" >&2; exit "${2:-1}"; }
+fail() { echo "local-up: $1" >&2; exit "${2:-1}"; }
 
-[[ "$port" =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) \
-  || fail "MOTO_PORT must be a port number 1-65535, got '$port'" 2
-[[ "$timeout" =~ ^[0-9]+$ ]] && ((timeout >= 1)) \
-  || fail "MOTO_START_TIMEOUT must be a whole number of seconds, got '$timeout'" 2
+if ! [[ "$port" =~ ^[1-9][0-9]{0,4}$ ]] || ((port > 65535)); then
+  fail "MOTO_PORT must be a port number 1-65535, got '$port'" 2
+fi
+if ! [[ "$timeout" =~ ^[1-9][0-9]*$ ]]; then
+  fail "MOTO_START_TIMEOUT must be a whole number of seconds, got '$timeout'" 2
+fi
 command -v curl >/dev/null || fail "curl is needed to see when moto_server answers"
 [[ -x "$moto" ]] || fail "$moto not found; run 'make install' (moto[server] is in requirements-dev.txt)"
 

@@ -152,9 +152,9 @@ def test_a_busy_port_is_reported_and_leaves_no_pid_file(local: Local):
     assert not local.pidfile.exists()
 
 
-@pytest.mark.parametrize("port", ["http", "0", "70000"])
+@pytest.mark.parametrize("port", ["http", "0", "08", "70000"])
 def test_a_bad_port_is_a_usage_error(local: Local, port: str):
     result = local.run(START, MOTO_PORT=port)
     assert result.returncode == 2
-    assert f"MOTO_PORT must be a port number 1-65535, got '{port}'" in result.stderr
+    assert result.stderr == f"local-up: MOTO_PORT must be a port number 1-65535, got '{port}'\n"
     assert not local.pidfile.exists()
