@@ -161,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hipaa_guardrails.docs", description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if POLICIES.md is stale")
     args = parser.parse_args(argv)
-    text = render()
+    try:
+        text = render()
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: cannot read the stack pack configs in {CONFIG_DIR}: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
         if current != text:

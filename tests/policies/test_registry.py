@@ -610,3 +610,10 @@ def test_policies_md_is_current():
 def test_docs_check_mode(capsys):
     assert docs.main(["--check"]) == 0
     assert "POLICIES.md is current" in capsys.readouterr().out
+
+
+def test_docs_report_a_broken_pack_config_without_a_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "dev.json").write_text("{")
+    monkeypatch.setattr(docs, "CONFIG_DIR", tmp_path)
+    assert docs.main(["--check"]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read the stack pack configs in")
