@@ -121,6 +121,7 @@ class Validator:
         self.table: dict[str, Any] | None = None
         self.topic_arn: str | None = None
         self._account: str | None = None
+        self._partition: str | None = None
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -154,8 +155,17 @@ class Validator:
     @property
     def account(self) -> str:
         if self._account is None:
-            self._account = str(self.clients("sts").get_caller_identity()["Account"])
+            identity = self.clients("sts").get_caller_identity()
+            self._account = str(identity["Account"])
+            self._partition = str(identity["Arn"]).split(":")[1]
         return self._account
+
+    @property
+    def partition(self) -> str:
+        """``aws``, ``aws-us-gov``...: from the caller's ARN, for ARNs validate has to build."""
+        if self._partition is None:
+            _ = self.account
+        return self._partition or "aws"
 
     def run(self) -> list[Row]:
         for purpose, region in key_purposes(self.cfg):
@@ -503,7 +513,7 @@ class Validator:
                 self.fail(f"alarm.{spec.key}", spec.name, "could not read", str(exc))
             return
         topic_arn = self.topic_arn or (
-            f"arn:aws:sns:{self.cfg.region}:{self.account}:{self.cfg.topic_name}"
+            f"arn:{self.partition}:sns:{self.cfg.region}:{self.account}:{self.cfg.topic_name}"
         )
         for spec in specs:
             check = f"alarm.{spec.key}"
@@ -629,7 +639,7 @@ class Validator:
         if not self.cfg.backup.cross_region_copy.enabled:
             return None
         return (
-            f"arn:aws:backup:{self.cfg.dr_region}:{self.account}:backup-vault:"
+            f"arn:{self.partition}:backup:{self.cfg.dr_region}:{self.account}:backup-vault:"
             f"{self.cfg.dr_vault_name}"
         )
 
@@ -706,7 +716,7 @@ class Validator:
             if not present:
                 raise _Skipped(f"budget {cfg.budget_name} not found")
             topic_arn = self.topic_arn or (
-                f"arn:aws:sns:{cfg.region}:{self.account}:{cfg.topic_name}"
+                f"arn:{self.partition}:sns:{cfg.region}:{self.account}:{cfg.topic_name}"
             )
             expected = sorted(
                 f"{s['SubscriptionType']}:{s['Address']}"
@@ -742,7 +752,8 @@ def check_backup_selection(validator: Validator, backup: Any, plan_id: str | Non
     if plan_id is None:
         raise _Skipped(f"backup plan {cfg.backup_plan_name} not found")
     table_arn = (validator.table or {}).get("TableArn") or (
-        f"arn:aws:dynamodb:{cfg.region}:{validator.account}:table/{cfg.table_name}"
+        f"arn:{validator.partition}:dynamodb:{cfg.region}:{validator.account}:table/"
+        f"{cfg.table_name}"
     )
     expected = f"{table_arn} via role {cfg.backup_role_name}"
     found: list[str] = []
