@@ -55,7 +55,8 @@ _LAST = (
 _STREETS = ("Elm", "Birch", "Juniper", "Aspen", "Sycamore", "Magnolia", "Hawthorn", "Linden")
 _SUFFIXES = ("Street", "Avenue", "Lane", "Court", "Drive", "Way")
 _CITIES = (("Springfield", "IL", "627"), ("Fairview", "OR", "970"), ("Riverton", "WY", "825"))
-_AREA_CODES = (201, 303, 312, 415, 503, 512, 617, 702, 720, 808, 913, 971)
+#: NANP area codes (2xx-9xx, no N11 service codes); 555-0100..0199 is fictional in every one.
+_AREA_CODES = tuple(code for code in range(201, 990) if code % 100 != 11)
 _REASONS = (
     "Annual physical", "Follow-up on blood pressure", "Persistent cough", "Knee pain after running",
     "Medication review", "Seasonal allergies", "Lower back pain", "Skin rash on forearm",
@@ -98,6 +99,10 @@ _PROCEDURES = (
 )
 
 
+#: Half-hour slots per weekday, 08:00-16:30 UTC.
+SLOTS_PER_DAY = 18
+
+
 @dataclass(frozen=True, kw_only=True)
 class DatasetShape:
     """How much data per clinic."""
@@ -117,6 +122,25 @@ class DatasetShape:
                 raise ValueError(f"{name} must be >= 1")
         if self.staff_per_clinic < 0 or self.max_appointments_per_patient < 1:
             raise ValueError("staff_per_clinic must be >= 0 and max_appointments_per_patient >= 1")
+        # Keep schedules at most half full, so free slots are always quick to find.
+        weekdays = (self.past_days + self.future_days) * 5 // 7
+        capacity = self.doctors_per_clinic * weekdays * SLOTS_PER_DAY
+        demand = self.patients_per_clinic * self.max_appointments_per_patient
+        if demand > capacity // 2:
+            raise ValueError(
+                f"{self.patients_per_clinic} patients with up to "
+                f"{self.max_appointments_per_patient} visits need more than "
+                f"{self.doctors_per_clinic} doctors over {self.past_days + self.future_days} days"
+            )
+
+    @classmethod
+    def for_patients(cls, clinics: int, patients_per_clinic: int) -> DatasetShape:
+        """A shape with enough doctors for the patients (at least 3; about 1 per 40 patients)."""
+        return cls(
+            clinics=clinics,
+            patients_per_clinic=patients_per_clinic,
+            doctors_per_clinic=max(3, -(-patients_per_clinic // 40)),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,7 +245,7 @@ class _Generator:
     def patient(self, clinic: Clinic, clinic_index: int, index: int, phones: set[str]) -> Patient:
         first, last = self.rng.choice(_FIRST), self.rng.choice(_LAST)
         phone = ""
-        while not phone or phone in phones:
+        while not phone or phone in phones:  # 78,000+ numbers per clinic: ends quickly
             phone = f"+1{self.rng.choice(_AREA_CODES)}5550{self.rng.randrange(100, 200)}"
         phones.add(phone)
         city, state, zip_prefix = self.rng.choice(_CITIES)
@@ -262,14 +286,17 @@ class _Generator:
     def slot(self, doctor: str, booked: set[tuple[str, datetime]]) -> datetime:
         """A free weekday half-hour slot, 08:00-16:30 UTC, for ``doctor``."""
         span = self.shape.past_days + self.shape.future_days
-        while True:
+        for _ in range(10_000):
             day = self.midnight + timedelta(days=self.rng.randrange(span) - self.shape.past_days)
             if day.weekday() >= 5:
                 continue
-            start = day + timedelta(hours=8, minutes=30 * self.rng.randrange(18))
+            start = day + timedelta(hours=8, minutes=30 * self.rng.randrange(SLOTS_PER_DAY))
             if (doctor, start) not in booked:
                 booked.add((doctor, start))
                 return start
+        raise ValueError(
+            "no free slot left for a doctor: add doctors or days, or book fewer appointments"
+        )
 
     def visit(
         self, patient: Patient, doctors: list[User], booked: set[tuple[str, datetime]]

@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from components.config import ConfigError, StackConfig, load_stack_config
 from components.table_spec import table_spec
+from datalayer.access_patterns import CATALOG, query_request, run_query
 from datalayer.beacons import BeaconError, BeaconKeyring
-from datalayer.entities import ItemCodec
+from datalayer.entities import EntityType, ItemCodec
 from datalayer.phi import PhiCipher, PhiError
 from datalayer.store import WriteError, clinic_beacon_key_source, write_items
 from datalayer.synthetic import Dataset, DatasetShape, generate_dataset
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS itself)",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-verify", action="store_true",
+        help="skip running each access pattern once against the seeded data",
+    )  # fmt: skip
     return parser
 
 
@@ -126,6 +131,68 @@ def check_ready(clients: Clients, cfg: StackConfig, target: Target) -> None:
         raise NotReady(f"cannot read PHI key {alias} on {where}: {exc}") from None
     if key.get("KeyState") != "Enabled":
         raise NotReady(f"PHI key {alias} is {key.get('KeyState')}, not Enabled")
+
+
+def sample_parameters(dataset: Dataset) -> dict[str, dict[str, str] | str]:
+    """Parameters for every catalog pattern, taken from the first clinic's seeded data; a
+    pattern whose data this dataset lacks (e.g. no invoices yet) maps to the reason instead."""
+    clinic = dataset.clinics[0].clinic_id
+    patients = [p for p in dataset.patients if p.clinic_id == clinic]
+    with_notes = {n.patient_id for n in dataset.notes}
+    patient = next((p for p in patients if p.patient_id in with_notes), patients[0])
+    visit = next(a for a in dataset.appointments if a.patient_id == patient.patient_id)
+    invoice = next((i for i in dataset.invoices if i.clinic_id == clinic), None)
+    admin = next(u for u in dataset.users if u.clinic_id == clinic)
+    values = {
+        "clinicId": clinic,
+        "patientId": patient.patient_id,
+        "providerId": visit.provider_id,
+        "from": visit.start_time,
+        "to": visit.end_time,
+        "role": str(admin.role),
+        "entityType": str(EntityType.PATIENT),
+        "email": patient.email,
+        "phone": patient.phone,
+        "system": "ehr-mrn",
+        "externalId": patient.external_ids["ehr-mrn"],
+        "status": str(visit.status),
+    }
+    samples: dict[str, dict[str, str] | str] = {}
+    for pattern in CATALOG:
+        params = {name: values[name] for name in pattern.parameters}
+        if EntityType.USER in pattern.returns and "email" in params:
+            params["email"] = admin.email
+        if pattern.returns == (EntityType.INVOICE,):
+            if invoice is None:
+                samples[pattern.name] = "no invoices seeded"
+                continue
+            if "status" in params:
+                params["status"] = str(invoice.status)
+            else:
+                params["patientId"] = invoice.patient_id
+        if pattern.returns == (EntityType.NOTE,) and patient.patient_id not in with_notes:
+            samples[pattern.name] = "no notes seeded"
+            continue
+        samples[pattern.name] = params
+    return samples
+
+
+def verify(clients: Clients, cfg: StackConfig, dataset: Dataset) -> list[tuple[str, int | str]]:
+    """Run every catalog pattern once against the seeded table: (pattern, items found or the
+    reason it was skipped). One Query each; a 0 means the data or the table is wrong."""
+    dynamodb = clients("dynamodb")
+    alias = cfg.key_alias("phi")
+    beacons = BeaconKeyring(
+        clients("kms"), alias, clinic_beacon_key_source(dynamodb, cfg.table_name)
+    )
+    results: list[tuple[str, int | str]] = []
+    for name, params in sample_parameters(dataset).items():
+        if isinstance(params, str):
+            results.append((name, params))
+            continue
+        request = query_request(name, cfg.table_name, params, beacons=beacons)
+        results.append((name, len(run_query(dynamodb, request))))
+    return results
 
 
 def item_total(dataset: Dataset) -> int:
@@ -200,13 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_ready(clients, cfg, target)
         dataset = generate_dataset(
-            args.seed, as_of, DatasetShape(clinics=args.clinics, patients_per_clinic=args.patients)
+            args.seed, as_of, DatasetShape.for_patients(args.clinics, args.patients)
         )
         print(
             f"seed: {cfg.table_name} on {target.describe()} ({cfg.region}): "
             f"seed {args.seed}, as of {as_of}, {args.clinics} clinics x {args.patients} patients"
         )
         summary = seed(clients, cfg, dataset, progress=not args.no_progress)
+        checks = [] if args.no_verify else verify(clients, cfg, dataset)
     except NotReady as exc:
         print(f"seed: not ready: {exc}", file=sys.stderr)
         return 1
@@ -230,6 +298,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({summary['retriedItems']} retried), {summary['seconds']} s, {rate:.0f} items/s; "
         f"KMS calls: {kms}"
     )
+    if checks:
+        empty = [name for name, found in checks if found == 0]
+        ran = [(name, found) for name, found in checks if isinstance(found, int)]
+        print(
+            f"seed: verify: {len(ran) - len(empty)} of {len(ran)} access patterns find the "
+            "seeded data (one Query each; items found per pattern):\n  "
+            + ", ".join(f"{name} {found}" for name, found in checks)
+        )
+        if empty:
+            print(f"seed: verify failed: no items for {', '.join(empty)}", file=sys.stderr)
+            return 1
     return 0
 
 

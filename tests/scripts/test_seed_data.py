@@ -92,6 +92,31 @@ def test_seed_writes_the_dataset_and_reports_counts(
     assert {(p.pk, p.sk) for p in ds.patients} <= set(stored)
     # Two clinics: one data key each for PHI, one new beacon key each; nothing per record.
     assert "KMS calls: DescribeKey 1, GenerateDataKey 4" in out
+    assert "seed: verify: 16 of 16 access patterns find the seeded data" in out
+
+
+def test_verify_reports_patterns_that_find_nothing(moto: None) -> None:
+    env = build_env("dev")
+    ds = generate_dataset(5, AS_OF, DatasetShape(clinics=1, patients_per_clinic=2))
+    seed_data.seed(env.clients, env.cfg, ds, progress=False)
+    assert all(found for _, found in seed_data.verify(env.clients, env.cfg, ds))
+    # Another dataset's parameters against this table: only its clinic item is stored (so its
+    # beacon key exists), none of its records, so every pattern finds nothing.
+    other = generate_dataset(6, AS_OF, DatasetShape(clinics=1, patients_per_clinic=2))
+    write_items(env.dynamodb, env.cfg.table_name, env.codec().items(other.clinics[0]))
+    found = dict(seed_data.verify(env.clients, env.cfg, other))
+    assert len(found) == 16
+    assert set(found.values()) == {0}
+
+
+def test_patterns_without_seeded_data_are_skipped_with_the_reason() -> None:
+    # As of a day before every visit: no completed visits, so no notes and no invoices.
+    ds = generate_dataset(5, AS_OF, DatasetShape(clinics=1, patients_per_clinic=3, past_days=0))
+    samples = seed_data.sample_parameters(ds)
+    assert samples["patient_notes"] == "no notes seeded"
+    assert samples["invoices_by_status"] == "no invoices seeded"
+    assert samples["patient_invoices"] == "no invoices seeded"
+    assert isinstance(samples["provider_schedule"], dict)
 
 
 def test_reseeding_is_idempotent_and_keeps_each_clinics_beacon_key(
