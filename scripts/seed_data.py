@@ -19,7 +19,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 from tqdm import tqdm
 
 from components.config import ConfigError, StackConfig, load_stack_config
@@ -281,6 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EndpointConnectionError as exc:
         print(f"seed: cannot reach {exc.kwargs.get('endpoint_url')}: is it running "
               "(make local-up)?", file=sys.stderr)  # fmt: skip
+        return 1
+    except NoCredentialsError:
+        print(
+            f"seed: no AWS credentials for {target.describe()}: configure them (profile, SSO), "
+            "or set AWS_ENDPOINT_URL to the local emulator (make local-up)",
+            file=sys.stderr,
+        )
         return 1
     except (WriteError, PhiError, BeaconError, ClientError, BotoCoreError) as exc:
         print(f"seed: failed: {exc}", file=sys.stderr)

@@ -247,3 +247,15 @@ def test_items_still_unprocessed_after_the_last_attempt_fail_loudly() -> None:
             sleep=lambda _: None,
         )  # fmt: skip
     assert str(err.value).startswith("1 items still unprocessed after 3 BatchWriteItem attempts")
+
+
+def test_no_credentials_for_aws_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert seed_data.main(RUN) == 1
+    assert "seed: no AWS credentials for AWS: configure them" in capsys.readouterr().err
