@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from components.schema import PARTITION_KEY, SORT_KEY
 from datalayer.beacons import BeaconKeyring, IdentifierKind
@@ -127,20 +127,6 @@ def normalize_staff_email(email: str) -> str:
 
 
 # ---- entities ----
-
-
-class Entity(Protocol):
-    entity_type: ClassVar[EntityType]
-    clinic_id: str
-
-    @property
-    def entity_id(self) -> str: ...
-
-    @property
-    def pk(self) -> str: ...
-
-    @property
-    def sk(self) -> str: ...
 
 
 @dataclass(frozen=True, kw_only=True)
