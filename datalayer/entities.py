@@ -89,31 +89,38 @@ class InvoiceStatus(StrEnum):
 
 
 def clinic_pk(clinic_id: str) -> str:
+    """Partition of a clinic and its staff."""
     return f"CLINIC#{clinic_id}"
 
 
 def patient_pk(clinic_id: str, patient_id: str) -> str:
+    """Partition of a patient and all of the patient's records."""
     return f"CLINIC#{clinic_id}#PATIENT#{patient_id}"
 
 
 def gsi1(entity_type: str, clinic_id: str, entity_id: str) -> dict[str, str]:
+    """ByEntityType: every entity of a type, clinic by clinic."""
     return {"GSI1PK": f"ENTITY#{entity_type}", "GSI1SK": f"{clinic_id}#{entity_id}"}
 
 
 def gsi2(patient_id: str, entity_type: str, timestamp: str, entity_id: str) -> dict[str, str]:
+    """ByPatient: a patient's timeline."""
     return {"GSI2PK": f"PATIENT#{patient_id}", "GSI2SK": f"{entity_type}#{timestamp}#{entity_id}"}
 
 
 def gsi3(provider_id: str, start_time: str, appointment_id: str) -> dict[str, str]:
+    """ByProviderTime: a provider's schedule."""
     return {"GSI3PK": f"PROVIDER#{provider_id}", "GSI3SK": f"{start_time}#{appointment_id}"}
 
 
 def gsi4(partition: str, clinic_id: str, timestamp: str, entity_id: str) -> dict[str, str]:
-    """``partition`` is ``STATUS#<status>``, ``STATE#<state>`` or ``ROLE#<role>``."""
+    """ByStatus work queues; ``partition`` is ``STATUS#<status>`` (appointments),
+    ``STATE#<state>`` (invoices) or ``ROLE#<role>`` (users)."""
     return {"GSI4PK": partition, "GSI4SK": f"{clinic_id}#{timestamp}#{entity_id}"}
 
 
 def gsi5(lookup_key: str, entity_type: str) -> dict[str, str]:
+    """ExternalIDs: exact lookup (a beacon or a staff email) of an entity type."""
     return {"GSI5PK": lookup_key, "GSI5SK": entity_type}
 
 
@@ -123,6 +130,7 @@ def user_email_key(email: str) -> str:
 
 
 def normalize_staff_email(email: str) -> str:
+    """Trimmed and lower-cased, as stored and as looked up."""
     return email.strip().lower()
 
 

@@ -36,10 +36,12 @@ class RetryPolicy:
 
 
 def to_attribute_values(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values to DynamoDB attribute values (``{"S": ...}``)."""
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
 def from_attribute_values(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values to plain Python values (numbers as Decimal)."""
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
