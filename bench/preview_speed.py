@@ -9,6 +9,8 @@ interleaved so a busy machine slows them alike; medians are reported.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,22 +24,26 @@ RUNS = 5
 GOAL_SECONDS = 3.0
 
 
-def _timed(argv: list[str], allowed: tuple[int, ...] = (0,)) -> float:
+def _timed(argv: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, the command and its children) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own modules
         [sys.executable, "-m", *argv], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in allowed:
         raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr}")
-    return elapsed
+    return elapsed, cpu
 
 
-def measure(stack: str, workdir: Path) -> dict[str, list[float]]:
-    """Interleaved timings of preview (plan + gate in one process), plan alone, gate alone."""
+def measure(stack: str, workdir: Path) -> dict[str, list[tuple[float, float]]]:
+    """Interleaved (wall, CPU) timings of preview (plan + gate, one process), plan, gate alone."""
     plan = workdir / f"plan-{stack}.json"
     report = workdir / f"gate-{stack}.json"
-    timings: dict[str, list[float]] = {"preview": [], "plan": [], "gate": []}
+    timings: dict[str, list[tuple[float, float]]] = {"preview": [], "plan": [], "gate": []}
     gate_exit = (0, 1)  # 1 = mandatory violations: still a complete run
     for _ in range(RUNS):
         timings["preview"].append(
@@ -76,26 +82,35 @@ def measure(stack: str, workdir: Path) -> dict[str, list[float]]:
     return timings
 
 
+def _median(samples: list[tuple[float, float]], index: int) -> float:
+    return statistics.median(sample[index] for sample in samples)
+
+
 def run() -> None:
     print(
         f"== make preview (plan + policy gate): seconds per run ({RUNS} runs each, fresh process, "
         f"interleaved; goals: preview <= {GOAL_SECONDS} s, preview - plan <= plan)"
     )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    # Wall-clock time is only comparable on an idle machine; CPU time much less depends on it.
+    print(f"   load average now: {load} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         for stack in stack_names():
             timings = measure(stack, Path(tmp))
-            preview, plan, gate = (
-                statistics.median(timings[k]) for k in ("preview", "plan", "gate")
-            )
+            preview, plan, gate = (_median(timings[k], 0) for k in ("preview", "plan", "gate"))
+            preview_cpu, plan_cpu = (_median(timings[k], 1) for k in ("preview", "plan"))
             added = preview - plan
             result = json.loads((Path(tmp) / f"gate-{stack}.json").read_text())
             ok = preview <= GOAL_SECONDS and added <= plan
             print(
-                f"  {stack:<6} preview {preview:.2f} s (min {min(timings['preview']):.2f})"
-                f"  plan {plan:.2f} s  gate alone {gate:.2f} s  gate adds {added:.2f} s"
-                f"  | {result['pack']['policies']} policies x {result['resources']} resources:"
+                f"  {stack:<6} preview {preview:.2f} s  plan {plan:.2f} s  gate adds {added:.2f} s"
+                f"  (gate alone {gate:.2f} s; CPU: preview {preview_cpu:.2f} s, plan"
+                f" {plan_cpu:.2f} s)  {'ok' if ok else 'OVER GOAL'}"
+            )
+            print(
+                f"         {result['pack']['policies']} policies x {result['resources']} resources:"
                 f" {result['summary']['mandatory']} mandatory, {result['summary']['advisory']}"
-                f" advisory  {'ok' if ok else 'OVER GOAL'}"
+                f" advisory, exit {result['exitCode']}"
             )
 
 
