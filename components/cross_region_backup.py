@@ -258,10 +258,11 @@ class CrossRegionBackup(pulumi.ComponentResource):
                 policy_arn=policy_arn,
                 opts=opts,
             )
-        aws.iam.RolePolicy(
-            f"{name}-role-keys",
-            name="use-backup-keys",
-            role=role.name,
+        # A managed policy rather than an inline one: it is versioned and reviewable on its own.
+        keys_policy = aws.iam.Policy(
+            f"{name}-keys-policy",
+            name=f"{args.role_name}-keys",
+            description="Lets the AWS Backup role use the table key and the vault keys",
             policy=pulumi.Output.all(*key_arns).apply(
                 lambda arns: json.dumps(
                     {
@@ -278,6 +279,13 @@ class CrossRegionBackup(pulumi.ComponentResource):
                     sort_keys=True,
                 )
             ),
+            tags=dict(args.tags),
+            opts=opts,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-role-keys",
+            role=role.name,
+            policy_arn=keys_policy.arn,
             opts=opts,
         )
         return role

@@ -31,8 +31,8 @@ BASE_TYPES = {
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
     "aws:iam/role:Role": 1,
-    "aws:iam/rolePolicy:RolePolicy": 1,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
+    "aws:iam/policy:Policy": 1,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
 }

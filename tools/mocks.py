@@ -8,6 +8,7 @@ URN, parent, dependencies, property dependencies, camelCase inputs and resource 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -107,6 +108,10 @@ class RealisticMocks(Mocks):
                 uniqueId=f"AROA{_digest(physical, length=17).upper()}",
             )
             return physical, state
+        if typ == "aws:iam/policy:Policy":
+            arn = f"arn:aws:iam::{account}:policy/{physical}"
+            state.update(name=physical, arn=arn, policyId=f"ANPA{_digest(arn, length=17).upper()}")
+            return arn, state
         if typ == "aws:sns/topic:Topic":
             arn = f"arn:aws:sns:{region}:{account}:{physical}"
             state.update(name=physical, arn=arn)
@@ -154,22 +159,25 @@ class RecordedResource:
     state: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "custom": self.custom,
-            "parent": self.parent,
-            "dependencies": self.dependencies,
-            "propertyDependencies": self.property_dependencies,
-            "inputs": self.inputs,
-            "options": {
-                "protect": self.protect,
-                "retainOnDelete": self.retain_on_delete,
-                "ignoreChanges": self.ignore_changes,
-                "deleteBeforeReplace": self.delete_before_replace,
-            },
-        }
+        """A JSON-ready copy: callers may change it without touching the recorded plan."""
+        return copy.deepcopy(
+            {
+                "urn": self.urn,
+                "type": self.type,
+                "name": self.name,
+                "custom": self.custom,
+                "parent": self.parent,
+                "dependencies": self.dependencies,
+                "propertyDependencies": self.property_dependencies,
+                "inputs": self.inputs,
+                "options": {
+                    "protect": self.protect,
+                    "retainOnDelete": self.retain_on_delete,
+                    "ignoreChanges": self.ignore_changes,
+                    "deleteBeforeReplace": self.delete_before_replace,
+                },
+            }
+        )
 
 
 class RecordingMonitor(MockMonitor):

@@ -91,6 +91,7 @@ def test_backup_role_trusts_only_this_accounts_backup_service(prod_plan: Plan) -
         }
     ]
     assert sorted(a.inputs["policyArn"] for a in prod_plan.of_type(ATTACHMENT)) == [
+        "arn:aws:iam::111122223333:policy/medeez-prod-backup-keys",
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
     ]
@@ -99,7 +100,15 @@ def test_backup_role_trusts_only_this_accounts_backup_service(prod_plan: Plan) -
 def test_backup_role_may_use_the_table_key_and_both_vault_keys(
     dev_plan: Plan, prod_plan: Plan
 ) -> None:
-    policy = json.loads(prod_plan.named("backup-role-keys").inputs["policy"])
+    keys_policy = prod_plan.named("backup-keys-policy")
+    assert keys_policy.inputs["name"] == "medeez-prod-backup-keys"
+    attachment = prod_plan.named("backup-role-keys")
+    assert attachment.inputs == {
+        "role": "medeez-prod-backup",
+        "policyArn": keys_policy.state["arn"],
+    }
+    assert keys_policy.state["arn"] == "arn:aws:iam::111122223333:policy/medeez-prod-backup-keys"
+    policy = json.loads(keys_policy.inputs["policy"])
     [statement] = policy["Statement"]
     assert statement["Resource"] == sorted(
         prod_plan.named(k).state["arn"]
@@ -107,7 +116,7 @@ def test_backup_role_may_use_the_table_key_and_both_vault_keys(
     )
     assert "kms:CreateGrant" in statement["Action"]
     assert "kms:*" not in statement["Action"]
-    dev_policy = json.loads(dev_plan.named("backup-role-keys").inputs["policy"])
+    dev_policy = json.loads(dev_plan.named("backup-keys-policy").inputs["policy"])
     assert len(dev_policy["Statement"][0]["Resource"]) == 2
 
 

@@ -32,11 +32,11 @@ def test_plan_prints_the_tree_and_writes_the_json(tmp_path: Path) -> None:
     assert "├─ medeez:data:AppTable  app\n│  └─ aws:dynamodb/table:Table  app-table\n" in (
         result.stdout
     )
-    assert "Resources: 52 (44 custom, 8 components)" in result.stdout
+    assert "Resources: 53 (45 custom, 8 components)" in result.stdout
     assert f"plan written to {out}" in result.stdout
     document = json.loads(out.read_text())
     assert (document["project"], document["stack"]) == ("medeez-platform", "dev")
-    assert len(document["resources"]) == 52
+    assert len(document["resources"]) == 53
     assert document["outputs"]["tableName"] == "medeez-dev-app"
 
 
@@ -102,3 +102,12 @@ def test_tree_marks_protection_and_region(prod_plan: Plan) -> None:
         in tree
     )
     assert "aws:sns/topic:Topic  monitoring-topic\n" in tree
+
+
+def test_plan_json_is_a_copy(prod_plan: Plan) -> None:
+    document = prod_plan.to_json()
+    table = next(r for r in document["resources"] if r["name"] == "app-table")
+    table["inputs"]["pointInTimeRecovery"]["enabled"] = False
+    table["options"]["protect"] = False
+    assert prod_plan.named("app-table").inputs["pointInTimeRecovery"]["enabled"] is True
+    assert prod_plan.named("app-table").protect is True
