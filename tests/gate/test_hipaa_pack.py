@@ -23,7 +23,7 @@ from tools.gate.wire import cli_config_env
 PACK = PROJECT_DIR / "policies"
 
 
-def _gate(stack, document):
+def _gate(stack, document, pack_config=None):
     """Run the pack over ``document`` for ``stack`` and return the report."""
     with PolicyPackProcess(
         PACK,
@@ -35,7 +35,7 @@ def _gate(stack, document):
         config = reconcile(
             [p.schema() for p in info.policies],
             info.initial_config,
-            load_pack_config(PACK / "config" / f"{stack}.json"),
+            pack_config or load_pack_config(PACK / "config" / f"{stack}.json"),
             f"policies/config/{stack}.json",
         )
         run = run_pack(pack, parse_plan(document), config, info)
@@ -103,3 +103,27 @@ def test_the_gate_command_exits_1_on_injected_violations(tmp_path, capsys, dev_d
     }
     assert ("hipaa-sns-topic-encrypted-with-cmk", "mandatory") in on_topic
     assert result["pack"]["name"] == "medeez-hipaa-guardrails"
+
+
+def test_an_exemption_travels_through_the_protocol_into_the_report(tmp_path, dev_document):
+    document = copy.deepcopy(dev_document)
+    table = next(r for r in document["resources"] if r["type"] == "aws:dynamodb/table:Table")
+    table["inputs"]["pointInTimeRecovery"]["enabled"] = False
+    config = json.loads((PACK / "config" / "dev.json").read_text())
+    config.setdefault("hipaa-dynamodb-pitr-enabled", {})["exemptions"] = [
+        {
+            "resource": table["name"],
+            "reason": "Restore drill runs against a copy of the table this week.",
+            "ticket": "SEC-142",
+            "expires": "2999-12-31",
+        }
+    ]
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(config))
+    report = _gate("dev", document, load_pack_config(path))
+    assert not [v for v in report.mandatory if v.policy == "hipaa-dynamodb-pitr-enabled"]
+    applied = [e for e in report.exemptions if e.kind == "EXEMPTED"]
+    assert [(e.policy, e.resource, e.ticket, e.expires, e.urn) for e in applied] == [
+        ("hipaa-dynamodb-pitr-enabled", table["name"], "SEC-142", "2999-12-31", table["urn"])
+    ]
+    assert applied[0].reason == "Restore drill runs against a copy of the table this week."
