@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 
 SECTIONS = (
-    "bench.plan_speed",
     "bench.preview_speed",
     "bench.crypto",
     "bench.seed_load",
