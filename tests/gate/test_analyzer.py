@@ -36,6 +36,7 @@ def pack():
         project="medeez-platform",
         stack="dev",
         stack_config={"aws:region": "us-east-1"},
+        stack_tags={"pulumi:project": "medeez-platform", "pulumi:runtime": "python"},
     )
     with process:
         yield process

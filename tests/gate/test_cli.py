@@ -11,7 +11,7 @@ import pytest
 
 from components.config import PROJECT_DIR
 from tests.gate.plans import TABLE, TOPIC, compliant_plan, find
-from tools.gate.__main__ import main
+from tools.gate.__main__ import main, project_stack_tags
 
 FIXTURE_PACK = Path(__file__).parent / "fixture_pack"
 FIXTURE_ARGS = ["--pack", str(FIXTURE_PACK), "--pack-config", str(FIXTURE_PACK / "config.json")]
@@ -59,7 +59,7 @@ def test_mandatory_violations_exit_1_and_every_format_is_written(tmp_path, capsy
         "name": "gate-fixture",
         "version": "0.3.0",
         "sdkVersion": "1.21.0",
-        "policies": 8,
+        "policies": 9,
     }
     assert (tmp_path / "gate.md").read_text().startswith("<!-- medeez-policy-gate:dev -->\n### ❌")
     sarif = json.loads((tmp_path / "gate.sarif").read_text())
@@ -75,7 +75,7 @@ def test_a_compliant_plan_exits_0(tmp_path, capsys):
     assert main(["--plan", str(plan), "--stack", "dev", *FIXTURE_ARGS]) == 0
     out = capsys.readouterr().out
     assert out.startswith("HIPAA policy gate: medeez-platform/dev: PASSED\n")
-    assert "PACK LOG\n  stderr: fixture pack: loaded 8 policies\n" in out
+    assert "PACK LOG\n  stderr: fixture pack: loaded 9 policies\n" in out
     assert out.endswith("Exit 0: no mandatory violation.\n")
 
 
@@ -191,3 +191,12 @@ def test_as_a_command_unknown_format_and_missing_arguments_exit_2(tmp_path):
         f"error: {tmp_path / 'none.json'}: no such plan file; write one with "
         f"`make plan STACK=<stack> OUT={tmp_path / 'none.json'}`\n"
     )
+
+
+def test_stack_tags_are_the_ones_the_cli_derives_from_pulumi_yaml(tmp_path):
+    tags = project_stack_tags()
+    assert tags["pulumi:project"] == "medeez-platform"
+    assert tags["pulumi:runtime"] == "python"
+    assert tags["pulumi:description"].startswith("Medeez v2 data layer")
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    assert project_stack_tags(tmp_path) == {"pulumi:project": "p", "pulumi:runtime": "python"}

@@ -22,6 +22,8 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+import yaml
+
 from components.config import (
     PROJECT,
     PROJECT_DIR,
@@ -94,6 +96,29 @@ def _extra_outputs(values: list[str]) -> list[tuple[str, Path]]:
     return outputs
 
 
+def project_stack_tags(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The stack tags the CLI derives from ``Pulumi.yaml`` (``pulumi:project``, ``pulumi:runtime``,
+    ``pulumi:description``) and sends in ``ConfigureStack``."""
+    try:
+        document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(
+            f"{project_dir / 'Pulumi.yaml'}: cannot read the project file: {exc}"
+        ) from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{project_dir / 'Pulumi.yaml'}: not a Pulumi project file")
+    runtime = document.get("runtime")
+    tags = {
+        "pulumi:project": str(document.get("name", "")),
+        "pulumi:runtime": str(
+            runtime.get("name", "") if isinstance(runtime, dict) else runtime or ""
+        ),
+    }
+    if document.get("description"):
+        tags["pulumi:description"] = str(document["description"])
+    return tags
+
+
 def _plan_now(stack: str, save_to: Path, show_tree: bool) -> Plan:
     """Plan ``stack`` under the mock runtime (as ``make plan`` does) and keep it on disk."""
     import pulumi
@@ -146,6 +171,7 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
             stack=args.stack,
             stack_config=stack_config,
             secret_keys=secret_keys,
+            stack_tags=project_stack_tags(),
         )
     )
     plan_path = args.plan

@@ -296,6 +296,7 @@ class PolicyPackProcess:
         stack: str,
         stack_config: Mapping[str, str],
         secret_keys: Sequence[str] = (),
+        stack_tags: Mapping[str, str] | None = None,
         start_timeout_s: float = 30.0,
     ) -> None:
         self.pack_dir = pack_dir.resolve()
@@ -303,6 +304,7 @@ class PolicyPackProcess:
         self.stack = stack
         self.stack_config = dict(stack_config)
         self.secret_keys = list(secret_keys)
+        self.stack_tags = dict(stack_tags or {})
         self.start_timeout_s = start_timeout_s
         self.stderr: list[str] = []
         self.stdout: list[str] = []
@@ -486,6 +488,7 @@ class PolicyPackProcess:
                 dry_run=True,
                 config=self.stack_config,
                 config_secret_keys=self.secret_keys,
+                tags=self.stack_tags,
             ),
             optional=True,
         )

@@ -93,13 +93,20 @@ def _stack_exports_table_name(args: StackValidationArgs, report: ReportViolation
             report("The stack does not export tableName.", resource.urn)
 
 
+def _stack_tags_known(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == "pulumi:pulumi:Stack":
+        project = args.stack_tags.get("pulumi:project")
+        if project != "medeez-platform":
+            report(f"ConfigureStack sent pulumi:project={project!r}")
+
+
 def _stack_has_backup(args: StackValidationArgs, report: ReportViolation) -> None:
     if not any(r.resource_type == "aws:backup/plan:Plan" for r in args.resources):
         report("The stack has no backup plan.")
 
 
 # A warning on stderr, as packs print them; the gate must show it, not swallow it.
-print("fixture pack: loaded 8 policies", file=sys.stderr)
+print("fixture pack: loaded 9 policies", file=sys.stderr)
 
 EXEMPTIONS: dict[str, Any] = {
     "type": "array",
@@ -151,6 +158,12 @@ PolicyPack(
             description="Tables are protected from deletion by Pulumi.",
             severity=Severity.MEDIUM,
             validate=_protected,
+        ),
+        ResourceValidationPolicy(
+            name="fixture-stack-tags-known",
+            description="The stack's tags reached the pack.",
+            severity=Severity.LOW,
+            validate=_stack_tags_known,
         ),
         StackValidationPolicy(
             name="fixture-alarms-route-to-topic",
