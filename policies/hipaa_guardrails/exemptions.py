@@ -224,7 +224,11 @@ class Ledger:
             previous = self._entries.get(key)
             if previous is None:
                 self._entries[key] = entry
-            elif previous.kind == entry.kind and entry.finding not in (previous.finding or ""):
+            elif (
+                previous.kind == entry.kind
+                and entry.finding is not None
+                and entry.finding not in (previous.finding or "")
+            ):
                 # One rule can find several things on one resource: keep them all in one notice.
                 findings = "; ".join(f for f in (previous.finding, entry.finding) if f)
                 self._entries[key] = LedgerEntry(entry.kind, entry.exemption, entry.urn, findings)
