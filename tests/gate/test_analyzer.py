@@ -86,6 +86,17 @@ def test_a_compliant_plan_has_no_violation_and_every_resource_is_analyzed(pack):
     assert run.not_applicable["fixture-table-pitr"] == 6
 
 
+def test_remediations_run_first_and_analysis_sees_their_result(pack):
+    run = _run(pack, compliant_plan())
+    # The topic has no displayName; the remediate-level policy sets it before Analyze, so its own
+    # validation (which would be reported as mandatory) passes.
+    assert run.diagnostics == []
+    assert run.remediations == [f"fixture-topic-display-name remediated {TOPIC}"]
+    document = compliant_plan()
+    find(document, TOPIC)["inputs"]["displayName"] = "Alerts"
+    assert _run(pack, document).remediations == []
+
+
 def test_injected_violations_come_back_exactly(pack):
     document = compliant_plan()
     find(document, TABLE)["inputs"]["pointInTimeRecovery"]["enabled"] = False

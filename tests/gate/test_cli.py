@@ -59,7 +59,7 @@ def test_mandatory_violations_exit_1_and_every_format_is_written(tmp_path, capsy
         "name": "gate-fixture",
         "version": "0.3.0",
         "sdkVersion": "1.21.0",
-        "policies": 9,
+        "policies": 10,
     }
     assert (tmp_path / "gate.md").read_text().startswith("<!-- medeez-policy-gate:dev -->\n### ❌")
     sarif = json.loads((tmp_path / "gate.sarif").read_text())
@@ -75,7 +75,11 @@ def test_a_compliant_plan_exits_0(tmp_path, capsys):
     assert main(["--plan", str(plan), "--stack", "dev", *FIXTURE_ARGS]) == 0
     out = capsys.readouterr().out
     assert out.startswith("HIPAA policy gate: medeez-platform/dev: PASSED\n")
-    assert "PACK LOG\n  stderr: fixture pack: loaded 9 policies\n" in out
+    assert (
+        "PACK LOG\n"
+        f"  fixture-topic-display-name remediated {TOPIC}\n"
+        "  stderr: fixture pack: loaded 10 policies\n"
+    ) in out
     assert out.endswith("Exit 0: no mandatory violation.\n")
 
 

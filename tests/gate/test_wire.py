@@ -73,3 +73,9 @@ def test_stack_config_reaches_the_pack_as_cli_strings():
         "aws:region": "us-east-1",
         "medeez-platform:tags": '{"Owner":"platform"}',
     }
+
+
+def test_remediate_requests_keep_internal_keys():
+    value = {"name": "t", "__defaults": ["name"]}
+    assert engine_value(value, skip_internal=False) == value
+    assert json_format.MessageToDict(to_struct(value, skip_internal=False)) == value

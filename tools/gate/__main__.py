@@ -198,9 +198,11 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         resource_count=run.analyzed_resources,
     )
     # What the pack said besides its answers: engine Log calls and its stderr (warnings).
-    report.pack_log = (list(pack.engine.servicer.logs) if pack.engine else []) + [
-        f"stderr: {line}" for line in pack.stderr if line.strip()
-    ]
+    report.pack_log = (
+        (list(pack.engine.servicer.logs) if pack.engine else [])
+        + run.remediations
+        + [f"stderr: {line}" for line in pack.stderr if line.strip()]
+    )
     report.launch_note = pack.launch_note
     return report
 

@@ -10,7 +10,8 @@ What the CLI does for a pack whose ``PulumiPolicy.yaml`` says ``runtime: python`
 2. read the port the pack prints on its first stdout line and dial ``127.0.0.1:<port>``;
 3. ``Handshake`` (the Python SDK answers UNIMPLEMENTED, which the CLI accepts), ``ConfigureStack``;
 4. ``GetAnalyzerInfo``, ``GetPluginInfo``, ``Configure`` with the reconciled pack config;
-5. ``Analyze`` per registered resource, ``AnalyzeStack`` once with the whole stack;
+5. per registered resource ``Remediate`` then ``Analyze`` of the remediated properties (the
+   engine's two passes), then ``AnalyzeStack`` once with the whole stack;
 6. on close, SIGINT (the SDK stops its server on KeyboardInterrupt), then kill if it lingers.
 
 The engine address is a real gRPC server (:class:`EngineHost`) that accepts the engine's ``Log``
@@ -129,6 +130,7 @@ class PackRun:
     info: PackInfo
     diagnostics: list[Diagnostic] = field(default_factory=list)
     not_applicable: dict[str, int] = field(default_factory=dict)
+    remediations: list[str] = field(default_factory=list)
     analyzed_resources: int = 0
 
 
@@ -527,6 +529,22 @@ class PolicyPackProcess:
                 entry.properties.update(value.properties)
         self._call("Configure", request)
 
+    def remediate(self, resource: PlanResource) -> analyzer_pb2.RemediateResponse | None:
+        """``Remediate`` one resource (None when the pack does not implement it)."""
+        response: analyzer_pb2.RemediateResponse | None = self._call(
+            "Remediate",
+            analyzer_pb2.AnalyzeRequest(
+                urn=resource.urn,
+                type=resource.type,
+                name=resource.urn.rsplit("::", 1)[-1],
+                # Unlike Analyze, the engine keeps internal keys here (SkipInternalKeys: false).
+                properties=to_struct(resource.inputs, skip_internal=False),
+                options=_options(resource),
+            ),
+            optional=True,
+        )
+        return response
+
     def analyze(self, resource: PlanResource) -> analyzer_pb2.AnalyzeResponse:
         """``Analyze`` one resource with its inputs and options."""
         response: analyzer_pb2.AnalyzeResponse = self._call(
@@ -612,6 +630,30 @@ def _attribute(diagnostics: Any, sink: list[Diagnostic], *, resource_urn: str = 
         )
 
 
+def _remediated(pack: PolicyPackProcess, resource: PlanResource, run: PackRun) -> PlanResource:
+    response = pack.remediate(resource)
+    if response is None:
+        return resource
+    for remediation in response.remediations:
+        if remediation.diagnostic:
+            # The engine shows a remediation that could not run as an advisory violation.
+            run.diagnostics.append(
+                Diagnostic(
+                    policy_name=remediation.policyName,
+                    pack_name=remediation.policyPackName,
+                    description=remediation.description,
+                    message=remediation.diagnostic,
+                    enforcement_level="advisory",
+                    severity="",
+                    urn=resource.urn,
+                )
+            )
+        elif remediation.HasField("properties"):
+            resource = replace(resource, inputs=json_format.MessageToDict(remediation.properties))
+            run.remediations.append(f"{remediation.policyName} remediated {resource.urn}")
+    return resource
+
+
 def run_pack(
     pack: PolicyPackProcess,
     plan: Plan,
@@ -622,7 +664,10 @@ def run_pack(
     pack.configure(config)
     run = PackRun(info=info)
     resources = with_stack_resource(plan)
-    for resource in resources:
+    for index, resource in enumerate(resources):
+        # As the engine does: remediations first, then analysis of the remediated properties.
+        resource = _remediated(pack, resource, run)
+        resources[index] = resource
         response = pack.analyze(resource)
         run.analyzed_resources += 1
         _attribute(response.diagnostics, run.diagnostics, resource_urn=resource.urn)

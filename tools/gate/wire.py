@@ -35,14 +35,18 @@ def _secret(value: Any) -> dict[str, Any]:
     return {SIG_KEY: SECRET_SIG, "value": value}
 
 
-def engine_value(value: Any) -> Any:
+def engine_value(value: Any, *, skip_internal: bool = True) -> Any:
     """``value`` as the engine would marshal it for an analyzer (see the module docstring)."""
     if isinstance(value, Mapping):
         sig = value.get(SIG_KEY)
         if sig == SECRET_SIG:
-            return _secret(engine_value(value.get("value")))
+            return _secret(engine_value(value.get("value"), skip_internal=skip_internal))
         if sig == OUTPUT_VALUE_SIG:
-            inner = engine_value(value["value"]) if "value" in value else UNKNOWN
+            inner = (
+                engine_value(value["value"], skip_internal=skip_internal)
+                if "value" in value
+                else UNKNOWN
+            )
             return _secret(inner) if value.get("secret") else inner
         if sig == RESOURCE_REFERENCE_SIG:
             ref_id = value.get("id")
@@ -50,12 +54,12 @@ def engine_value(value: Any) -> Any:
                 return ref_id
             return value.get("urn", UNKNOWN) if ref_id is None else UNKNOWN
         return {
-            str(key): engine_value(item)
+            str(key): engine_value(item, skip_internal=skip_internal)
             for key, item in value.items()
-            if not str(key).startswith("__")
+            if not (skip_internal and str(key).startswith("__"))
         }
     if isinstance(value, list | tuple):
-        return [engine_value(item) for item in value]
+        return [engine_value(item, skip_internal=skip_internal) for item in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float):
@@ -63,10 +67,10 @@ def engine_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a plan value")
 
 
-def to_struct(properties: Mapping[str, Any]) -> struct_pb2.Struct:
+def to_struct(properties: Mapping[str, Any], *, skip_internal: bool = True) -> struct_pb2.Struct:
     """A property map as the ``Struct`` the engine sends (``AnalyzeRequest.properties``)."""
     struct = struct_pb2.Struct()
-    struct.update(engine_value(properties))
+    struct.update(engine_value(properties, skip_internal=skip_internal))
     return struct
 
 

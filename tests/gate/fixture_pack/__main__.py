@@ -62,6 +62,19 @@ def _required_tags(args: ResourceValidationArgs, report: ReportViolation) -> Non
             report(f"missing tag {tag}")
 
 
+def _topic_display_name(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == "aws:sns/topic:Topic" and not args.props.get("displayName"):
+        report("The topic has no display name.")
+
+
+def _set_topic_display_name(args: ResourceValidationArgs) -> dict[str, Any] | None:
+    if args.resource_type != "aws:sns/topic:Topic" or args.props.get("displayName"):
+        return None
+    props = dict(args.props)
+    props["displayName"] = "Medeez alerts"
+    return props
+
+
 def _protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == "aws:dynamodb/table:Table" and not args.opts.protect:
         report(f"Table {args.name} is not protected (parent {args.opts.parent}).")
@@ -106,7 +119,7 @@ def _stack_has_backup(args: StackValidationArgs, report: ReportViolation) -> Non
 
 
 # A warning on stderr, as packs print them; the gate must show it, not swallow it.
-print("fixture pack: loaded 9 policies", file=sys.stderr)
+print("fixture pack: loaded 10 policies", file=sys.stderr)
 
 EXEMPTIONS: dict[str, Any] = {
     "type": "array",
@@ -137,6 +150,14 @@ PolicyPack(
             severity=Severity.CRITICAL,
             tags=["hipaa:164.312(a)(2)(iv)"],
             validate=_topic_encrypted,
+        ),
+        ResourceValidationPolicy(
+            name="fixture-topic-display-name",
+            description="Topics have a display name (set by remediation).",
+            enforcement_level=EnforcementLevel.REMEDIATE,
+            severity=Severity.LOW,
+            validate=_topic_display_name,
+            remediate=_set_topic_display_name,
         ),
         ResourceValidationPolicy(
             name="fixture-required-tags",
