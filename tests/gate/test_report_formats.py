@@ -149,8 +149,8 @@ def test_text_groups_with_resource_rule_citation_and_message():
     lines = text.splitlines()
     assert lines[0] == "HIPAA policy gate: medeez-platform/dev: BLOCKED (3 mandatory violations)"
     assert lines[1] == (
-        "pack medeez-hipaa-guardrails 0.1.0, pulumi-policy 1.21.0: 5 policies over 53 resources; "
-        "config policies/config/dev.json"
+        "pack medeez-hipaa-guardrails 0.1.0, pulumi-policy 1.21.0: 5 policies over 53 resources "
+        "(the stack included); config policies/config/dev.json"
     )
     headings = [line for line in lines if re.fullmatch(r"[A-Z]+ / \w+ \(\d+\)", line)]
     assert headings == ["MANDATORY / critical (1)", "MANDATORY / high (2)", "ADVISORY / medium (1)"]

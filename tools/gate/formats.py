@@ -48,7 +48,8 @@ def _pack_line(report: GateReport) -> str:
     sdk = f", pulumi-policy {report.pack.sdk_version}" if report.pack.sdk_version else ""
     return (
         f"pack {report.pack.name} {report.pack.version}{sdk}: {len(report.pack.policies)} "
-        f"policies over {report.resource_count} resources; config {report.pack_config_path}"
+        f"policies over {report.resource_count} resources (the stack included); "
+        f"config {report.pack_config_path}"
     )
 
 
