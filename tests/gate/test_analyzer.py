@@ -7,12 +7,14 @@ re-sends ``Configure`` so no test depends on another's configuration.
 from __future__ import annotations
 
 import copy
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from tests.gate.plans import (
     ALARM,
+    BACKUP_PLAN,
     COMPONENT,
     KEY,
     STACK_URN,
@@ -22,7 +24,13 @@ from tests.gate.plans import (
     compliant_plan,
     find,
 )
-from tools.gate.analyzer import PackError, PolicyPackProcess, pack_command, run_pack
+from tools.gate.analyzer import (
+    PackError,
+    PolicyPackProcess,
+    pack_command,
+    registrations,
+    run_pack,
+)
 from tools.gate.pack_config import PolicyConfig, load_pack_config, reconcile
 from tools.gate.plan_input import parse_plan
 
@@ -48,7 +56,7 @@ def _run(pack, document, file_config=None):
     config = reconcile(
         [p.schema() for p in info.policies], info.initial_config, file_config or {}, "t"
     )
-    return run_pack(pack, parse_plan(document), config, info)
+    return run_pack(pack, parse_plan(document), config, info, {"aws:region": "us-east-1"})
 
 
 def _found(run):
@@ -81,9 +89,10 @@ def test_analyzer_info_carries_each_policy_metadata(pack):
 def test_a_compliant_plan_has_no_violation_and_every_resource_is_analyzed(pack):
     run = _run(pack, compliant_plan())
     assert run.diagnostics == []
-    # Six resources of the plan plus the root stack resource the engine always registers.
-    assert run.analyzed_resources == 7
-    assert run.not_applicable["fixture-table-pitr"] == 6
+    # Six resources of the plan, the root stack resource the engine always registers, and the
+    # default aws provider (whose region the provider-known policy checked on every resource).
+    assert run.analyzed_resources == 8
+    assert run.not_applicable["fixture-table-pitr"] == 7
 
 
 def test_remediations_run_first_and_analysis_sees_their_result(pack):
@@ -228,3 +237,45 @@ def test_the_command_is_the_shims():
     assert argv[1:] == ["-u", "-m", "pulumi.policy", "127.0.0.1:9", "."]
     assert env["PATH"].split(":")[0].endswith(".venv/bin")
     assert note == ""
+
+
+def test_registrations_add_the_stack_and_the_default_provider_the_engine_registers():
+    plan = parse_plan(compliant_plan())
+    resources = registrations(plan, {"aws:region": "us-east-1", "medeez-platform:x": "y"})
+    version = metadata.version("pulumi_aws")
+    name = "default_" + version.replace(".", "_")
+    default = f"urn:pulumi:dev::medeez-platform::pulumi:providers:aws::{name}"
+    assert [r.urn for r in resources[:2]] == [STACK_URN, default]
+    assert resources[1].inputs == {"region": "us-east-1", "version": version}
+    assert {r.urn: r.provider for r in resources[2:]} == {
+        COMPONENT: "",
+        KEY: default,
+        TABLE: default,
+        TOPIC: default,
+        ALARM: default,
+        BACKUP_PLAN: default,
+    }
+
+
+def test_an_explicit_provider_in_the_plan_is_kept():
+    document = compliant_plan()
+    dr = "urn:pulumi:dev::medeez-platform::pulumi:providers:aws::dr"
+    document["resources"].insert(
+        0,
+        {
+            **find(document, COMPONENT),
+            "urn": dr,
+            "type": "pulumi:providers:aws",
+            "name": "dr",
+            "custom": True,
+            "inputs": {"region": "us-west-2"},
+        },
+    )
+    find(document, TABLE)["provider"] = f"{dr}::0b4b5e6c-id"
+    resources = {r.urn: r for r in registrations(parse_plan(document), {"aws:region": "us-east-1"})}
+    assert resources[TABLE].provider == dr
+    # The others still use the default provider, registered once.
+    assert resources[TOPIC].provider.endswith(
+        "::default_" + metadata.version("pulumi_aws").replace(".", "_")
+    )
+    assert sum(1 for urn in resources if "::pulumi:providers:aws::" in urn) == 2

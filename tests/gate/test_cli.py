@@ -59,7 +59,7 @@ def test_mandatory_violations_exit_1_and_every_format_is_written(tmp_path, capsy
         "name": "gate-fixture",
         "version": "0.3.0",
         "sdkVersion": "1.21.0",
-        "policies": 10,
+        "policies": 11,
     }
     assert (tmp_path / "gate.md").read_text().startswith("<!-- medeez-policy-gate:dev -->\n### ❌")
     sarif = json.loads((tmp_path / "gate.sarif").read_text())
@@ -78,7 +78,7 @@ def test_a_compliant_plan_exits_0(tmp_path, capsys):
     assert (
         "PACK LOG\n"
         f"  fixture-topic-display-name remediated {TOPIC}\n"
-        "  stderr: fixture pack: loaded 10 policies\n"
+        "  stderr: fixture pack: loaded 11 policies\n"
     ) in out
     assert out.endswith("Exit 0: no mandatory violation.\n")
 
@@ -90,7 +90,8 @@ def test_without_a_plan_the_gate_plans_the_stack_first(tmp_path, capsys):
     plan = json.loads(saved.read_text())
     assert (plan["project"], plan["stack"]) == ("medeez-platform", "dev")
     assert result["plan"] == str(saved)
-    assert result["resources"] == len(plan["resources"]) + 1
+    # The plan's resources, the root stack resource and the default aws provider.
+    assert result["resources"] == len(plan["resources"]) + 2
     # The dev table is not protected (dev config), which the fixture config makes mandatory.
     table = next(r for r in plan["resources"] if r["type"] == "aws:dynamodb/table:Table")
     assert ("fixture-table-protected", table["urn"], "mandatory") in {

@@ -38,7 +38,7 @@ def _gate(stack, document, pack_config=None):
             pack_config or load_pack_config(PACK / "config" / f"{stack}.json"),
             f"policies/config/{stack}.json",
         )
-        run = run_pack(pack, parse_plan(document), config, info)
+        run = run_pack(pack, parse_plan(document), config, info, read_stack_file(stack))
     return build_report(
         run,
         project="medeez-platform",
@@ -69,8 +69,9 @@ def test_each_stack_passes_with_no_mandatory_violation(request, stack):
     report = _gate(stack, document)
     assert [(v.policy, v.resource, v.message) for v in report.mandatory] == []
     assert report.exit_code == 0
-    # Every resource of the plan was analyzed, plus the root stack resource.
-    assert report.resource_count == len(document["resources"]) + 1
+    # Every resource of the plan was analyzed, plus the root stack resource and the default aws
+    # provider.
+    assert report.resource_count == len(document["resources"]) + 2
 
 
 def test_injected_violations_yield_exactly_those(dev_document, dev_report):

@@ -162,7 +162,8 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
             )
     pack_config_path = args.pack_config or args.pack / "config" / f"{args.stack}.json"
     pack_config = load_pack_config(pack_config_path)
-    stack_config = cli_config_env(read_stack_file(args.stack))
+    raw_stack_config = read_stack_file(args.stack)
+    stack_config = cli_config_env(raw_stack_config)
     secret_keys = sorted({p.split(".")[0].split("[")[0] for p in stack_secret_paths(args.stack)})
     pack = resources.enter_context(
         PolicyPackProcess(
@@ -187,7 +188,7 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         pack_config,
         str(pack_config_path),
     )
-    run = run_pack(pack, plan, config, info)
+    run = run_pack(pack, plan, config, info, provider_config=raw_stack_config)
     pack.request_stop()
     report = build_report(
         run,

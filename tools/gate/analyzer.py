@@ -529,39 +529,45 @@ class PolicyPackProcess:
                 entry.properties.update(value.properties)
         self._call("Configure", request)
 
-    def remediate(self, resource: PlanResource) -> analyzer_pb2.RemediateResponse | None:
+    def remediate(
+        self, resource: PlanResource, provider: PlanResource | None = None
+    ) -> analyzer_pb2.RemediateResponse | None:
         """``Remediate`` one resource (None when the pack does not implement it)."""
+        request = analyzer_pb2.AnalyzeRequest(
+            urn=resource.urn,
+            type=resource.type,
+            name=resource.urn.rsplit("::", 1)[-1],
+            # Unlike Analyze, the engine keeps internal keys here (SkipInternalKeys: false).
+            properties=to_struct(resource.inputs, skip_internal=False),
+            options=_options(resource),
+        )
+        if provider is not None:
+            request.provider.CopyFrom(_provider(provider))
         response: analyzer_pb2.RemediateResponse | None = self._call(
-            "Remediate",
-            analyzer_pb2.AnalyzeRequest(
-                urn=resource.urn,
-                type=resource.type,
-                name=resource.urn.rsplit("::", 1)[-1],
-                # Unlike Analyze, the engine keeps internal keys here (SkipInternalKeys: false).
-                properties=to_struct(resource.inputs, skip_internal=False),
-                options=_options(resource),
-            ),
-            optional=True,
+            "Remediate", request, optional=True
         )
         return response
 
-    def analyze(self, resource: PlanResource) -> analyzer_pb2.AnalyzeResponse:
-        """``Analyze`` one resource with its inputs and options."""
-        response: analyzer_pb2.AnalyzeResponse = self._call(
-            "Analyze",
-            analyzer_pb2.AnalyzeRequest(
-                urn=resource.urn,
-                type=resource.type,
-                name=resource.urn.rsplit("::", 1)[-1],
-                properties=to_struct(resource.inputs),
-                options=_options(resource),
-            ),
+    def analyze(
+        self, resource: PlanResource, provider: PlanResource | None = None
+    ) -> analyzer_pb2.AnalyzeResponse:
+        """``Analyze`` one resource with its inputs, options and provider."""
+        request = analyzer_pb2.AnalyzeRequest(
+            urn=resource.urn,
+            type=resource.type,
+            name=resource.urn.rsplit("::", 1)[-1],
+            properties=to_struct(resource.inputs),
+            options=_options(resource),
         )
+        if provider is not None:
+            request.provider.CopyFrom(_provider(provider))
+        response: analyzer_pb2.AnalyzeResponse = self._call("Analyze", request)
         return response
 
     def analyze_stack(self, resources: Sequence[PlanResource]) -> analyzer_pb2.AnalyzeResponse:
-        """``AnalyzeStack`` once, with parents, dependencies and property dependencies."""
+        """``AnalyzeStack`` once: parents, dependencies, property dependencies and providers."""
         request = analyzer_pb2.AnalyzeStackRequest()
+        by_urn = {r.urn: r for r in resources}
         for resource in resources:
             item = request.resources.add(
                 urn=resource.urn,
@@ -575,8 +581,19 @@ class PolicyPackProcess:
             for key, urns in resource.property_dependencies.items():
                 if urns:  # the engine skips properties with no dependencies
                     item.propertyDependencies[key].urns.extend(urns)
+            if resource.provider in by_urn:
+                item.provider.CopyFrom(_provider(by_urn[resource.provider]))
         response: analyzer_pb2.AnalyzeResponse = self._call("AnalyzeStack", request)
         return response
+
+
+def _provider(provider: PlanResource) -> analyzer_pb2.AnalyzerProviderResource:
+    return analyzer_pb2.AnalyzerProviderResource(
+        urn=provider.urn,
+        type=provider.type,
+        name=provider.urn.rsplit("::", 1)[-1],
+        properties=to_struct(provider.inputs),
+    )
 
 
 def _options(resource: PlanResource) -> analyzer_pb2.AnalyzerResourceOptions:
@@ -590,13 +607,70 @@ def _options(resource: PlanResource) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def with_stack_resource(plan: Plan) -> list[PlanResource]:
-    """The plan's resources led by the root stack resource, which the engine always registers
-    first; its stack-analysis properties are the stack outputs."""
-    resources = list(plan.resources)
+def default_providers(plan: Plan, provider_config: Mapping[str, Any]) -> list[PlanResource]:
+    """The default provider the engine registers for each package whose custom resources name no
+    provider (``pulumi:providers:aws::default_7_51_1``), with the inputs it gives it: the stack's
+    ``<package>:<key>`` config and the plugin version. A default provider the plan already holds
+    is reused as it is."""
+    packages = sorted(
+        {
+            r.type.split(":", 1)[0]
+            for r in plan.resources
+            if r.custom and not r.type.startswith("pulumi:") and not r.provider
+        }
+    )
+    in_plan = plan.by_urn()
+    providers = []
+    for package in packages:
+        try:
+            version = metadata.version(f"pulumi_{package}")
+        except metadata.PackageNotFoundError:
+            version = ""
+        name = "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
+        urn = f"urn:pulumi:{plan.stack}::{plan.project}::pulumi:providers:{package}::{name}"
+        if urn in in_plan:
+            providers.append(in_plan[urn])
+            continue
+        inputs: dict[str, Any] = {
+            key.split(":", 1)[1]: value
+            for key, value in provider_config.items()
+            if key.startswith(f"{package}:")
+        }
+        if version:
+            inputs["version"] = version
+        providers.append(
+            PlanResource(
+                urn=urn,
+                type=f"pulumi:providers:{package}",
+                name=name,
+                custom=True,
+                parent="",
+                dependencies=(),
+                property_dependencies={},
+                inputs=inputs,
+            )
+        )
+    return providers
+
+
+def registrations(plan: Plan, provider_config: Mapping[str, Any]) -> list[PlanResource]:
+    """Every resource the engine would see, in registration order: the root stack resource
+    (always first; its stack-analysis properties are the stack outputs), the default providers
+    (registered before their first use), then the plan's resources, each custom resource pointing
+    at its package's default provider unless the plan names another."""
+    providers = default_providers(plan, provider_config)
+    by_package = {p.type.removeprefix("pulumi:providers:"): p.urn for p in providers}
+    provider_urns = {p.urn for p in providers}
+    resources = [
+        replace(r, provider=by_package[r.type.split(":", 1)[0]])
+        if r.custom and not r.provider and r.type.split(":", 1)[0] in by_package
+        else r
+        for r in plan.resources
+        if r.urn not in provider_urns  # a default provider from the plan goes first, once
+    ]
+    head: list[PlanResource] = []
     if not any(r.type == STACK_TYPE for r in resources):
-        resources.insert(
-            0,
+        head.append(
             PlanResource(
                 urn=plan.stack_urn,
                 type=STACK_TYPE,
@@ -606,9 +680,9 @@ def with_stack_resource(plan: Plan) -> list[PlanResource]:
                 dependencies=(),
                 property_dependencies={},
                 inputs={},
-            ),
+            )
         )
-    return resources
+    return head + providers + resources
 
 
 def _attribute(diagnostics: Any, sink: list[Diagnostic], *, resource_urn: str = "") -> None:
@@ -630,8 +704,10 @@ def _attribute(diagnostics: Any, sink: list[Diagnostic], *, resource_urn: str = 
         )
 
 
-def _remediated(pack: PolicyPackProcess, resource: PlanResource, run: PackRun) -> PlanResource:
-    response = pack.remediate(resource)
+def _remediated(
+    pack: PolicyPackProcess, resource: PlanResource, provider: PlanResource | None, run: PackRun
+) -> PlanResource:
+    response = pack.remediate(resource, provider)
     if response is None:
         return resource
     for remediation in response.remediations:
@@ -659,16 +735,23 @@ def run_pack(
     plan: Plan,
     config: Mapping[str, PolicyConfig],
     info: PackInfo,
+    provider_config: Mapping[str, Any] | None = None,
 ) -> PackRun:
-    """Configure the running pack, then analyze every resource and the stack as a preview does."""
+    """Configure the running pack, then analyze every resource and the stack as a preview does.
+
+    ``provider_config`` is the stack's config (``aws:region``...), the inputs of the default
+    providers the engine registers.
+    """
     pack.configure(config)
     run = PackRun(info=info)
-    resources = with_stack_resource(plan)
+    resources = registrations(plan, provider_config or {})
+    by_urn = {r.urn: r for r in resources}
     for index, resource in enumerate(resources):
+        provider = by_urn.get(resource.provider)
         # As the engine does: remediations first, then analysis of the remediated properties.
-        resource = _remediated(pack, resource, run)
+        resource = _remediated(pack, resource, provider, run)
         resources[index] = resource
-        response = pack.analyze(resource)
+        response = pack.analyze(resource, provider)
         run.analyzed_resources += 1
         _attribute(response.diagnostics, run.diagnostics, resource_urn=resource.urn)
         for item in response.not_applicable:

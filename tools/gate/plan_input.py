@@ -46,6 +46,7 @@ class _Resource(_Model):
     )
     inputs: dict[str, Any] = Field(default_factory=dict)
     options: _Options = Field(default_factory=_Options)
+    provider: StrictStr = ""
 
 
 class _Plan(_Model):
@@ -71,6 +72,8 @@ class PlanResource:
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
     delete_before_replace: bool | None = None
+    provider: str = ""
+    """URN of the resource's provider; "" = the package's default provider."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ def parse_plan(document: Any, source: str = "plan") -> Plan:
                 retain_on_delete=r.options.retain_on_delete,
                 ignore_changes=tuple(r.options.ignore_changes),
                 delete_before_replace=r.options.delete_before_replace,
+                # A provider reference is "<urn>::<id>"; the URN (four "::" parts) is kept.
+                provider="::".join(r.provider.split("::")[:4]),
             )
             for r in raw.resources
         ),

@@ -98,6 +98,8 @@ def _table_in_component(args: StackValidationArgs, report: ReportViolation) -> N
             report("The table is not declared by the AppTable component.", resource.urn)
         elif not any(d.resource_type == "aws:kms/key:Key" for d in resource.dependencies):
             report("The table does not depend on its KMS key.", resource.urn)
+        elif resource.provider is None or resource.provider.props.get("region") != "us-east-1":
+            report("The stack view lacks the table's provider.", resource.urn)
 
 
 def _stack_exports_table_name(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -113,13 +115,20 @@ def _stack_tags_known(args: ResourceValidationArgs, report: ReportViolation) -> 
             report(f"ConfigureStack sent pulumi:project={project!r}")
 
 
+def _provider_known(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type.startswith("aws:"):
+        provider = args.provider
+        if provider is None or provider.props.get("region") != "us-east-1":
+            report(f"The resource's provider did not arrive: {provider and provider.urn}")
+
+
 def _stack_has_backup(args: StackValidationArgs, report: ReportViolation) -> None:
     if not any(r.resource_type == "aws:backup/plan:Plan" for r in args.resources):
         report("The stack has no backup plan.")
 
 
 # A warning on stderr, as packs print them; the gate must show it, not swallow it.
-print("fixture pack: loaded 10 policies", file=sys.stderr)
+print("fixture pack: loaded 11 policies", file=sys.stderr)
 
 EXEMPTIONS: dict[str, Any] = {
     "type": "array",
@@ -185,6 +194,12 @@ PolicyPack(
             description="The stack's tags reached the pack.",
             severity=Severity.LOW,
             validate=_stack_tags_known,
+        ),
+        ResourceValidationPolicy(
+            name="fixture-provider-known",
+            description="AWS resources arrive with their provider.",
+            severity=Severity.LOW,
+            validate=_provider_known,
         ),
         StackValidationPolicy(
             name="fixture-alarms-route-to-topic",
