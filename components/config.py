@@ -18,10 +18,10 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
 
-import botocore.session
 import yaml
 from pydantic import (
     AfterValidator,
@@ -56,12 +56,18 @@ class ConfigError(Exception):
 
 @cache
 def aws_region_names() -> frozenset[str]:
-    """Real AWS region names, from botocore's endpoint data (commercial and GovCloud)."""
-    session = botocore.session.get_session()
-    names: set[str] = set()
-    for partition in ("aws", "aws-us-gov"):
-        names.update(session.get_available_regions("dynamodb", partition_name=partition))
-    return frozenset(names)
+    """Real AWS region names (commercial and GovCloud), from the endpoint data botocore ships.
+
+    Read as data rather than through ``botocore.session``, whose import costs about 0.1 s of
+    every plan and gate run.
+    """
+    data = resources.files("botocore").joinpath("data", "endpoints.json").read_text("utf-8")
+    return frozenset(
+        region
+        for partition in json.loads(data)["partitions"]
+        if partition["partition"] in ("aws", "aws-us-gov")
+        for region in partition["regions"]
+    )
 
 
 def _check_region(value: str) -> str:

@@ -18,6 +18,7 @@ from components.config import (
     OFFLINE_SECRET_PLACEHOLDER,
     PROJECT_DIR,
     ConfigError,
+    aws_region_names,
     load_stack_config,
     parse_stack_config,
     read_stack_file,
@@ -358,3 +359,16 @@ def test_secure_values_are_planned_as_a_marked_placeholder(tmp_path: Path) -> No
         rpc._special_sig_key: rpc._special_secret_sig,
         "value": OFFLINE_SECRET_PLACEHOLDER,
     }
+
+
+def test_region_names_match_botocores_own_region_list() -> None:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    expected = {
+        region
+        for partition in ("aws", "aws-us-gov")
+        for region in session.get_available_regions("dynamodb", partition_name=partition)
+    }
+    assert aws_region_names() == expected
+    assert {"us-east-1", "us-west-2", "us-gov-west-1"} <= aws_region_names()
