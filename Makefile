@@ -44,6 +44,7 @@ lint: $(STAMP) ## ruff check and format check; GitHub workflows against their sc
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(VENV)/bin/zizmor --offline --no-progress --persona pedantic .github/workflows
 
 typecheck: $(STAMP) ## mypy (strict) over the code
