@@ -1,6 +1,6 @@
 """The identity-policy documents a resource carries, wherever pulumi-aws puts them."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from hipaa_guardrails.props import get, items_of, policy_document
@@ -31,3 +31,17 @@ def identity_documents(resource: Resource) -> Iterator[tuple[str, dict[str, Any]
             document = policy_document(get(inline, "policy"), path)
             if document is not None:
                 yield path, document
+
+
+def document_findings(
+    resource: Resource, find: Callable[[str, dict[str, Any]], Iterable[str]]
+) -> Iterator[str]:
+    """``find(label, document)`` over each identity policy of the resource; text that is not a
+    policy document is itself the finding."""
+    try:
+        documents = list(identity_documents(resource))
+    except ValueError as exc:
+        yield str(exc)
+        return
+    for label, document in documents:
+        yield from find(label, document)

@@ -6,19 +6,18 @@ from typing import Any
 from pulumi_policy import Severity
 
 from hipaa_guardrails.iam import data_actions_on_any_resource
-from hipaa_guardrails.rules.iam._documents import DOCUMENT_TYPES, identity_documents
+from hipaa_guardrails.rules.iam._documents import DOCUMENT_TYPES, document_findings
 from hipaa_guardrails.spec import Guardrail, Resource, Scope
 
 
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    try:
-        documents = list(identity_documents(resource))
-    except ValueError as exc:
-        yield str(exc)
-        return
-    for label, document in documents:
-        for problem in data_actions_on_any_resource(document):
-            yield f"{label}: {problem}; scope it to the table, index, stream, key or topic ARNs"
+    yield from document_findings(
+        resource,
+        lambda label, document: (
+            f"{label}: {problem}; scope it to the table, index, stream, key or topic ARNs"
+            for problem in data_actions_on_any_resource(document)
+        ),
+    )
 
 
 RULE = Guardrail(

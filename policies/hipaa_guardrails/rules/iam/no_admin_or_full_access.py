@@ -13,7 +13,7 @@ from hipaa_guardrails.resource_types import (
     IAM_ROLE_POLICY_ATTACHMENT,
     IAM_USER_POLICY_ATTACHMENT,
 )
-from hipaa_guardrails.rules.iam._documents import DOCUMENT_TYPES, identity_documents
+from hipaa_guardrails.rules.iam._documents import DOCUMENT_TYPES, document_findings
 from hipaa_guardrails.spec import Guardrail, Resource, Scope
 
 ATTACHMENT_TYPES = (IAM_ROLE_POLICY_ATTACHMENT, IAM_USER_POLICY_ATTACHMENT, IAM_POLICY_ATTACHMENT)
@@ -28,14 +28,12 @@ def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     for arn in arns:
         if arn is not UNKNOWN and isinstance(arn, str) and is_aws_managed_admin(arn):
             yield f"attaches the AWS managed policy {arn}"
-    try:
-        documents = list(identity_documents(resource))
-    except ValueError as exc:
-        yield str(exc)
-        return
-    for label, document in documents:
-        for problem in admin_or_full_access(document):
-            yield f"{label}: {problem}"
+    yield from document_findings(
+        resource,
+        lambda label, document: (
+            f"{label}: {problem}" for problem in admin_or_full_access(document)
+        ),
+    )
 
 
 RULE = Guardrail(

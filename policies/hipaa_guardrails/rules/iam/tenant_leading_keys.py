@@ -9,7 +9,7 @@ from pulumi_policy import Severity
 
 from hipaa_guardrails.iam import actions, sid
 from hipaa_guardrails.props import as_list, statements
-from hipaa_guardrails.rules.iam._documents import DOCUMENT_TYPES, identity_documents
+from hipaa_guardrails.rules.iam._documents import DOCUMENT_TYPES, document_findings
 from hipaa_guardrails.spec import Guardrail, Resource, Scope
 
 #: Item actions a LeadingKeys condition can confine to one partition-key prefix.
@@ -52,26 +52,26 @@ def _leading_keys_condition(statement: Mapping[str, Any]) -> bool:
 
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     pattern = re.compile(str(config["tableArnPattern"]))
-    try:
-        documents = list(identity_documents(resource))
-    except ValueError as exc:
-        yield str(exc)
-        return
-    for label, document in documents:
-        for index, statement in enumerate(statements(document)):
-            if statement.get("Effect") != "Allow" or not _on_tables(statement, pattern):
-                continue
-            where = f"{label}: statement {sid(statement, index)}"
-            cross = _granted(statement, CROSS_TENANT_ACTIONS)
-            if cross:
-                yield f"{where} allows {', '.join(cross)}, which reads every tenant's items"
-            items = _granted(statement, ITEM_ACTIONS)
-            if items and not _leading_keys_condition(statement):
-                shown = ", ".join(items[:3]) + (", ..." if len(items) > 3 else "")
-                yield (
-                    f"{where} allows {shown} without a ForAllValues:StringEquals/StringLike "
-                    "condition on dynamodb:LeadingKeys, so one tenant could read another's items"
-                )
+    yield from document_findings(
+        resource, lambda label, document: _findings(label, document, pattern)
+    )
+
+
+def _findings(label: str, document: dict[str, Any], pattern: re.Pattern[str]) -> Iterator[str]:
+    for index, statement in enumerate(statements(document)):
+        if statement.get("Effect") != "Allow" or not _on_tables(statement, pattern):
+            continue
+        where = f"{label}: statement {sid(statement, index)}"
+        cross = _granted(statement, CROSS_TENANT_ACTIONS)
+        if cross:
+            yield f"{where} allows {', '.join(cross)}, which reads every tenant's items"
+        items = _granted(statement, ITEM_ACTIONS)
+        if items and not _leading_keys_condition(statement):
+            shown = ", ".join(items[:3]) + (", ..." if len(items) > 3 else "")
+            yield (
+                f"{where} allows {shown} without a ForAllValues:StringEquals/StringLike "
+                "condition on dynamodb:LeadingKeys, so one tenant could read another's items"
+            )
 
 
 RULE = Guardrail(
