@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -613,19 +614,38 @@ def _stack_document_config(stack: str, project_dir: Path) -> dict[str, Any]:
     return {str(k): v for k, v in config.items()}
 
 
-def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The ``config:`` mapping of ``Pulumi.<stack>.yaml``, with ``secure:`` values replaced by
-    :data:`OFFLINE_SECRET_PLACEHOLDER` (only the Pulumi CLI can decrypt them)."""
-    return {k: _mask_secure(v) for k, v in _stack_document_config(stack, project_dir).items()}
+@dataclass(frozen=True)
+class StackFile:
+    """``Pulumi.<stack>.yaml`` read once: its config with ``secure:`` values masked, and where
+    those values were."""
 
-
-def stack_secret_paths(stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    config: dict[str, Any]
+    """The ``config:`` mapping; ``secure:`` values are :data:`OFFLINE_SECRET_PLACEHOLDER`."""
+    secret_paths: list[str]
     """Config paths (``medeez-platform:alarms.subscribers[0].endpoint``) holding ``secure:``."""
-    return [
-        f"{key}.{path}" if path else key
-        for key, value in _stack_document_config(stack, project_dir).items()
-        for path in secret_paths(value)
-    ]
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """The top-level config keys holding a secret, as the CLI lists them to a program."""
+        return sorted({path.split(".")[0].split("[")[0] for path in self.secret_paths})
+
+
+def read_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
+    """Read ``Pulumi.<stack>.yaml`` (only the Pulumi CLI can decrypt its ``secure:`` values)."""
+    raw = _stack_document_config(stack, project_dir)
+    return StackFile(
+        config={k: _mask_secure(v) for k, v in raw.items()},
+        secret_paths=[
+            f"{key}.{path}" if path else key
+            for key, value in raw.items()
+            for path in secret_paths(value)
+        ],
+    )
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The ``config:`` mapping of ``Pulumi.<stack>.yaml``, ``secure:`` values masked."""
+    return read_stack(stack, project_dir).config
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> StackConfig:

@@ -28,8 +28,7 @@ from components.config import (
     PROJECT_DIR,
     ConfigError,
     parse_stack_config,
-    read_stack_file,
-    stack_secret_paths,
+    read_stack,
 )
 from tools.mocks import RealisticMocks, RecordedResource, RecordingMonitor
 
@@ -114,10 +113,9 @@ def run_program(
 
 def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> Plan:
     """Plan a stack from its ``Pulumi.<stack>.yaml`` in ``project_dir``."""
-    placeholders = stack_secret_paths(stack, project_dir)
-    secret_keys = sorted({path.split(".")[0].split("[")[0] for path in placeholders})
-    plan = run_program(stack, read_stack_file(stack, project_dir), secret_keys=secret_keys)
-    plan.secret_placeholders = placeholders
+    stack_file = read_stack(stack, project_dir)
+    plan = run_program(stack, stack_file.config, secret_keys=stack_file.secret_keys)
+    plan.secret_placeholders = stack_file.secret_paths
     return plan
 
 

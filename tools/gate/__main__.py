@@ -28,9 +28,8 @@ from components.config import (
     PROJECT,
     PROJECT_DIR,
     ConfigError,
-    read_stack_file,
+    read_stack,
     stack_names,
-    stack_secret_paths,
 )
 from tools.gate.analyzer import PackError, PolicyPackProcess, run_pack
 from tools.gate.formats import FORMATS, renderer
@@ -162,9 +161,9 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
             )
     pack_config_path = args.pack_config or args.pack / "config" / f"{args.stack}.json"
     pack_config = load_pack_config(pack_config_path)
-    raw_stack_config = read_stack_file(args.stack)
-    stack_config = cli_config_env(raw_stack_config)
-    secret_keys = sorted({p.split(".")[0].split("[")[0] for p in stack_secret_paths(args.stack)})
+    stack_file = read_stack(args.stack)
+    stack_config = cli_config_env(stack_file.config)
+    secret_keys = stack_file.secret_keys
     pack = resources.enter_context(
         PolicyPackProcess(
             args.pack,
@@ -188,7 +187,7 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         pack_config,
         str(pack_config_path),
     )
-    run = run_pack(pack, plan, config, info, provider_config=raw_stack_config)
+    run = run_pack(pack, plan, config, info, provider_config=stack_file.config)
     pack.request_stop()
     report = build_report(
         run,
