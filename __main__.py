@@ -2,102 +2,48 @@
 
 import pulumi
 
-from components.alarm_specs import alarm_specs
 from components.app_table import AppTable, AppTableArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
-from components.monitoring import PUBLISHING_SERVICES, Monitoring, MonitoringArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.pulumi_config import stack_config_from_runtime
-from components.schema import GLOBAL_INDEX_NAMES
-from components.table_spec import table_spec
+from stackspec.definitions import stack_definition
+from stackspec.naming import KeyPurpose
 
 config = stack_config_from_runtime()
-tags = config.tags.as_dict()
+stack = stack_definition(config)
 # Data-bearing resources (keys, table, vaults): protection comes from the stack config.
 data = pulumi.ResourceOptions(
     protect=config.protection.protect, retain_on_delete=config.protection.retain_on_delete
 )
 
-
-def encryption_key(purpose: str, description: str, **policy: tuple[str, ...]) -> EncryptionKey:
-    return EncryptionKey(
-        f"{purpose}-key",
-        EncryptionKeyArgs(
-            alias=config.key_alias(purpose),
-            description=description,
-            rotation_enabled=config.keys.rotation.enabled,
-            rotation_period_days=config.keys.rotation.period_days,
-            deletion_window_days=config.keys.deletion_window_days,
-            tags=tags,
-            **policy,  # type: ignore[arg-type]
-        ),
-        opts=data,
+keys = {
+    purpose: EncryptionKey(
+        f"{purpose}-key", EncryptionKeyArgs(definition=stack.keys[purpose]), opts=data
     )
-
-
-table_key = encryption_key("table", f"DynamoDB SSE for {config.table_name}")
-phi_key = encryption_key(
-    "phi",
-    "PHI field envelope encryption (encryption context must carry clinicId)",
-    required_context_keys=("clinicId",),
-)
-alerts_key = encryption_key(
-    "alerts", f"SNS topic {config.topic_name}", service_publishers=PUBLISHING_SERVICES
-)
-
+    for purpose in (KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS)
+}
 table = AppTable(
     "app",
-    AppTableArgs(spec=table_spec(config), kms_key_arn=table_key.arn, tags=tags),
+    AppTableArgs(definition=stack.table, kms_key_arn=keys[KeyPurpose.TABLE].arn),
     opts=data,
 )
-
 monitoring = Monitoring(
     "monitoring",
-    MonitoringArgs(
-        topic_name=config.topic_name,
-        alerts_key_arn=alerts_key.arn,
-        alarms=alarm_specs(config),
-        subscribers=config.alarms.subscribers,
-        dashboard_name=config.dashboard_name,
-        table_name=config.table_name,
-        index_names=GLOBAL_INDEX_NAMES,
-        tags=tags,
-    ),
+    MonitoringArgs(definition=stack.monitoring, alerts_key_arn=keys[KeyPurpose.ALERTS].arn),
 )
-
 backup = CrossRegionBackup(
     "backup",
     CrossRegionBackupArgs(
+        definition=stack.backup,
+        vault_keys=stack.keys,
         table_arn=table.arn,
-        table_key_arn=table_key.arn,
-        settings=config.backup,
-        keys=config.keys,
-        vault_name=config.vault_name,
-        dr_vault_name=config.dr_vault_name,
-        plan_name=config.backup_plan_name,
-        role_name=config.backup_role_name,
-        vault_key_alias=config.key_alias("backup"),
-        dr_vault_key_alias=config.key_alias("backup-dr"),
-        dr_region=config.dr_region,
+        table_key_arn=keys[KeyPurpose.TABLE].arn,
         protection=config.protection,
-        tags=tags,
     ),
 )
-
-budget = CostBudget(
-    "cost",
-    CostBudgetArgs(
-        budget_name=config.budget_name,
-        monthly_limit_usd=config.budget.monthly_limit_usd,
-        notifications=config.budget.notifications,
-        topic_arn=monitoring.topic_arn,
-        emails=config.budget.emails,
-        cost_allocation_tag=config.budget.cost_allocation_tag,
-        cost_allocation_value=tags[config.budget.cost_allocation_tag],
-        tags=tags,
-    ),
-)
+budget = CostBudget("cost", CostBudgetArgs(definition=stack.budget, topic_arn=monitoring.topic_arn))
 
 pulumi.export("environment", config.environment)
 pulumi.export("region", config.region)
@@ -105,7 +51,7 @@ pulumi.export("drRegion", config.dr_region)
 pulumi.export("tableName", table.name)
 pulumi.export("tableArn", table.arn)
 pulumi.export("tableStreamArn", table.stream_arn)
-for purpose, key in (("table", table_key), ("phi", phi_key), ("alerts", alerts_key)):
+for purpose, key in keys.items():
     pulumi.export(f"{purpose}KeyArn", key.arn)
     pulumi.export(f"{purpose}KeyAlias", key.alias_name)
 pulumi.export("alertTopicArn", monitoring.topic_arn)
@@ -113,4 +59,4 @@ pulumi.export("dashboardName", monitoring.dashboard_name)
 pulumi.export("backupVaultArn", backup.vault_arn)
 pulumi.export("drBackupVaultArn", backup.dr_vault_arn)
 pulumi.export("backupPlanArn", backup.plan_arn)
-pulumi.export("budgetName", config.budget_name)
+pulumi.export("budgetName", stack.budget.name)

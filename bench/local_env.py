@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from components.config import PROJECT_DIR
+from stackspec.stack_file import PROJECT_DIR
 
 RUNS = 3
 MAKE = shutil.which("make") or "make"

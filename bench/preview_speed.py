@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from components.config import PROJECT_DIR, stack_names
+from stackspec.stack_file import PROJECT_DIR, list_stacks
 
 RUNS = 5
 GOAL_SECONDS = 3.0
@@ -95,7 +95,7 @@ def run() -> None:
     # Wall-clock time is only comparable on an idle machine; CPU time much less depends on it.
     print(f"   load average now: {load} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
-        for stack in stack_names():
+        for stack in list_stacks():
             timings = measure(stack, Path(tmp))
             preview, plan, gate = (_median(timings[k], 0) for k in ("preview", "plan", "gate"))
             preview_cpu, plan_cpu = (_median(timings[k], 1) for k in ("preview", "plan"))

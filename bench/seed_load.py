@@ -20,11 +20,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-from components.config import PROJECT_DIR, load_stack_config
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts.aws_target import Clients, Target
 from scripts.seed_data import item_total, seed
 from scripts.setup_database import setup_local
+from stackspec.config.stack import load_stack_config
+from stackspec.stack_file import PROJECT_DIR
 
 STACK = "dev"
 SHAPES = (

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.table_spec import TableSpec
-
-#: Contributor Insights mode: both accessed and throttled keys, to find hot partitions.
-CONTRIBUTOR_INSIGHTS_MODE = "ACCESSED_AND_THROTTLED_KEYS"
+from stackspec.definitions.table import CONTRIBUTOR_INSIGHTS_MODE, TableDefinition
 
 
 @dataclass(frozen=True, kw_only=True)
 class AppTableArgs:
     """Inputs of :class:`AppTable`."""
 
-    spec: TableSpec
-    """Name, keys, GSIs and projections, TTL, streams, PITR and deletion protection
-    (``components.table_spec.table_spec(config)``)."""
+    definition: TableDefinition
+    """Name, keys, GSIs and projections, TTL, streams, PITR, deletion protection and tags
+    (``stackspec.definitions.table``)."""
     kms_key_arn: pulumi.Input[str]
     """The customer-managed key for server-side encryption; there is no AWS-owned fallback."""
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AppTable(pulumi.ComponentResource):
@@ -43,7 +38,7 @@ class AppTable(pulumi.ComponentResource):
         self, name: str, args: AppTableArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("medeez:data:AppTable", name, None, opts)
-        spec = args.spec
+        spec = args.definition
         child = pulumi.ResourceOptions(parent=self)
         max_throughput = (
             aws.dynamodb.TableOnDemandThroughputArgs(
@@ -93,7 +88,7 @@ class AppTable(pulumi.ComponentResource):
             stream_enabled=True,
             stream_view_type=spec.stream_view_type,
             deletion_protection_enabled=spec.deletion_protection,
-            tags=dict(args.tags),
+            tags=dict(spec.tags),
             opts=child,
         )
         if spec.contributor_insights:

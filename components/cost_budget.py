@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import BudgetNotification
+from stackspec.definitions.budget import BudgetDefinition
 
 
 @dataclass(frozen=True, kw_only=True)
 class CostBudgetArgs:
     """Inputs of :class:`CostBudget`."""
 
-    budget_name: str
-    monthly_limit_usd: float
-    notifications: Sequence[BudgetNotification]
-    """Percent-of-limit thresholds on ACTUAL or FORECASTED spend."""
+    definition: BudgetDefinition
+    """Name, limit, tag filter, notifications and emails (``stackspec.definitions.budget``)."""
     topic_arn: pulumi.Input[str]
     """The alert topic; its policy must allow ``budgets.amazonaws.com`` to publish."""
-    emails: Sequence[str] = ()
-    cost_allocation_tag: str
-    """Tag key the budget filters on; it must be activated as a cost allocation tag in Billing
-    (activation takes about a day), or the budget sees no spend."""
-    cost_allocation_value: str
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class CostBudget(pulumi.ComponentResource):
-    """``<name>-budget``: COST, MONTHLY, USD, filtered to ``user:<tag>$<value>``; each
-    notification goes to the alert topic and the configured emails. Budgets update a few times a
-    day: fast cost signals come from the table's max-throughput alarms instead."""
+    """``<name>-budget``: the definition's budget; each notification goes to the alert topic and
+    the configured emails."""
 
     budget: aws.budgets.Budget
     arn: pulumi.Output[str]
@@ -41,31 +31,30 @@ class CostBudget(pulumi.ComponentResource):
         self, name: str, args: CostBudgetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("medeez:data:CostBudget", name, None, opts)
+        definition = args.definition
+        filter_name, filter_value = definition.cost_filter
         self.budget = aws.budgets.Budget(
             f"{name}-budget",
-            name=args.budget_name,
-            budget_type="COST",
-            limit_amount=f"{args.monthly_limit_usd:.2f}",
-            limit_unit="USD",
-            time_unit="MONTHLY",
+            name=definition.name,
+            budget_type=definition.budget_type,
+            limit_amount=definition.limit_amount,
+            limit_unit=definition.unit,
+            time_unit=definition.time_unit,
             cost_filters=[
-                aws.budgets.BudgetCostFilterArgs(
-                    name="TagKeyValue",
-                    values=[f"user:{args.cost_allocation_tag}${args.cost_allocation_value}"],
-                )
+                aws.budgets.BudgetCostFilterArgs(name=filter_name, values=[filter_value])
             ],
             notifications=[
                 aws.budgets.BudgetNotificationArgs(
-                    comparison_operator="GREATER_THAN",
+                    comparison_operator=notification.comparison,
                     notification_type=notification.type,
                     threshold=notification.percent,
-                    threshold_type="PERCENTAGE",
+                    threshold_type=notification.threshold_type,
                     subscriber_sns_topic_arns=[args.topic_arn],
-                    subscriber_email_addresses=list(args.emails) or None,
+                    subscriber_email_addresses=list(definition.emails) or None,
                 )
-                for notification in args.notifications
+                for notification in definition.notifications
             ],
-            tags=dict(args.tags),
+            tags=dict(definition.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = self.budget.arn

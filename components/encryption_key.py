@@ -3,87 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-#: What a service that publishes to an encrypted SNS topic needs of the topic's key.
-PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
-#: Cryptographic operations that a required encryption context can be enforced on.
-CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+from stackspec.definitions.keys import KeyDefinition
 
 
 @dataclass(frozen=True, kw_only=True)
 class EncryptionKeyArgs:
-    """Inputs of :class:`EncryptionKey`. The defaults are the compliant ones."""
+    """Inputs of :class:`EncryptionKey`."""
 
-    alias: str
-    """Alias name, ``alias/...``: how people and scripts find the key."""
-    description: str
-    """What the key protects; shown in the KMS console and CloudTrail."""
-    rotation_enabled: bool = True
-    """Automatic rotation of the key material (HIPAA 164.312(a)(2)(iv) key management)."""
-    rotation_period_days: int = 365
-    """Days between automatic rotations (90-2560)."""
-    deletion_window_days: int = 30
-    """Waiting period before a scheduled deletion takes effect (7-30); 30 is the safest."""
-    service_publishers: Sequence[str] = ()
-    """Service principals (``cloudwatch.amazonaws.com``...) that must use the key directly to
-    publish to a topic encrypted with it; they get only Decrypt and GenerateDataKey*."""
-    required_context_keys: Sequence[str] = ()
-    """Encryption-context keys every cryptographic call must carry (e.g. ``clinicId`` for the PHI
-    key): calls without them are denied for everyone, so ciphertexts are always tenant-bound."""
-    region: str | None = None
-    """Region of the key; ``None`` is the provider's region."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def key_policy(
-    *,
-    partition: str,
-    account_id: str,
-    service_publishers: Sequence[str] = (),
-    required_context_keys: Sequence[str] = (),
-) -> str:
-    """The key policy document as JSON.
-
-    The account root statement hands key administration to the account's IAM policies (without
-    it nobody could manage the key); everything else is the narrow per-consumer grant.
-    """
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "AccountRootAdministersViaIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        }
-    ]
-    if service_publishers:
-        statements.append(
-            {
-                "Sid": "ServicesPublishToEncryptedTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": sorted(service_publishers)},
-                "Action": list(PUBLISHER_ACTIONS),
-                "Resource": "*",
-            }
-        )
-    for context_key in required_context_keys:
-        statements.append(
-            {
-                "Sid": f"Require{context_key[:1].upper()}{context_key[1:]}EncryptionContext",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": list(CRYPTO_ACTIONS),
-                "Resource": "*",
-                "Condition": {"Null": {f"kms:EncryptionContext:{context_key}": "true"}},
-            }
-        )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+    definition: KeyDefinition
+    """Alias, description, rotation, deletion window, policy grants and region
+    (``stackspec.definitions.keys``)."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -102,35 +36,38 @@ class EncryptionKey(pulumi.ComponentResource):
         self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("medeez:data:EncryptionKey", name, None, opts)
+        definition = args.definition
         child = pulumi.ResourceOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
         policy = pulumi.Output.all(partition.partition, identity.account_id).apply(
-            lambda values: key_policy(
-                partition=values[0],
-                account_id=values[1],
-                service_publishers=args.service_publishers,
-                required_context_keys=args.required_context_keys,
+            lambda values: json.dumps(
+                definition.policy(partition=values[0], account_id=values[1]), sort_keys=True
             )
         )
+        # The primary region is the provider's; only the DR key names its region.
+        region = None if definition.primary_region else definition.region
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=args.description,
+            description=definition.description,
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=args.rotation_enabled,
-            rotation_period_in_days=args.rotation_period_days if args.rotation_enabled else None,
-            deletion_window_in_days=args.deletion_window_days,
+            enable_key_rotation=definition.rotation_enabled,
+            rotation_period_in_days=(
+                definition.rotation_period_days if definition.rotation_enabled else None
+            ),
+            deletion_window_in_days=definition.deletion_window_days,
             policy=policy,
-            region=args.region,
-            tags=dict(args.tags),
+            region=region,
+            tags=dict(definition.tags),
             opts=child,
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",
-            name=args.alias,
+            name=definition.alias,
             target_key_id=self.key.key_id,
-            region=args.region,
+            region=region,
             opts=child,
         )
         self.arn = self.key.arn

@@ -2,149 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.alarm_specs import DYNAMODB, AlarmSpec
-from components.config import Subscriber
-
-#: Services that publish to the alert topic: CloudWatch alarms, AWS Budgets and AWS Backup.
-PUBLISHING_SERVICES = ("budgets.amazonaws.com", "backup.amazonaws.com", "cloudwatch.amazonaws.com")
+from stackspec.definitions.monitoring import AlarmDefinition, MonitoringDefinition
 
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringArgs:
     """Inputs of :class:`Monitoring`."""
 
-    topic_name: str
+    definition: MonitoringDefinition
+    """Topic, subscribers, alarms and dashboard (``stackspec.definitions.monitoring``)."""
     alerts_key_arn: pulumi.Input[str]
     """Customer-managed key for the topic; its policy must let the publishing services use it
     (an AWS-managed ``alias/aws/sns`` key silently breaks alarm notifications)."""
-    alarms: Sequence[AlarmSpec]
-    """``components.alarm_specs.alarm_specs(config)``."""
-    subscribers: Sequence[Subscriber] = ()
-    dashboard_name: str
-    table_name: str
-    index_names: Sequence[str]
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def topic_policy(*, topic_arn: str, account_id: str, partition: str, region: str) -> str:
-    """Who may publish to the alert topic: this account's alarms, budgets and backup vaults,
-    only over TLS."""
-    source_arns = {
-        "cloudwatch.amazonaws.com": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*",
-        "budgets.amazonaws.com": f"arn:{partition}:budgets::{account_id}:*",
-        "backup.amazonaws.com": f"arn:{partition}:backup:{region}:{account_id}:backup-vault:*",
-    }
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": f"Allow{service.split('.')[0].capitalize()}Publish",
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnLike": {"aws:SourceArn": source_arns[service]},
-            },
-        }
-        for service in PUBLISHING_SERVICES
-    ]
-    statements.append(
-        {
-            "Sid": "DenyPublishWithoutTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
-
-
-def dashboard_body(
-    *, table_name: str, index_names: Sequence[str], region: str, alarm_arns: Sequence[str]
-) -> str:
-    """CloudWatch dashboard JSON: alarm status, then throttles, errors, latency and traffic."""
-
-    def metric_widget(title: str, metrics: list[list[Any]], y: int, x: int = 0) -> dict[str, Any]:
-        return {
-            "type": "metric",
-            "x": x,
-            "y": y,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": title,
-                "region": region,
-                "stat": "Sum",
-                "period": 60,
-                "view": "timeSeries",
-                "metrics": metrics,
-            },
-        }
-
-    table = ["TableName", table_name]
-    gsi_throttles = [
-        [DYNAMODB, f"{kind}ThrottleEvents", *table, "GlobalSecondaryIndexName", index]
-        for index in index_names
-        for kind in ("Read", "Write")
-    ]
-    widgets = [
-        {
-            "type": "alarm",
-            "x": 0,
-            "y": 0,
-            "width": 24,
-            "height": 4,
-            "properties": {"title": "Alarms", "alarms": sorted(alarm_arns)},
-        },
-        metric_widget(
-            "Table throttles",
-            [[DYNAMODB, "ReadThrottleEvents", *table], [DYNAMODB, "WriteThrottleEvents", *table]],
-            4,
-        ),
-        metric_widget("GSI throttles", gsi_throttles, 4, 12),
-        metric_widget(
-            "Errors",
-            [
-                [DYNAMODB, "SystemErrors", *table, "Operation", op]
-                for op in ("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem")
-            ]
-            + [[DYNAMODB, "UserErrors"]],
-            10,
-        ),
-        metric_widget(
-            "Latency p99 (ms)",
-            [
-                [DYNAMODB, "SuccessfulRequestLatency", *table, "Operation", op, {"stat": "p99"}]
-                for op in ("GetItem", "Query", "PutItem", "UpdateItem")
-            ],
-            10,
-            12,
-        ),
-        metric_widget(
-            "Consumed capacity",
-            [
-                [DYNAMODB, "ConsumedReadCapacityUnits", *table],
-                [DYNAMODB, "ConsumedWriteCapacityUnits", *table],
-            ],
-            16,
-        ),
-    ]
-    return json.dumps({"widgets": widgets}, sort_keys=True)
 
 
 class Monitoring(pulumi.ComponentResource):
     """The alert topic (KMS-encrypted, TLS-only publishing), its subscriptions, one CloudWatch
-    alarm per spec (alarm and OK actions to the topic) and the environment's dashboard."""
+    alarm per definition (every state change notifies the topic) and the dashboard."""
 
     topic: aws.sns.Topic
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
@@ -162,12 +42,14 @@ class Monitoring(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke)
         region = aws.get_region_output(opts=invoke)
 
+        definition = args.definition
+        tags = definition.tags
         self.topic = aws.sns.Topic(
             f"{name}-topic",
-            name=args.topic_name,
-            display_name="Medeez data-layer alerts",
+            name=definition.topic_name,
+            display_name=definition.topic_display_name,
             kms_master_key_id=args.alerts_key_arn,
-            tags=dict(args.tags),
+            tags=dict(tags),
             opts=child,
         )
         aws.sns.TopicPolicy(
@@ -176,11 +58,13 @@ class Monitoring(pulumi.ComponentResource):
             policy=pulumi.Output.all(
                 self.topic.arn, identity.account_id, partition.partition, region.region
             ).apply(
-                lambda v: topic_policy(topic_arn=v[0], account_id=v[1], partition=v[2], region=v[3])
+                lambda v: definition.topic_policy(
+                    topic_arn=v[0], account_id=v[1], partition=v[2], region=v[3]
+                )
             ),
             opts=child,
         )
-        for index, subscriber in enumerate(args.subscribers):
+        for index, subscriber in enumerate(definition.subscribers):
             aws.sns.TopicSubscription(
                 f"{name}-subscription-{index}",
                 topic=self.topic.arn,
@@ -195,22 +79,15 @@ class Monitoring(pulumi.ComponentResource):
             )
 
         self.alarms = {
-            spec.key: self._alarm(f"{name}-{spec.key}", spec, args.tags, child)
-            for spec in args.alarms
+            alarm.key: self._alarm(f"{name}-{alarm.key}", alarm, tags, child)
+            for alarm in definition.alarms
         }
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=args.dashboard_name,
+            dashboard_name=definition.dashboard_name,
             dashboard_body=pulumi.Output.all(
                 region.region, *(alarm.arn for alarm in self.alarms.values())
-            ).apply(
-                lambda v: dashboard_body(
-                    table_name=args.table_name,
-                    index_names=args.index_names,
-                    region=v[0],
-                    alarm_arns=v[1:],
-                )
-            ),
+            ).apply(lambda v: definition.dashboard_body(region=v[0], alarm_arns=v[1:])),
             opts=child,
         )
         self.topic_arn = self.topic.arn
@@ -220,22 +97,22 @@ class Monitoring(pulumi.ComponentResource):
     def _alarm(
         self,
         logical_name: str,
-        spec: AlarmSpec,
+        alarm: AlarmDefinition,
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions,
     ) -> aws.cloudwatch.MetricAlarm:
         topic = [self.topic.arn]
-        math = bool(spec.metric_queries)
+        math = bool(alarm.metric_queries)
         return aws.cloudwatch.MetricAlarm(
             logical_name,
-            name=spec.name,
-            alarm_description=spec.description,
-            namespace=None if math else spec.namespace,
-            metric_name=None if math else spec.metric_name,
-            dimensions=None if math or not spec.dimensions else dict(spec.dimensions),
-            statistic=None if math else spec.statistic,
-            extended_statistic=None if math else spec.extended_statistic,
-            period=None if math else spec.period_seconds,
+            name=alarm.name,
+            alarm_description=alarm.description,
+            namespace=None if math else alarm.namespace,
+            metric_name=None if math else alarm.metric_name,
+            dimensions=None if math or not alarm.dimensions else dict(alarm.dimensions),
+            statistic=None if math else alarm.statistic,
+            extended_statistic=None if math else alarm.extended_statistic,
+            period=None if math else alarm.period_seconds,
             metric_queries=[
                 aws.cloudwatch.MetricAlarmMetricQueryArgs(
                     id=query.id,
@@ -244,28 +121,28 @@ class Monitoring(pulumi.ComponentResource):
                     return_data=query.return_data,
                     metric=(
                         aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                            namespace=spec.namespace,
+                            namespace=alarm.namespace,
                             metric_name=query.metric_name,
                             dimensions=dict(query.dimensions),
                             stat=query.stat or "Sum",
-                            period=spec.period_seconds,
+                            period=alarm.period_seconds,
                         )
                         if query.metric_name
                         else None
                     ),
                 )
-                for query in spec.metric_queries
+                for query in alarm.metric_queries
             ]
             or None,
-            evaluation_periods=spec.evaluation_periods,
-            datapoints_to_alarm=spec.datapoints_to_alarm,
-            threshold=spec.threshold,
-            comparison_operator=spec.comparison_operator,
-            treat_missing_data=spec.treat_missing_data,
+            evaluation_periods=alarm.evaluation_periods,
+            datapoints_to_alarm=alarm.datapoints_to_alarm,
+            threshold=alarm.threshold,
+            comparison_operator=alarm.comparison_operator,
+            treat_missing_data=alarm.treat_missing_data,
             actions_enabled=True,
-            alarm_actions=topic if "ALARM" in spec.notify_on else None,
-            ok_actions=topic if "OK" in spec.notify_on else None,
-            insufficient_data_actions=topic if "INSUFFICIENT_DATA" in spec.notify_on else None,
+            alarm_actions=topic if "ALARM" in alarm.notify_on else None,
+            ok_actions=topic if "OK" in alarm.notify_on else None,
+            insufficient_data_actions=topic if "INSUFFICIENT_DATA" in alarm.notify_on else None,
             tags=dict(tags),
             opts=opts,
         )

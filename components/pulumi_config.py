@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.config import ConfigError, StackConfig, parse_stack_config
+from stackspec.config.stack import StackConfig, parse_stack_config
+from stackspec.errors import ConfigError
 
 
 def stack_config_from_runtime() -> StackConfig:

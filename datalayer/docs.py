@@ -11,11 +11,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import PROJECT_DIR, load_stack_config
 from components.schema import GLOBAL_INDEXES
-from components.table_spec import table_spec
 from datalayer.access_patterns import CATALOG, AccessPattern
 from datalayer.beacons import BeaconKeyring, IdentifierKind
+from stackspec.config.stack import load_stack_config
+from stackspec.definitions.table import table_definition
+from stackspec.stack_file import PROJECT_DIR
 
 ACCESS_PATTERNS_DOC = PROJECT_DIR / "docs" / "access-patterns.md"
 
@@ -41,7 +42,9 @@ def _example_values(pattern: AccessPattern) -> str:
 def _projection(stack: str, pattern: AccessPattern) -> str:
     if pattern.index is None:
         return "all attributes"
-    spec = next(i for i in table_spec(load_stack_config(stack)).indexes if i.name == pattern.index)
+    spec = next(
+        i for i in table_definition(load_stack_config(stack)).indexes if i.name == pattern.index
+    )
     if spec.projection_type == "INCLUDE":
         return "INCLUDE " + ", ".join(spec.non_key_attributes)
     return spec.projection_type

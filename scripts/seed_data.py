@@ -27,8 +27,6 @@ from botocore.exceptions import (
 )
 from tqdm import tqdm
 
-from components.config import ConfigError, StackConfig, load_stack_config
-from components.table_spec import table_spec
 from datalayer.access_patterns import CATALOG, query_request, run_query
 from datalayer.beacons import BeaconError, BeaconKeyring
 from datalayer.entities import EntityType, ItemCodec
@@ -36,6 +34,9 @@ from datalayer.phi import PhiCipher, PhiError
 from datalayer.store import WriteError, clinic_beacon_key_source, write_items
 from datalayer.synthetic import Dataset, DatasetShape, generate_dataset
 from scripts.aws_target import Clients, Target, UsageError, resolve_target
+from stackspec.config.stack import StackConfig, load_stack_config
+from stackspec.definitions.table import table_definition
+from stackspec.errors import ConfigError
 
 MAX_CLINICS = 200
 MAX_PATIENTS = 2_000
@@ -113,21 +114,21 @@ def check_ready(clients: Clients, cfg: StackConfig, target: Target) -> None:
         else (f"deploy the stack first: pulumi up --stack {cfg.environment}")
     )
     try:
-        table = clients("dynamodb").describe_table(TableName=cfg.table_name)["Table"]
+        table = clients("dynamodb").describe_table(TableName=cfg.names.table)["Table"]
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise NotReady(f"table {cfg.table_name} does not exist on {where}; {fix}") from None
-        raise NotReady(f"cannot read table {cfg.table_name} on {where}: {exc}") from None
+            raise NotReady(f"table {cfg.names.table} does not exist on {where}; {fix}") from None
+        raise NotReady(f"cannot read table {cfg.names.table} on {where}: {exc}") from None
     if table.get("TableStatus") != "ACTIVE":
-        raise NotReady(f"table {cfg.table_name} is {table.get('TableStatus')}, not ACTIVE; wait")
+        raise NotReady(f"table {cfg.names.table} is {table.get('TableStatus')}, not ACTIVE; wait")
     present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
-    missing = [i.name for i in table_spec(cfg).indexes if i.name not in present]
+    missing = [i.name for i in table_definition(cfg).indexes if i.name not in present]
     if missing:
         raise NotReady(
-            f"table {cfg.table_name} lacks the index(es) {', '.join(missing)} "
+            f"table {cfg.names.table} lacks the index(es) {', '.join(missing)} "
             f"the design needs; {fix}"
         )
-    alias = cfg.key_alias("phi")
+    alias = cfg.names.key_alias("phi")
     try:
         key = clients("kms").describe_key(KeyId=alias)["KeyMetadata"]
     except ClientError as exc:
@@ -186,16 +187,16 @@ def verify(clients: Clients, cfg: StackConfig, dataset: Dataset) -> list[tuple[s
     """Run every catalog pattern once against the seeded table: (pattern, items found or the
     reason it was skipped). One Query each; a 0 means the data or the table is wrong."""
     dynamodb = clients("dynamodb")
-    alias = cfg.key_alias("phi")
+    alias = cfg.names.key_alias("phi")
     beacons = BeaconKeyring(
-        clients("kms"), alias, clinic_beacon_key_source(dynamodb, cfg.table_name)
+        clients("kms"), alias, clinic_beacon_key_source(dynamodb, cfg.names.table)
     )
     results: list[tuple[str, int | str]] = []
     for name, params in sample_parameters(dataset).items():
         if isinstance(params, str):
             results.append((name, params))
             continue
-        request = query_request(name, cfg.table_name, params, beacons=beacons)
+        request = query_request(name, cfg.names.table, params, beacons=beacons)
         results.append((name, len(run_query(dynamodb, request))))
     return results
 
@@ -222,10 +223,10 @@ def seed(
 
     kms.meta.events.register("before-call.kms", count_kms)
     try:
-        alias = cfg.key_alias("phi")
+        alias = cfg.names.key_alias("phi")
         codec = ItemCodec(
             cipher=PhiCipher(kms, alias),
-            beacons=BeaconKeyring(kms, alias, clinic_beacon_key_source(dynamodb, cfg.table_name)),
+            beacons=BeaconKeyring(kms, alias, clinic_beacon_key_source(dynamodb, cfg.names.table)),
             ttl_attribute=cfg.table.ttl_attribute,
         )
         started = time.perf_counter()
@@ -238,7 +239,7 @@ def seed(
             total=item_total(dataset), unit="item", desc="seed", disable=not progress or None,
             file=sys.stderr,
         ) as bar:  # fmt: skip
-            stats = write_items(dynamodb, cfg.table_name, items(), on_written=bar.update)
+            stats = write_items(dynamodb, cfg.names.table, items(), on_written=bar.update)
         seconds = time.perf_counter() - started
     finally:
         kms.meta.events.unregister("before-call.kms", count_kms)
@@ -275,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.seed, as_of, DatasetShape.for_patients(args.clinics, args.patients)
         )
         print(
-            f"seed: {cfg.table_name} on {target.describe()} ({cfg.region}): "
+            f"seed: {cfg.names.table} on {target.describe()} ({cfg.region}): "
             f"seed {args.seed}, as of {as_of}, {args.clinics} clinics x {args.patients} patients"
         )
         summary = seed(clients, cfg, dataset, progress=not args.no_progress)

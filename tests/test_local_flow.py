@@ -18,14 +18,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.alarm_specs import alarm_specs
-from components.config import StackConfig, load_stack_config
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts.aws_target import Clients
-from scripts.expected import alarm_request
 from scripts.seed_data import seed
+from scripts.services.monitoring import alarm_request
 from scripts.setup_database import setup_local
 from scripts.validate_setup import Report, validate
+from stackspec.config.stack import StackConfig, load_stack_config
+from stackspec.definitions.monitoring import alarm_definitions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,6 +49,8 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    # As start-local.sh runs moto_server: AWS managed IAM policies exist, as in AWS.
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     with mock_aws():
         yield
 
@@ -80,7 +82,7 @@ def test_setup_seed_validate_in_process(moto: None):
     assert {r.check for r in report.rows if r.status == "SKIP"} == DEV_SKIPS
     # The seeded items are where the table design says: one Query on GSI1, no Scan.
     found = clients("dynamodb").query(
-        TableName=cfg.table_name,
+        TableName=cfg.names.table,
         IndexName="ByEntityType",
         KeyConditionExpression="GSI1PK = :pk",
         ExpressionAttributeValues={":pk": {"S": "ENTITY#PATIENT"}},
@@ -124,7 +126,10 @@ def test_make_local_steps_against_moto_server(tmp_path: Path):
         assert outcomes["dynamodb table"] == "created"
         # start-local.sh loads AWS managed policies, so the role gets them as in AWS.
         role = next(a for a in json.loads(first.stdout)["actions"] if a["resource"] == "iam role")
-        assert role["detail"] == "AWSBackupServiceRolePolicyForBackup, ...ForRestores"
+        assert role["detail"] == (
+            "AWSBackupServiceRolePolicyForBackup, AWSBackupServiceRolePolicyForRestores, "
+            "medeez-dev-backup-keys"
+        )
 
         second = run(python, "-m", "scripts.setup_database", "--stack", "dev")
         assert second.returncode == 0, second.stderr
@@ -159,19 +164,19 @@ def _arn(clients: Clients, alias: str, region: str | None = None) -> str:
 
 
 def _topic(clients: Clients, cfg: StackConfig) -> str:
-    return f"arn:aws:sns:{cfg.region}:123456789012:{cfg.topic_name}"
+    return f"arn:aws:sns:{cfg.region}:123456789012:{cfg.names.topic}"
 
 
 def pitr_off(cfg: StackConfig, clients: Clients) -> None:
     clients("dynamodb").update_continuous_backups(
-        TableName=cfg.table_name,
+        TableName=cfg.names.table,
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
     )
 
 
 def pitr_period_shortened(cfg: StackConfig, clients: Clients) -> None:
     clients("dynamodb").update_continuous_backups(
-        TableName=cfg.table_name,
+        TableName=cfg.names.table,
         PointInTimeRecoverySpecification={
             "PointInTimeRecoveryEnabled": True,
             "RecoveryPeriodInDays": 3,
@@ -181,24 +186,24 @@ def pitr_period_shortened(cfg: StackConfig, clients: Clients) -> None:
 
 def ttl_off(cfg: StackConfig, clients: Clients) -> None:
     clients("dynamodb").update_time_to_live(
-        TableName=cfg.table_name,
+        TableName=cfg.names.table,
         TimeToLiveSpecification={"Enabled": False, "AttributeName": cfg.table.ttl_attribute},
     )
 
 
 def deletion_protection_off(cfg: StackConfig, clients: Clients) -> None:
-    clients("dynamodb").update_table(TableName=cfg.table_name, DeletionProtectionEnabled=False)
+    clients("dynamodb").update_table(TableName=cfg.names.table, DeletionProtectionEnabled=False)
 
 
 def tag_changed(cfg: StackConfig, clients: Clients) -> None:
     ddb = clients("dynamodb")
-    arn = ddb.describe_table(TableName=cfg.table_name)["Table"]["TableArn"]
+    arn = ddb.describe_table(TableName=cfg.names.table)["Table"]["TableArn"]
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "DataClassification", "Value": "public"}])
 
 
 def gsi_dropped(cfg: StackConfig, clients: Clients) -> None:
     clients("dynamodb").update_table(
-        TableName=cfg.table_name,
+        TableName=cfg.names.table,
         GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "ExternalIDs"}}],
     )
 
@@ -207,34 +212,35 @@ def table_key_alias_moved(cfg: StackConfig, clients: Clients) -> None:
     # The alias now names another key: the table is encrypted with a key the alias no longer
     # resolves to.
     clients("kms").update_alias(
-        AliasName=cfg.key_alias("table"), TargetKeyId=_arn(clients, cfg.key_alias("phi"))
+        AliasName=cfg.names.key_alias("table"),
+        TargetKeyId=_arn(clients, cfg.names.key_alias("phi")),
     )
 
 
 def key_rotation_off(cfg: StackConfig, clients: Clients) -> None:
-    clients("kms").disable_key_rotation(KeyId=_arn(clients, cfg.key_alias("phi")))
+    clients("kms").disable_key_rotation(KeyId=_arn(clients, cfg.names.key_alias("phi")))
 
 
 def alias_deleted(cfg: StackConfig, clients: Clients) -> None:
-    clients("kms").delete_alias(AliasName=cfg.key_alias("backup"))
+    clients("kms").delete_alias(AliasName=cfg.names.key_alias("backup"))
 
 
 def alarm_without_actions(cfg: StackConfig, clients: Clients) -> None:
-    spec = next(s for s in alarm_specs(cfg) if s.key == "latency-Query")
+    spec = next(s for s in alarm_definitions(cfg) if s.key == "latency-Query")
     request = alarm_request(spec, _topic(clients, cfg), {})
     request.update(AlarmActions=[], OKActions=[])
     clients("cloudwatch").put_metric_alarm(**request)
 
 
 def alarm_threshold_raised(cfg: StackConfig, clients: Clients) -> None:
-    spec = next(s for s in alarm_specs(cfg) if s.key == "table-write-throttles")
+    spec = next(s for s in alarm_definitions(cfg) if s.key == "table-write-throttles")
     request = alarm_request(spec, _topic(clients, cfg), {})
     request["Threshold"] = 1000.0
     clients("cloudwatch").put_metric_alarm(**request)
 
 
 def alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
-    clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.prefix}-backup-missing"])
+    clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.prefix}-backup-missing"])
 
 
 def topic_unencrypted(cfg: StackConfig, clients: Clients) -> None:
@@ -247,7 +253,7 @@ def topic_on_wrong_key(cfg: StackConfig, clients: Clients) -> None:
     clients("sns").set_topic_attributes(
         TopicArn=_topic(clients, cfg),
         AttributeName="KmsMasterKeyId",
-        AttributeValue=_arn(clients, cfg.key_alias("table")),
+        AttributeValue=_arn(clients, cfg.names.key_alias("table")),
     )
 
 
@@ -262,7 +268,7 @@ def subscription_removed(cfg: StackConfig, clients: Clients) -> None:
 def budget_notification_deleted(cfg: StackConfig, clients: Clients) -> None:
     clients("budgets").delete_notification(
         AccountId="123456789012",
-        BudgetName=cfg.budget_name,
+        BudgetName=cfg.names.budget,
         Notification={
             "NotificationType": "FORECASTED",
             "ComparisonOperator": "GREATER_THAN",
@@ -273,7 +279,70 @@ def budget_notification_deleted(cfg: StackConfig, clients: Clients) -> None:
 
 
 def vault_unlocked(cfg: StackConfig, clients: Clients) -> None:
-    clients("backup").delete_backup_vault_lock_configuration(BackupVaultName=cfg.vault_name)
+    clients("backup").delete_backup_vault_lock_configuration(BackupVaultName=cfg.names.vault)
+
+
+def dr_vault_unlocked(cfg: StackConfig, clients: Clients) -> None:
+    clients("backup", cfg.dr_region).delete_backup_vault_lock_configuration(
+        BackupVaultName=cfg.names.dr_vault
+    )
+
+
+def phi_key_policy_opened(cfg: StackConfig, clients: Clients) -> None:
+    # The deny that binds every PHI ciphertext to a clinic is gone: any caller may decrypt
+    # without the clinicId encryption context.
+    kms = clients("kms")
+    arn = _arn(clients, cfg.names.key_alias("phi"))
+    policy = json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])
+    policy["Statement"] = [s for s in policy["Statement"] if s["Effect"] != "Deny"]
+    kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps(policy))
+
+
+def key_description_changed(cfg: StackConfig, clients: Clients) -> None:
+    clients("kms").update_key_description(
+        KeyId=_arn(clients, cfg.names.key_alias("alerts")), Description="scratch"
+    )
+
+
+def topic_policy_removed(cfg: StackConfig, clients: Clients) -> None:
+    # Publishing without TLS is allowed again (the default topic policy).
+    clients("sns").set_topic_attributes(
+        TopicArn=_topic(clients, cfg),
+        AttributeName="Policy",
+        AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+
+
+def dashboard_replaced(cfg: StackConfig, clients: Clients) -> None:
+    clients("cloudwatch").put_dashboard(
+        DashboardName=cfg.names.dashboard, DashboardBody=json.dumps({"widgets": []})
+    )
+
+
+def role_trusts_any_account(cfg: StackConfig, clients: Clients) -> None:
+    # Without aws:SourceAccount, AWS Backup acting for any account could assume the role.
+    clients("iam").update_assume_role_policy(
+        RoleName=cfg.names.backup_role,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "backup.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+
+
+def role_key_grant_detached(cfg: StackConfig, clients: Clients) -> None:
+    clients("iam").detach_role_policy(
+        RoleName=cfg.names.backup_role,
+        PolicyArn=f"arn:aws:iam::123456789012:policy/{cfg.names.backup_role}-keys",
+    )
 
 
 def _build_with(section: str, change: dict[str, Any]) -> Callable[[StackConfig], StackConfig]:
@@ -300,7 +369,15 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
     ("dev", "deletion protection off", deletion_protection_off, None, "table.deletion-protection"),
     ("dev", "a tag changed", tag_changed, None, "table.tags"),
     ("dev", "a GSI dropped", gsi_dropped, None, "table.gsi.ExternalIDs"),
-    ("dev", "table key alias moved", table_key_alias_moved, None, "table.sse"),
+    # The alias now resolves to the PHI key: the table, the key's own rows and the backup role's
+    # key grant all disagree with it.
+    (
+        "dev",
+        "table key alias moved",
+        table_key_alias_moved,
+        None,
+        "table.sse kms.table.description kms.table.policy backup.role",
+    ),
     ("dev", "PHI key rotation off", key_rotation_off, None, "kms.phi.rotation"),
     ("dev", "backup key alias deleted", alias_deleted, None, "kms.backup.alias"),
     ("dev", "an alarm without actions", alarm_without_actions, None, "alarm.latency-Query"),
@@ -330,6 +407,20 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         "budget",
     ),
     ("prod", "vault lock removed", vault_unlocked, None, "backup.vault-lock"),
+    ("prod", "DR vault lock removed", dr_vault_unlocked, None, "backup.dr-vault-lock"),
+    ("dev", "PHI key policy opened", phi_key_policy_opened, None, "kms.phi.policy"),
+    ("dev", "key description changed", key_description_changed, None, "kms.alerts.description"),
+    ("dev", "topic policy removed", topic_policy_removed, None, "sns.topic-policy"),
+    ("dev", "dashboard replaced", dashboard_replaced, None, "cloudwatch.dashboard"),
+    ("dev", "backup role trusts any account", role_trusts_any_account, None, "backup.role"),
+    ("dev", "backup role's key grant detached", role_key_grant_detached, None, "backup.role"),
+    (
+        "dev",
+        "budget filtered on another tag value",
+        None,
+        _build_with("budget", {"cost_allocation_tag": "CostCenter"}),
+        "budget",
+    ),
     (
         "dev",
         "a GSI's projection different",
@@ -399,7 +490,9 @@ def test_one_drift_fails_exactly_its_row(
 
     report = validate(cfg, clients, target="moto")
 
-    assert failing(report) == {check}, what
-    row = report.row(check)
-    assert row.found
-    assert row.expected != row.found
+    checks = set(check.split())
+    assert failing(report) == checks, what
+    for check_id in checks:
+        row = report.row(check_id)
+        assert row.found
+        assert row.expected != row.found

@@ -22,14 +22,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import settings as runtime_settings
 
-from components.config import (
-    OFFLINE_SECRET_PLACEHOLDER,
-    PROJECT,
-    PROJECT_DIR,
-    ConfigError,
-    parse_stack_config,
-    read_stack,
-)
+from stackspec.config.stack import parse_stack_config
+from stackspec.errors import ConfigError
+from stackspec.stack_file import OFFLINE_SECRET_PLACEHOLDER, PROJECT, PROJECT_DIR, read_stack
 from tools.mocks import RealisticMocks, RecordedResource, RecordingMonitor
 
 PROGRAM = PROJECT_DIR / "__main__.py"

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from components.encryption_key import key_policy
+from stackspec.config.stack import load_stack_config
+from stackspec.definitions.keys import key_definitions
+from stackspec.naming import KeyPurpose
 from tools.mocks import MOCK_ACCOUNT_ID
 from tools.plan import Plan
 
@@ -103,7 +105,8 @@ def test_phi_key_denies_crypto_without_a_clinic_encryption_context(prod_plan: Pl
 
 
 def test_key_policy_uses_the_partition_and_account_it_is_given() -> None:
-    policy = json.loads(key_policy(partition="aws-us-gov", account_id="222233334444"))
+    table_key = key_definitions(load_stack_config("dev"))[KeyPurpose.TABLE]
+    policy = table_key.policy(partition="aws-us-gov", account_id="222233334444")
     assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws-us-gov:iam::222233334444:root"}
 
 

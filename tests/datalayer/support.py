@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig, load_stack_config
-from components.table_spec import create_table_request, table_spec
 from datalayer.beacons import BeaconKeyring
 from datalayer.entities import ItemCodec
 from datalayer.phi import PhiCipher
 from datalayer.store import clinic_beacon_key_source
 from datalayer.synthetic import Dataset, DatasetShape
 from scripts.aws_target import Clients, Target
+from scripts.services.table import create_table_request
+from stackspec.config.stack import StackConfig, load_stack_config
+from stackspec.definitions.table import table_definition
 
 AS_OF = date(2026, 11, 24)
 SMALL = DatasetShape(clinics=2, patients_per_clinic=4, doctors_per_clinic=2, staff_per_clinic=1)
@@ -66,11 +67,11 @@ class LocalEnv:
 
     def codec(self) -> ItemCodec:
         """A fresh codec (cold caches), as a new process would have."""
-        alias = self.cfg.key_alias("phi")
+        alias = self.cfg.names.key_alias("phi")
         return ItemCodec(
             cipher=PhiCipher(self.kms, alias),
             beacons=BeaconKeyring(
-                self.kms, alias, clinic_beacon_key_source(self.dynamodb, self.cfg.table_name)
+                self.kms, alias, clinic_beacon_key_source(self.dynamodb, self.cfg.names.table)
             ),
             ttl_attribute=self.cfg.table.ttl_attribute,
         )
@@ -93,11 +94,11 @@ def build_env(stack: str, *, table: bool = True, phi_alias: bool = True) -> Loca
     kms = clients("kms")
     phi_key = kms.create_key(Description="phi")["KeyMetadata"]
     if phi_alias:
-        kms.create_alias(AliasName=cfg.key_alias("phi"), TargetKeyId=phi_key["KeyId"])
+        kms.create_alias(AliasName=cfg.names.key_alias("phi"), TargetKeyId=phi_key["KeyId"])
     if table:
         table_key = kms.create_key(Description="table")["KeyMetadata"]
-        kms.create_alias(AliasName=cfg.key_alias("table"), TargetKeyId=table_key["KeyId"])
-        request = create_table_request(table_spec(cfg), cfg.tags.as_dict(), table_key["Arn"])
+        kms.create_alias(AliasName=cfg.names.key_alias("table"), TargetKeyId=table_key["KeyId"])
+        request = create_table_request(table_definition(cfg), table_key["Arn"])
         clients("dynamodb").create_table(**request)
     return LocalEnv(cfg=cfg, clients=clients, phi_key_arn=phi_key["Arn"])
 

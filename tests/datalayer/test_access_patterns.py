@@ -234,7 +234,7 @@ def test_pattern_returns_exactly_the_expected_items_with_one_query(
     assert case.expected, f"{name}: the fixture must give the pattern something to find"
     client = seeded.env.dynamodb
     codec = seeded.env.codec()
-    request = query_request(pattern, seeded.env.cfg.table_name, case.params, beacons=codec.beacons)
+    request = query_request(pattern, seeded.env.cfg.names.table, case.params, beacons=codec.beacons)
     log = watch(client)
     try:
         items = run_query(client, request)
@@ -266,7 +266,7 @@ def test_tenant_guard_returns_nothing_for_another_clinics_patient(seeded: Seeded
         ("patient_notes", {"clinicId": other, "patientId": patient.patient_id}),
         ("patient_by_email", {"clinicId": other, "email": patient.email}),
     ):
-        request = query_request(name, seeded.env.cfg.table_name, params, beacons=codec.beacons)
+        request = query_request(name, seeded.env.cfg.names.table, params, beacons=codec.beacons)
         assert run_query(client, request) == [], name
 
 
@@ -276,13 +276,13 @@ def test_lookup_item_leads_to_the_patient_and_its_phi(seeded: Seeded) -> None:
     codec = env.codec()
     request = query_request(
         "patient_by_phone",
-        env.cfg.table_name,
+        env.cfg.names.table,
         {"clinicId": patient.clinic_id, "phone": patient.phone},
         beacons=codec.beacons,
     )
     (lookup,) = run_query(env.dynamodb, request)
     profile = env.dynamodb.get_item(
-        TableName=env.cfg.table_name, Key={"PK": lookup["PK"], "SK": {"S": "PROFILE"}}
+        TableName=env.cfg.names.table, Key={"PK": lookup["PK"], "SK": {"S": "PROFILE"}}
     )["Item"]
     assert codec.decrypt_phi(from_attribute_values(profile)) == patient.phi()
 

@@ -56,7 +56,7 @@ def test_bad_identifiers_are_refused_without_echoing_the_value(
 def test_beacons_match_within_a_clinic_and_differ_across_clinics_and_purposes(
     dev_env: LocalEnv,
 ) -> None:
-    ring = BeaconKeyring(dev_env.kms, dev_env.cfg.key_alias("phi"))
+    ring = BeaconKeyring(dev_env.kms, dev_env.cfg.names.key_alias("phi"))
     for clinic in ("a", "b"):
         ring.wrapped_root_key(clinic)
     same = ring.beacon("a", EMAIL, "Avery@Example.test")
@@ -74,7 +74,7 @@ def test_beacons_match_within_a_clinic_and_differ_across_clinics_and_purposes(
 
 
 def test_one_kms_call_per_clinic_per_process(dev_env: LocalEnv) -> None:
-    alias = dev_env.cfg.key_alias("phi")
+    alias = dev_env.cfg.names.key_alias("phi")
     writer = BeaconKeyring(dev_env.kms, alias)
     stored = {clinic: writer.wrapped_root_key(clinic) for clinic in ("a", "b", "c")}
     expected = {c: writer.beacon(c, EMAIL, f"p{i}@example.test") for i, c in enumerate(stored)}
@@ -92,7 +92,7 @@ def test_one_kms_call_per_clinic_per_process(dev_env: LocalEnv) -> None:
 
 
 def test_a_wrapped_key_does_not_unwrap_as_another_clinics(dev_env: LocalEnv) -> None:
-    alias = dev_env.cfg.key_alias("phi")
+    alias = dev_env.cfg.names.key_alias("phi")
     wrapped_a = BeaconKeyring(dev_env.kms, alias).wrapped_root_key("a")
     thief = BeaconKeyring(dev_env.kms, alias, lambda clinic: wrapped_a)
     with pytest.raises(BeaconError, match="cannot unwrap the beacon key of clinic b"):
@@ -100,7 +100,7 @@ def test_a_wrapped_key_does_not_unwrap_as_another_clinics(dev_env: LocalEnv) -> 
 
 
 def test_a_clinic_without_a_key_is_an_error_not_a_new_key(dev_env: LocalEnv) -> None:
-    ring = BeaconKeyring(dev_env.kms, dev_env.cfg.key_alias("phi"), lambda clinic: None)
+    ring = BeaconKeyring(dev_env.kms, dev_env.cfg.names.key_alias("phi"), lambda clinic: None)
     log = watch(dev_env.kms)
     with pytest.raises(BeaconError, match="clinic z has no beacon key"):
         ring.lookup_key("z", EMAIL, "avery@example.test")
@@ -111,7 +111,7 @@ def test_a_clinic_without_a_key_is_an_error_not_a_new_key(dev_env: LocalEnv) -> 
     ("kind", "system"), [(EXTERNAL, None), (EXTERNAL, "EHR MRN"), (EMAIL, "ehr-mrn")]
 )
 def test_system_names(dev_env: LocalEnv, kind: IdentifierKind, system: str | None) -> None:
-    ring = BeaconKeyring(dev_env.kms, dev_env.cfg.key_alias("phi"))
+    ring = BeaconKeyring(dev_env.kms, dev_env.cfg.names.key_alias("phi"))
     ring.wrapped_root_key("a")
     with pytest.raises(BeaconError):
         ring.beacon("a", kind, "v@x.test", system=system)

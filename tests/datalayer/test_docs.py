@@ -3,10 +3,10 @@ names every entity and PHI field."""
 
 from __future__ import annotations
 
-from components.config import PROJECT_DIR
 from datalayer.access_patterns import CATALOG
 from datalayer.docs import ACCESS_PATTERNS_DOC, render
 from datalayer.entities import PHI_FIELDS, EntityType
+from stackspec.stack_file import PROJECT_DIR
 
 
 def test_access_patterns_doc_is_current() -> None:

@@ -14,7 +14,7 @@ from tests.datalayer.support import Seeded
 def stored_items(seeded: Seeded) -> list[dict[str, Any]]:
     client = seeded.env.dynamodb
     items: list[dict[str, Any]] = []
-    for page in client.get_paginator("scan").paginate(TableName=seeded.env.cfg.table_name):
+    for page in client.get_paginator("scan").paginate(TableName=seeded.env.cfg.names.table):
         items.extend(from_attribute_values(item) for item in page["Items"])
     return items
 

@@ -40,12 +40,12 @@ def ctx(clinic: str = "clinic-a", patient: str = "p1") -> ItemContext:
 
 @pytest.fixture
 def cipher(dev_env: LocalEnv) -> PhiCipher:
-    return PhiCipher(dev_env.kms, dev_env.cfg.key_alias("phi"))
+    return PhiCipher(dev_env.kms, dev_env.cfg.names.key_alias("phi"))
 
 
 def test_round_trip_through_a_cold_reader(dev_env: LocalEnv, cipher: PhiCipher) -> None:
     blob = cipher.encrypt(FIELDS, ctx())
-    reader = PhiCipher(dev_env.kms, dev_env.cfg.key_alias("phi"))
+    reader = PhiCipher(dev_env.kms, dev_env.cfg.names.key_alias("phi"))
     assert reader.decrypt(blob, ctx()) == FIELDS
     assert b"avery" not in blob.lower()
     assert b"1984" not in blob
@@ -79,7 +79,7 @@ def test_another_clinics_context_is_refused_before_any_key_is_used(
     dev_env: LocalEnv, cipher: PhiCipher
 ) -> None:
     blob = cipher.encrypt(FIELDS, ctx("clinic-a"))
-    reader = PhiCipher(dev_env.kms, dev_env.cfg.key_alias("phi"))
+    reader = PhiCipher(dev_env.kms, dev_env.cfg.names.key_alias("phi"))
     log = watch(dev_env.kms)
     with pytest.raises(PhiContextMismatch) as err:
         reader.decrypt(blob, ctx("clinic-b"))
@@ -125,7 +125,7 @@ def test_a_truncated_message_fails(cipher: PhiCipher) -> None:
 
 
 def test_kms_calls_grow_with_clinics_not_records(dev_env: LocalEnv) -> None:
-    alias = dev_env.cfg.key_alias("phi")
+    alias = dev_env.cfg.names.key_alias("phi")
     writer = PhiCipher(dev_env.kms, alias)
     log = watch(dev_env.kms)
     contexts = [ctx(f"clinic-{i % 3}", f"p{i}") for i in range(300)]
@@ -143,7 +143,7 @@ def test_kms_calls_grow_with_clinics_not_records(dev_env: LocalEnv) -> None:
 
 def test_max_messages_bounds_how_long_one_data_key_is_used(dev_env: LocalEnv) -> None:
     cipher = PhiCipher(
-        dev_env.kms, dev_env.cfg.key_alias("phi"), cache=CachePolicy(max_messages=10)
+        dev_env.kms, dev_env.cfg.names.key_alias("phi"), cache=CachePolicy(max_messages=10)
     )
     log = watch(dev_env.kms)
     for i in range(25):
@@ -152,7 +152,7 @@ def test_max_messages_bounds_how_long_one_data_key_is_used(dev_env: LocalEnv) ->
 
 
 def test_without_the_cache_every_message_calls_kms(dev_env: LocalEnv) -> None:
-    cipher = PhiCipher(dev_env.kms, dev_env.cfg.key_alias("phi"), cache=None)
+    cipher = PhiCipher(dev_env.kms, dev_env.cfg.names.key_alias("phi"), cache=None)
     log = watch(dev_env.kms)
     for i in range(5):
         cipher.encrypt(FIELDS, ctx(patient=f"p{i}"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.config import PROJECT_DIR
+from stackspec.stack_file import PROJECT_DIR
 from tests.gate.plans import TABLE, TOPIC, compliant_plan, find
 from tools.gate.__main__ import main, project_stack_tags
 

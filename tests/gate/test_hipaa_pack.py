@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from components.config import PROJECT_DIR, read_stack_file
+from stackspec.stack_file import PROJECT_DIR, read_stack
 from tools.gate.__main__ import main
 from tools.gate.analyzer import PolicyPackProcess, run_pack
 from tools.gate.pack_config import load_pack_config, reconcile
@@ -29,7 +29,7 @@ def _gate(stack, document, pack_config=None):
         PACK,
         project="medeez-platform",
         stack=stack,
-        stack_config=cli_config_env(read_stack_file(stack)),
+        stack_config=cli_config_env(read_stack(stack).config),
     ) as pack:
         info = pack.info()
         config = reconcile(
@@ -38,7 +38,7 @@ def _gate(stack, document, pack_config=None):
             pack_config or load_pack_config(PACK / "config" / f"{stack}.json"),
             f"policies/config/{stack}.json",
         )
-        run = run_pack(pack, parse_plan(document), config, info, read_stack_file(stack))
+        run = run_pack(pack, parse_plan(document), config, info, read_stack(stack).config)
     return build_report(
         run,
         project="medeez-platform",

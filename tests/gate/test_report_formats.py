@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from components.config import PROJECT_DIR
+from stackspec.stack_file import PROJECT_DIR
 from tools.gate.analyzer import Diagnostic, PackInfo, PackRun, PolicyMeta
 from tools.gate.formats import (
     SourceLocator,

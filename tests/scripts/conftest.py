@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.config import StackConfig, load_stack_config
 from scripts.aws_target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, Clients
+from stackspec.config.stack import StackConfig, load_stack_config
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ RUN = [*ARGS, "--as-of", "2026-11-24", "--no-progress"]
 
 
 def table_keys(env: LocalEnv) -> dict[tuple[str, str], dict[str, Any]]:
-    pages = env.dynamodb.get_paginator("scan").paginate(TableName=env.cfg.table_name)
+    pages = env.dynamodb.get_paginator("scan").paginate(TableName=env.cfg.names.table)
     return {(i["PK"]["S"], i["SK"]["S"]): i for page in pages for i in page["Items"]}
 
 
@@ -103,7 +103,7 @@ def test_verify_reports_patterns_that_find_nothing(moto: None) -> None:
     # Another dataset's parameters against this table: only its clinic item is stored (so its
     # beacon key exists), none of its records, so every pattern finds nothing.
     other = generate_dataset(6, AS_OF, DatasetShape(clinics=1, patients_per_clinic=2))
-    write_items(env.dynamodb, env.cfg.table_name, env.codec().items(other.clinics[0]))
+    write_items(env.dynamodb, env.cfg.names.table, env.codec().items(other.clinics[0]))
     found = dict(seed_data.verify(env.clients, env.cfg, other))
     assert len(found) == 16
     assert set(found.values()) == {0}

@@ -9,19 +9,19 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from components.alarm_specs import alarm_specs
-from components.config import StackConfig
-from components.table_spec import create_table_request, table_spec
 from scripts import setup_database
 from scripts.aws_target import Clients
-from scripts.expected import BACKUP_ROLE_POLICIES
-from scripts.setup_database import (
-    SetupError,
-    SetupResult,
-    ensure_backup_selection,
-    setup_local,
-    wait_until_ready,
-)
+from scripts.services.backup import ensure_backup_selection
+from scripts.services.base import SetupResult
+from scripts.services.table import create_table_request
+from scripts.setup_database import SetupError, setup_local, wait_until_ready
+from stackspec.config.stack import StackConfig
+from stackspec.definitions.backup import BackupDefinition
+from stackspec.definitions.monitoring import alarm_definitions
+from stackspec.definitions.table import table_definition
+
+#: The AWS managed policies the backup role carries (beside the stack's own key grant).
+BACKUP_ROLE_POLICIES = tuple(BackupDefinition.managed_policy_arns("aws").values())
 
 
 def _key_arn(clients: Clients, alias: str, region: str | None = None) -> str:
@@ -38,7 +38,7 @@ def test_table_is_created_exactly_as_the_table_spec_declares(dev: StackConfig, c
     ddb = clients("dynamodb")
     table = ddb.describe_table(TableName="medeez-dev-app")["Table"]
     table_key = _key_arn(clients, "alias/medeez-dev-table")
-    request = create_table_request(table_spec(dev), dev.tags.as_dict(), table_key)
+    request = create_table_request(table_definition(dev), table_key)
 
     assert table["TableStatus"] == "ACTIVE"
     assert table["KeySchema"] == request["KeySchema"]
@@ -123,7 +123,7 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
     ]
 
     alarms = clients("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
-    specs = {spec.name: spec for spec in alarm_specs(dev)}
+    specs = {spec.name: spec for spec in alarm_definitions(dev)}
     assert {a["AlarmName"] for a in alarms} == set(specs)
     for alarm in alarms:
         spec = specs[alarm["AlarmName"]]
@@ -168,7 +168,9 @@ def test_backup_vault_plan_and_copy_rule_follow_the_config(
         }
     ]
     role = clients("iam").list_attached_role_policies(RoleName="medeez-prod-backup")
-    assert sorted(p["PolicyArn"] for p in role["AttachedPolicies"]) == sorted(BACKUP_ROLE_POLICIES)
+    assert sorted(p["PolicyArn"] for p in role["AttachedPolicies"]) == sorted(
+        [*BACKUP_ROLE_POLICIES, "arn:aws:iam::123456789012:policy/medeez-prod-backup-keys"]
+    )
     # moto implements no backup-selection API: reported, not hidden.
     selection = next(a for a in result.actions if a.resource == "backup selection")
     assert selection.outcome == "skipped"
@@ -180,7 +182,7 @@ def test_budget_has_the_configured_limit_and_notifications(dev: StackConfig, cli
     setup_local(dev, clients)
     budgets = clients("budgets")
     budget = budgets.describe_budget(AccountId="123456789012", BudgetName="medeez-dev-monthly-cost")
-    assert budget["Budget"]["BudgetLimit"] == {"Amount": "23", "Unit": "USD"}
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": "23.00", "Unit": "USD"}
     assert budget["Budget"]["CostFilters"] == {"TagKeyValue": ["user:Environment$dev"]}
     notifications = budgets.describe_notifications_for_budget(
         AccountId="123456789012", BudgetName="medeez-dev-monthly-cost"
@@ -196,7 +198,9 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     clients = clients_for(dev)
     first = setup_local(dev, clients)
     assert first.changed
-    assert first.count("created") == 12
+    # 4 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
+    # plan, budget (region settings and the selection are not emulated: skipped).
+    assert first.count("created") == 14
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}

@@ -9,11 +9,24 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from components.config import StackConfig
 from scripts import validate_setup
 from scripts.aws_target import Clients
+from scripts.services import backup, budget, keys
+from scripts.services.backup import check_backup_selection
+from scripts.services.base import CheckContext, Identity, ReadOnlyClients, Report, Row
 from scripts.setup_database import setup_local
-from scripts.validate_setup import Report, Row, Validator, check_backup_selection, validate
+from scripts.validate_setup import validate
+from stackspec.config.stack import StackConfig
+from stackspec.definitions import stack_definition
+from stackspec.naming import KeyPurpose
+
+
+def _context(cfg: StackConfig, clients: Clients, account: str | None = None) -> CheckContext:
+    ctx = CheckContext(stack=stack_definition(cfg), clients=ReadOnlyClients(clients))
+    if account is not None:
+        ctx.identity = Identity(clients, account=account, partition="aws")
+    return ctx
+
 
 #: What moto 5.2.5 cannot answer, and so what a correct local environment SKIPs (dev).
 DEV_SKIPS = {
@@ -34,7 +47,7 @@ def _statuses(report: Report, status: str) -> set[str]:
 
 
 def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
-    dev: StackConfig, clients_for
+    dev: StackConfig, managed_policies, clients_for
 ):
     clients = clients_for(dev)
     setup_local(dev, clients)
@@ -50,7 +63,7 @@ def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
     assert report.row("table.gsi.ByStatus.projection").found == "ALL"
 
 
-def test_prod_checks_copy_rule_dr_vault_and_lock(prod: StackConfig, clients_for):
+def test_prod_checks_copy_rule_dr_vault_and_lock(prod: StackConfig, managed_policies, clients_for):
     clients = clients_for(prod)
     setup_local(prod, clients)
     report = validate(prod, clients, target="moto")
@@ -92,10 +105,10 @@ def test_an_unreadable_service_fails_its_rows_with_the_error(dev: StackConfig, c
         "list_aliases", "AccessDeniedException", "no kms:ListAliases", http_status_code=400
     )
     clients.use("kms", kms)
-    validator = Validator(dev, clients)
+    validator = _context(dev, clients)
     with stubber:
-        validator.check_key("table", "us-east-1")
-    (alias_row, rotation_row) = validator.rows
+        keys.check_key(validator, validator.stack.keys[KeyPurpose.TABLE])
+    (alias_row, rotation_row, _description_row, _policy_row) = validator.rows
     assert alias_row.status == "FAIL"
     assert alias_row.found == "could not read"
     assert alias_row.detail.startswith("AccessDeniedException:")
@@ -108,14 +121,13 @@ def test_an_unreadable_service_fails_its_rows_with_the_error(dev: StackConfig, c
 # --- backup selection and region settings, which moto does not implement ---------------------
 
 
-def _validator_with_backup(cfg: StackConfig) -> tuple[Validator, object, Stubber]:
+def _validator_with_backup(cfg: StackConfig) -> tuple[CheckContext, object, Stubber]:
     client = boto3.client(
         "backup", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     clients = Clients(boto3.Session(region_name="us-east-1"))
     clients.use("backup", client)
-    validator = Validator(cfg, clients)
-    validator._account = "123456789012"
+    validator = _context(cfg, clients, account="123456789012")
     validator.table = {"TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/medeez-dev-app"}
     return validator, client, Stubber(client)
 
@@ -184,7 +196,7 @@ def test_region_settings_need_advanced_dynamodb_backup(dev: StackConfig, managem
     with stubber:
         validator.guard(
             "backup.region-settings",
-            lambda: validator._region_settings("backup.region-settings", "us-east-1"),
+            lambda: backup.region_settings_row(validator, "backup.region-settings", "us-east-1"),
         )
     assert validator.rows[0].status == status
 
@@ -193,7 +205,7 @@ def test_region_settings_need_advanced_dynamodb_backup(dev: StackConfig, managem
 
 
 def test_cli_exit_0_and_json_rows_when_nothing_fails(
-    dev: StackConfig, clients_for, cli_on_moto, capsys
+    dev: StackConfig, managed_policies, clients_for, cli_on_moto, capsys
 ):
     setup_local(dev, clients_for(dev))
     assert validate_setup.main(["--stack", "dev", "--format", "json"]) == 0
@@ -210,7 +222,9 @@ def test_cli_exit_0_and_json_rows_when_nothing_fails(
     }
 
 
-def test_cli_exit_1_and_a_readable_fail_row(dev: StackConfig, clients_for, cli_on_moto, capsys):
+def test_cli_exit_1_and_a_readable_fail_row(
+    dev: StackConfig, managed_policies, clients_for, cli_on_moto, capsys
+):
     clients = clients_for(dev)
     setup_local(dev, clients)
     clients("dynamodb").update_table(TableName="medeez-dev-app", DeletionProtectionEnabled=False)
@@ -268,8 +282,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
     stubber = Stubber(budgets)
     clients = Clients(boto3.Session(region_name="us-east-1"))
     clients.use("budgets", budgets, "us-east-1")
-    validator = Validator(dev, clients)
-    validator._account = "123456789012"
+    validator = _context(dev, clients, account="123456789012")
     validator.topic_arn = "arn:aws:sns:us-east-1:123456789012:medeez-dev-alerts"
     stubber.add_response(
         "describe_budget",
@@ -304,7 +317,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
     for _ in range(3):
         stubber.add_response("describe_subscribers_for_notification", {"Subscribers": subscribers})
     with stubber:
-        validator.check_budget()
+        budget.check(validator)
     stubber.assert_no_pending_responses()
     rows = {row.check: row for row in validator.rows}
     assert rows["budget"].status == "PASS"

@@ -19,4 +19,7 @@ def test_every_key_has_a_row_with_each_stacks_value() -> None:
     assert "| `keys.deletionWindowDays` | int (>= 7, <= 30) | `30` | `7` | `30` |" in text
     # Nested defaults come from the parent's default object, not the bare model.
     assert "| `alarms.userErrors.threshold` | float (> 0) | `10.0` | `50` | `10` |" in text
-    assert "| `backup.vaultLock.changeableForDays` | int (>= 3), or unset | unset | — | — |" in text
+    assert (
+        "| `backup.vaultLock.changeableForDays` | int (>= 3, <= 36500), or unset | unset | — | — |"
+        in text
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from components.config import PROJECT_DIR
+from stackspec.stack_file import PROJECT_DIR
 from tools.plan import Plan, plan_stack, render_tree
 
 

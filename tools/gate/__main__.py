@@ -24,13 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from components.config import (
-    PROJECT,
-    PROJECT_DIR,
-    ConfigError,
-    read_stack,
-    stack_names,
-)
+from stackspec.errors import ConfigError
+from stackspec.stack_file import PROJECT, PROJECT_DIR, list_stacks, read_stack
 from tools.gate.analyzer import PackError, PolicyPackProcess, run_pack
 from tools.gate.formats import FORMATS, renderer
 from tools.gate.pack_config import PackConfigError, load_pack_config, reconcile
@@ -141,7 +136,7 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
     The pack is stopped (SIGINT) as soon as it has answered; ``resources`` waits for it to exit,
     so the caller can render while it shuts down.
     """
-    known = stack_names()
+    known = list_stacks()
     if args.stack not in known:
         raise UsageError(
             f"unknown stack {args.stack!r}: stacks are {', '.join(known) or 'none'} "

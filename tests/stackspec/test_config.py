@@ -14,15 +14,10 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from components.config import (
-    OFFLINE_SECRET_PLACEHOLDER,
-    PROJECT_DIR,
-    ConfigError,
-    aws_region_names,
-    load_stack_config,
-    parse_stack_config,
-    read_stack_file,
-)
+from stackspec.config.base import aws_region_names
+from stackspec.config.stack import load_stack_config, parse_stack_config
+from stackspec.errors import ConfigError
+from stackspec.stack_file import OFFLINE_SECRET_PLACEHOLDER, PROJECT_DIR, read_stack
 from tools.mocks import RealisticMocks, RecordingMonitor
 from tools.plan import PROGRAM, cli_config, plan_stack
 
@@ -33,8 +28,8 @@ Mutation = Callable[[dict[str, Any]], None]
 def test_committed_stacks_parse_with_derived_names() -> None:
     dev = load_stack_config("dev")
     prod = load_stack_config("prod")
-    assert (dev.table_name, prod.table_name) == ("medeez-dev-app", "medeez-prod-app")
-    assert prod.key_alias("phi") == "alias/medeez-prod-phi"
+    assert (dev.names.table, prod.names.table) == ("medeez-dev-app", "medeez-prod-app")
+    assert prod.names.key_alias("phi") == "alias/medeez-prod-phi"
     assert (dev.budget.monthly_limit_usd, prod.budget.monthly_limit_usd) == (23, 450)
     assert not dev.backup.cross_region_copy.enabled
     assert prod.backup.cross_region_copy.enabled
@@ -250,6 +245,33 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         _set("keys.rotation.periodDays", 30),
         f"{NS}:keys.rotation.periodDays: Input should be greater than or equal to 90 (got 30)",
     ),
+    (
+        "prod",
+        "a throughput ceiling beyond the DynamoDB API's Long",
+        _set("table.billing.maxThroughput.maxReadRequestUnits", 99999999999999999999),
+        f"{NS}:table.billing.maxThroughput.maxReadRequestUnits: Input should be less than or "
+        "equal to 9223372036854775807 (got 99999999999999999999)",
+    ),
+    (
+        "dev",
+        "an alarm window longer than CloudWatch evaluates",
+        _set("alarms.userErrors", {"threshold": 5, "periodSeconds": 60, "evaluationPeriods": 2000}),
+        f"{NS}:alarms.userErrors: evaluationPeriods x periodSeconds is 120000 s; CloudWatch "
+        "allows at most 86400 s (1 day) for periods under an hour",
+    ),
+    (
+        "prod",
+        "a vault lock beyond AWS Backup's 100 years",
+        _set("backup.vaultLock.maxRetentionDays", 40000),
+        f"{NS}:backup.vaultLock.maxRetentionDays: Input should be less than or equal to 36500 "
+        "(got 40000)",
+    ),
+    (
+        "dev",
+        "an infinite budget",
+        _set("budget.monthlyLimitUsd", float("inf")),
+        f"{NS}:budget.monthlyLimitUsd: Input should be a finite number (got inf)",
+    ),
 ]
 
 
@@ -260,7 +282,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
 def test_malformed_config_is_one_clear_message(
     stack: str, mutation: Mutation, expected: str
 ) -> None:
-    config = copy.deepcopy(read_stack_file(stack))
+    config = copy.deepcopy(read_stack(stack).config)
     mutation(config)
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(stack, config)
@@ -270,7 +292,7 @@ def test_malformed_config_is_one_clear_message(
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    config = copy.deepcopy(read_stack_file("prod"))
+    config = copy.deepcopy(read_stack("prod").config)
     _set("table.deletionProtection", False)(config)
     _set("alarms.throttles.threshold", -1)(config)
     with pytest.raises(ConfigError) as caught:
@@ -293,7 +315,7 @@ def test_unknown_stack_lists_the_stacks_that_exist() -> None:
 
 def test_bad_config_registers_nothing() -> None:
     """The program itself validates before its first resource, under the CLI too."""
-    config = copy.deepcopy(read_stack_file("prod"))
+    config = copy.deepcopy(read_stack("prod").config)
     _set("table.deletionProtection", False)(config)
     mocks = RealisticMocks(region="us-east-1")
     monitor = RecordingMonitor(mocks)
@@ -329,7 +351,7 @@ def _staging_document() -> dict[str, Any]:
 def test_a_new_environment_is_one_yaml_file(tmp_path: Path) -> None:
     _write_stack(tmp_path, "staging", _staging_document())
     config = load_stack_config("staging", tmp_path)
-    assert config.table_name == "medeez-staging-app"
+    assert config.names.table == "medeez-staging-app"
     plan = plan_stack("staging", tmp_path)
     assert plan.outputs["tableArn"] == (
         "arn:aws:dynamodb:us-east-2:111122223333:table/medeez-staging-app"

@@ -1,0 +1,14 @@
+"""The local environment's services, in the order setup builds them and validate checks them.
+
+Each service is one module with ``ensure(ctx)`` (``make setup``) and ``check(ctx)``
+(``make validate``), both built from its definition in ``stackspec.definitions``. Later services
+use what earlier ones made (the table needs its key, the alarms the topic), hence the order.
+Adding a service is adding a module here and a line below.
+"""
+
+from __future__ import annotations
+
+from scripts.services import backup, budget, keys, monitoring, table
+from scripts.services.base import LocalService
+
+SERVICES: tuple[LocalService, ...] = (keys, table, monitoring, backup, budget)

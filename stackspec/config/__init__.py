@@ -1,0 +1,2 @@
+"""The validated config model, one module per service; :mod:`stackspec.config.stack` composes them
+and reads a stack file."""

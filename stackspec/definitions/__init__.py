@@ -1,0 +1,41 @@
+"""One definition per service, built from the validated stack config.
+
+Each module turns the config into plain data (names, policies, alarms, rules, filters) with no
+Pulumi and no boto3: the Pulumi components and the local setup/validate adapters consume these
+and never re-derive them. :func:`stack_definition` builds them all for one stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stackspec.config.stack import StackConfig
+from stackspec.definitions.backup import BackupDefinition, backup_definition
+from stackspec.definitions.budget import BudgetDefinition, budget_definition
+from stackspec.definitions.keys import KeyDefinition, key_definitions
+from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
+from stackspec.definitions.table import TableDefinition, table_definition
+from stackspec.naming import KeyPurpose
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackDefinition:
+    """Every service of one stack."""
+
+    config: StackConfig
+    keys: dict[KeyPurpose, KeyDefinition]
+    table: TableDefinition
+    monitoring: MonitoringDefinition
+    backup: BackupDefinition
+    budget: BudgetDefinition
+
+
+def stack_definition(cfg: StackConfig) -> StackDefinition:
+    return StackDefinition(
+        config=cfg,
+        keys=key_definitions(cfg),
+        table=table_definition(cfg),
+        monitoring=monitoring_definition(cfg),
+        backup=backup_definition(cfg),
+        budget=budget_definition(cfg),
+    )

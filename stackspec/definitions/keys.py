@@ -1,0 +1,112 @@
+"""The stack's customer-managed KMS keys: one definition per key, for Pulumi and the local setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stackspec.config.stack import StackConfig
+from stackspec.definitions.monitoring import ALERT_PUBLISHERS
+from stackspec.naming import KeyPurpose
+
+#: What a service that publishes to an encrypted SNS topic needs of the topic's key.
+PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+#: Cryptographic operations that a required encryption context can be enforced on.
+CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+#: The encryption-context key every PHI ciphertext is bound to: its tenant.
+CLINIC_CONTEXT_KEY = "clinicId"
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyDefinition:
+    """A symmetric customer-managed key, its alias, rotation and key policy."""
+
+    purpose: KeyPurpose
+    alias: str
+    description: str
+    """What the key protects; shown in the KMS console and CloudTrail."""
+    region: str
+    primary_region: bool
+    """True for the stack's own region (the provider's); False for the DR region."""
+    rotation_enabled: bool
+    rotation_period_days: int
+    deletion_window_days: int
+    service_publishers: tuple[str, ...] = ()
+    """Service principals that must use the key directly to publish to a topic encrypted with
+    it; they get only Decrypt and GenerateDataKey*."""
+    required_context_keys: tuple[str, ...] = ()
+    """Encryption-context keys every cryptographic call must carry (``clinicId`` for the PHI
+    key): calls without them are denied for everyone, so ciphertexts are always tenant-bound."""
+    tags: dict[str, str]
+
+    def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
+        """The key policy document.
+
+        The account root statement hands key administration to the account's IAM policies
+        (without it nobody could manage the key); everything else is the narrow per-consumer grant.
+        """
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": "AccountRootAdministersViaIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        if self.service_publishers:
+            statements.append(
+                {
+                    "Sid": "ServicesPublishToEncryptedTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": sorted(self.service_publishers)},
+                    "Action": list(PUBLISHER_ACTIONS),
+                    "Resource": "*",
+                }
+            )
+        for context_key in self.required_context_keys:
+            statements.append(
+                {
+                    "Sid": f"Require{context_key[:1].upper()}{context_key[1:]}EncryptionContext",
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Action": list(CRYPTO_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {"Null": {f"kms:EncryptionContext:{context_key}": "true"}},
+                }
+            )
+        return {"Version": "2012-10-17", "Statement": statements}
+
+
+def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
+    """Every key of the stack by purpose; the DR vault's key only when cross-region copy is on."""
+    names = cfg.names
+    descriptions = {
+        KeyPurpose.TABLE: f"DynamoDB SSE for {names.table}",
+        KeyPurpose.PHI: (
+            f"PHI field envelope encryption (encryption context must carry {CLINIC_CONTEXT_KEY})"
+        ),
+        KeyPurpose.ALERTS: f"SNS topic {names.topic}",
+        KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
+        KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
+    }
+    purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
+    if cfg.backup.cross_region_copy.enabled:
+        purposes.append(KeyPurpose.BACKUP_DR)
+    rotation = cfg.keys.rotation
+    return {
+        purpose: KeyDefinition(
+            purpose=purpose,
+            alias=names.key_alias(purpose),
+            description=descriptions[purpose],
+            region=cfg.dr_region if purpose is KeyPurpose.BACKUP_DR else cfg.region,
+            primary_region=purpose is not KeyPurpose.BACKUP_DR,
+            rotation_enabled=rotation.enabled,
+            rotation_period_days=rotation.period_days,
+            deletion_window_days=cfg.keys.deletion_window_days,
+            service_publishers=ALERT_PUBLISHERS if purpose is KeyPurpose.ALERTS else (),
+            required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
+            tags=cfg.tags.as_dict(),
+        )
+        for purpose in purposes
+    }

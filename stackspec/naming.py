@@ -1,0 +1,76 @@
+"""Physical names of a stack's resources: one place, so the program, the local tooling, the docs
+and the tests agree on what a resource is called in AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class KeyPurpose(StrEnum):
+    """What a customer-managed key of the stack protects; its alias is
+    ``alias/medeez-<env>-<purpose>``."""
+
+    TABLE = "table"
+    PHI = "phi"
+    ALERTS = "alerts"
+    BACKUP = "backup"
+    BACKUP_DR = "backup-dr"
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """Every physical name of one environment's resources."""
+
+    environment: str
+    table_override: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"medeez-{self.environment}"
+
+    @property
+    def table(self) -> str:
+        return self.table_override or f"{self.prefix}-app"
+
+    def key_alias(self, purpose: KeyPurpose | str) -> str:
+        return f"alias/{self.prefix}-{KeyPurpose(purpose)}"
+
+    @property
+    def vault(self) -> str:
+        return f"{self.prefix}-backup"
+
+    @property
+    def dr_vault(self) -> str:
+        return f"{self.prefix}-backup-dr"
+
+    @property
+    def backup_plan(self) -> str:
+        return f"{self.prefix}-backup-plan"
+
+    @property
+    def backup_selection(self) -> str:
+        return f"{self.backup_plan}-table"
+
+    @property
+    def backup_role(self) -> str:
+        return f"{self.prefix}-backup"
+
+    @property
+    def backup_keys_policy(self) -> str:
+        return f"{self.backup_role}-keys"
+
+    @property
+    def topic(self) -> str:
+        return f"{self.prefix}-alerts"
+
+    @property
+    def dashboard(self) -> str:
+        return f"{self.prefix}-data"
+
+    @property
+    def budget(self) -> str:
+        return f"{self.prefix}-monthly-cost"
+
+    def alarm(self, key: str) -> str:
+        return f"{self.prefix}-{key}"
