@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff check and format check; GitHub workflows against their sc
 	$(VENV)/bin/zizmor --offline --no-progress --persona pedantic .github/workflows
 
 typecheck: $(STAMP) ## mypy (strict) over the code
-	$(PY) -m mypy components tools scripts datalayer bench __main__.py
+	$(PY) -m mypy components stackspec tools scripts datalayer bench __main__.py
 	cd policies && ../$(PY) -m mypy --config-file ../pyproject.toml hipaa_guardrails __main__.py
 
 format: $(STAMP) ## Apply ruff's formatting and safe fixes
