@@ -355,7 +355,8 @@ EXTERNAL_IDS = GlobalIndex(
         PATIENT_EXTERNAL_ID_LOOKUP,
     ),
     sort_key_formats=(LOOKUP_ENTITY_TYPE_SORT,),
-    serves="exact lookup by email, phone or an external system's id",
+    serves="exact lookup by a staff email, or by the beacon of a patient's email, phone or "
+    "external id",
 )
 
 GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from datalayer.access_patterns import CATALOG, AccessPattern
+from datalayer.beacons import BeaconKeyring, IdentifierKind
 from stackspec.key_schema import (
     APPOINTMENT_SORT,
     BASE_TABLE,
@@ -22,6 +24,7 @@ from stackspec.key_schema import (
     PARTITION_KEY,
     PATIENT_PARTITION,
     PROVIDER_SCHEDULE_SORT,
+    SEPARATOR,
     SORT_KEY,
     STAFF_EMAIL_LOOKUP,
     USER_SORT,
@@ -207,3 +210,47 @@ def test_the_planned_table_has_these_attribute_and_index_names(
             {"attributeName": index.partition_key, "keyType": "HASH"},
             {"attributeName": index.sort_key, "keyType": "RANGE"},
         ]
+
+
+class _FixedBeacons(BeaconKeyring):
+    """Real lookup keys around a fixed beacon: no KMS needed to see the key's shape."""
+
+    def __init__(self) -> None:
+        super().__init__(kms_client=None, key_id="")
+
+    def beacon(
+        self, clinic_id: str, kind: IdentifierKind, value: str, *, system: str | None = None
+    ) -> str:
+        return "0" * 32
+
+
+def completes(fmt: KeyFormat, partial: str) -> bool:
+    """Whether ``partial`` (a prefix, a range bound or a whole key) followed by the format's
+    remaining segments is a key of ``fmt``."""
+    given = partial.removesuffix(SEPARATOR).split(SEPARATOR)
+    rest = fmt.template.split(SEPARATOR)[len(given) :]
+    filled = ["x" if segment.startswith("{") else segment for segment in rest]
+    return fmt.matches(SEPARATOR.join([*given, *filled]))
+
+
+@pytest.mark.parametrize("pattern", CATALOG, ids=lambda p: p.name)
+def test_each_access_pattern_queries_formats_of_its_index(pattern: AccessPattern) -> None:
+    index = pattern.index
+    assert any(index is known for known in INDEXES), f"{pattern.name}: not a key_schema index"
+    assert pattern.index_name == (None if index is BASE_TABLE else index.index_name)
+    assert pattern.partition.format in index.partition_key_formats
+    condition = pattern.key_condition
+    assert condition.startswith(f"{index.partition_key} = :pk")
+    values = pattern.values(pattern.example, _FixedBeacons())
+    assert pattern.partition.format.matches(values[":pk"]), values[":pk"]
+    if pattern.sort is None:
+        assert condition == f"{index.partition_key} = :pk"
+        return
+    assert pattern.sort.format in index.sort_key_formats
+    assert condition.removeprefix(f"{index.partition_key} = :pk AND ").count(index.sort_key) == 1
+    sort_values = [values[name] for name in (":prefix", ":from", ":to", ":type") if name in values]
+    assert sort_values, condition
+    for value in sort_values:
+        assert completes(pattern.sort.format, value), (pattern.sort.format, value)
+    if ":prefix" in values:  # whole segments only, so clinic c1 never selects clinic c10
+        assert values[":prefix"].endswith(SEPARATOR)
