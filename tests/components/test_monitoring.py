@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.alarm_specs import SYSTEM_ERROR_OPERATIONS
-from components.schema import GLOBAL_INDEX_NAMES
+from stackspec.key_schema import GLOBAL_INDEX_NAMES
 from tools.plan import Plan
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
