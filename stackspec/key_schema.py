@@ -127,7 +127,8 @@ class KeyFormat:
     def range_bound(self, **values: str) -> str:
         """A ``BETWEEN`` bound: the segments through the last given field, without what follows.
         ``a#b`` sorts before every key ``a#b#...``, so ``BETWEEN bound(t=x) AND bound(t=y)``
-        selects keys whose field t is in [x, y)."""
+        selects keys whose field t is in [x, y). Exact while field values hold no character that
+        sorts below ``#`` (space, ``!``, ``"``); ISO timestamps and ids hold none."""
         self._leading(values, "range_bound")
         if not values:
             raise KeyFormatError(
@@ -142,9 +143,15 @@ class KeyFormat:
         whole key when every field is given). Values may be policy variables such as
         ``${aws:PrincipalTag/clinicId}``."""
         count = self._leading(values, "string_like")
+        if not values:
+            # A pattern that fixes no field confines nothing: never hand IAM one by accident.
+            raise KeyFormatError(
+                f"string_like of key format '{self.template}' needs field "
+                + (self.fields[0] if self.fields else "(it has none)")
+            )
         if count == len(self._segments):
             return self._join(count, values)
-        return self._join(count, values) + SEPARATOR + "*" if count else "*"
+        return self._join(count, values) + SEPARATOR + "*"
 
     # ---- internals ----
 

@@ -130,6 +130,7 @@ def test_prefix_selects_one_clinic_and_not_one_whose_id_extends_it() -> None:
         (lambda: USER_SORT.prefix(userId="u1"), "needs at least one field left open"),
         (lambda: CLINIC_ENTITY_SORT.prefix(), "prefix of key format '{clinicId}#{entityId}'"),
         (lambda: PROVIDER_SCHEDULE_SORT.range_bound(), "needs field startTime"),
+        (lambda: PATIENT_PARTITION.string_like(), "string_like .* needs field clinicId"),
     ],
 )
 def test_partial_keys_give_only_leading_fields(call, message: str) -> None:
