@@ -1,11 +1,11 @@
 """The access-pattern catalog: every read the app makes, as one DynamoDB Query on a declared index.
 
 Each :class:`AccessPattern` names its index (the base table or a GSI of
-:mod:`stackspec.key_schema`), the key formats its key condition selects on (so the condition and its
-values are built from the key schema, never spelled out here), the parameters it takes and an
-example. :func:`query_request` turns a pattern and parameter values into
-the boto3 ``Query`` request. The catalog drives the seed generator's checks, the tests (each
-pattern returns exactly the expected items with one Query) and ``docs/access-patterns.md``.
+:mod:`stackspec.key_schema`), the key formats its key condition selects on (so the condition and
+its values are built from the key schema, never spelled out here), the parameters it takes and an
+example. :func:`query_request` turns a pattern and parameter values into the boto3 ``Query``
+request. The catalog drives the seed generator's checks, the tests (each pattern returns exactly
+the expected items with one Query) and ``docs/access-patterns.md``.
 
 Tenant scoping: base-table keys, GSI1 and GSI4 sort keys begin with the clinic, and GSI5 beacons
 are keyed per clinic. GSI2 and GSI3 are keyed by globally unique patient and provider ids, so those

@@ -5,7 +5,7 @@ items can never share a partition with another's. A patient's records (profile, 
 notes, invoices, identifier lookups) share the patient's partition
 ``CLINIC#<clinicId>#PATIENT#<patientId>``, so "a patient's notes" or "a patient's invoices" is one
 base-table Query. Every key, on the table and its GSIs, is rendered by a format of
-:mod:`stackspec.key_schema`; none is spelled out here.
+:mod:`stackspec.key_schema`; no key text is put together here.
 
 PHI never sits in plaintext: an entity's PHI fields are encrypted together into its ``phi``
 attribute (:mod:`datalayer.phi`), and PHI identifiers used for lookup become keyed HMAC beacons
