@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +36,8 @@ from stackspec.key_schema import (
     KeyFormatError,
 )
 from tools.plan import Plan
+
+ROOT = Path(__file__).resolve().parents[2]
 
 INDEXES: tuple[Index, ...] = (BASE_TABLE, *GLOBAL_INDEXES)
 FORMATS: tuple[KeyFormat, ...] = tuple(
@@ -255,3 +260,17 @@ def test_each_access_pattern_queries_formats_of_its_index(pattern: AccessPattern
         assert completes(pattern.sort.format, value), (pattern.sort.format, value)
     if ":prefix" in values:  # whole segments only, so clinic c1 never selects clinic c10
         assert values[":prefix"].endswith(SEPARATOR)
+
+
+def test_the_key_schema_imports_no_pulumi_boto3_or_layer_above_it() -> None:
+    # Components (IAM conditions) and the data layer both import it: it must sit below both.
+    code = (
+        "import sys, stackspec.key_schema; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert "stackspec" in out
+    for forbidden in ("pulumi", "pulumi_aws", "boto3", "botocore", "components", "datalayer"):
+        assert forbidden not in out
