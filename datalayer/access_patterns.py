@@ -1,9 +1,11 @@
 """The access-pattern catalog: every read the app makes, as one DynamoDB Query on a declared index.
 
-Each :class:`AccessPattern` names its index (``None`` = the base table), its key condition, the
-parameters it takes and an example. :func:`query_request` turns a pattern and parameter values into
-the boto3 ``Query`` request. The catalog drives the seed generator's checks, the tests (each
-pattern returns exactly the expected items with one Query) and ``docs/access-patterns.md``.
+Each :class:`AccessPattern` names its index (the base table or a GSI of
+:mod:`stackspec.key_schema`), the key formats its key condition selects on (so the condition and
+its values are built from the key schema, never spelled out here), the parameters it takes and an
+example. :func:`query_request` turns a pattern and parameter values into the boto3 ``Query``
+request. The catalog drives the seed generator's checks, the tests (each pattern returns exactly
+the expected items with one Query) and ``docs/access-patterns.md``.
 
 Tenant scoping: base-table keys, GSI1 and GSI4 sort keys begin with the clinic, and GSI5 beacons
 are keyed per clinic. GSI2 and GSI3 are keyed by globally unique patient and provider ids, so those
@@ -17,36 +19,149 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datalayer.beacons import BeaconKeyring, IdentifierKind
+from datalayer.beacons import LOOKUP_KEY_FORMATS, BeaconKeyring, IdentifierKind
 from datalayer.entities import (
     LOOKUP_ENTITY_TYPE,
     AppointmentStatus,
     EntityType,
     InvoiceStatus,
     Role,
-    clinic_pk,
-    patient_pk,
-    user_email_key,
+    normalize_staff_email,
+)
+from stackspec.key_schema import (
+    APPOINTMENT_STATUS_PARTITION,
+    BASE_TABLE,
+    BY_ENTITY_TYPE,
+    BY_PATIENT,
+    BY_PROVIDER_TIME,
+    BY_STATUS,
+    CLINIC_ENTITY_SORT,
+    CLINIC_PARTITION,
+    CLINIC_QUEUE_SORT,
+    ENTITY_TYPE_PARTITION,
+    EXTERNAL_IDS,
+    INVOICE_SORT,
+    INVOICE_STATE_PARTITION,
+    LOOKUP_ENTITY_TYPE_SORT,
+    NOTE_SORT,
+    PATIENT_PARTITION,
+    PATIENT_TIMELINE_PARTITION,
+    PATIENT_TIMELINE_SORT,
+    PROVIDER_PARTITION,
+    PROVIDER_SCHEDULE_SORT,
+    STAFF_EMAIL_LOOKUP,
+    USER_ROLE_PARTITION,
+    USER_SORT,
+    Index,
+    KeyFormat,
 )
 
 Params = Mapping[str, str]
-#: Builds the expression values from the parameters (and the beacon keyring for PHI lookups).
-ValueBuilder = Callable[[Params, BeaconKeyring | None], dict[str, str]]
+#: The fields of a key format, taken from a pattern's parameters.
+Fields = Callable[[Params], Mapping[str, str]]
 
 
 class AccessPatternError(ValueError):
     """A pattern was asked for with missing, unknown or invalid parameters."""
 
 
+def _same(*names: str) -> Fields:
+    """Fields named like the parameters they come from."""
+    return lambda p: {name: p[name] for name in names}
+
+
+def _no_fields(_p: Params) -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class PartitionIs:
+    """``<partition key> = :pk``, the key ``format`` renders from the parameters."""
+
+    format: KeyFormat
+    fields: Fields
+
+    def value(self, params: Params, _beacons: BeaconKeyring | None) -> str:
+        return self.format.render(**self.fields(params))
+
+
+@dataclass(frozen=True)
+class PartitionIsBeacon:
+    """``<partition key> = :pk``, the clinic's beacon of a PHI identifier parameter."""
+
+    kind: IdentifierKind
+    value_param: str
+
+    @property
+    def format(self) -> KeyFormat:
+        return LOOKUP_KEY_FORMATS[self.kind]
+
+    def value(self, params: Params, beacons: BeaconKeyring | None) -> str:
+        if beacons is None:
+            raise AccessPatternError("this lookup hashes a PHI identifier: pass a BeaconKeyring")
+        system = params["system"] if self.kind is IdentifierKind.EXTERNAL else None
+        return beacons.lookup_key(
+            params["clinicId"], self.kind, params[self.value_param], system=system
+        )
+
+
+@dataclass(frozen=True)
+class SortBeginsWith:
+    """``begins_with(<sort key>, :prefix)``: keys whose leading fields are the given ones."""
+
+    format: KeyFormat
+    fields: Fields
+
+    def condition(self, attribute: str) -> str:
+        return f"begins_with({attribute}, :prefix)"
+
+    def values(self, params: Params) -> dict[str, str]:
+        return {":prefix": self.format.prefix(**self.fields(params))}
+
+
+@dataclass(frozen=True)
+class SortBetween:
+    """``<sort key> BETWEEN :from AND :to``: a field's values in [low, high) (range bounds)."""
+
+    format: KeyFormat
+    low: Fields
+    high: Fields
+
+    def condition(self, attribute: str) -> str:
+        return f"{attribute} BETWEEN :from AND :to"
+
+    def values(self, params: Params) -> dict[str, str]:
+        return {
+            ":from": self.format.range_bound(**self.low(params)),
+            ":to": self.format.range_bound(**self.high(params)),
+        }
+
+
+@dataclass(frozen=True)
+class SortIs:
+    """``<sort key> = :type``: one exact sort key (GSI5's entity type, hence the name)."""
+
+    format: KeyFormat
+    fields: Fields
+
+    def condition(self, attribute: str) -> str:
+        return f"{attribute} = :type"
+
+    def values(self, params: Params) -> dict[str, str]:
+        return {":type": self.format.render(**self.fields(params))}
+
+
 @dataclass(frozen=True, kw_only=True)
 class AccessPattern:
     name: str
     description: str
-    #: GSI name, or None for the base table.
-    index: str | None
-    key_condition: str
-    #: Applied after the key condition (tenant guard on GSI2/GSI3); only projected attributes.
-    filter: str | None
+    #: The base table or a GSI of :mod:`stackspec.key_schema`; its attributes name the keys.
+    index: Index
+    partition: PartitionIs | PartitionIsBeacon
+    sort: SortBeginsWith | SortBetween | SortIs | None
+    #: Tenant guard for GSI2/GSI3, whose keys do not carry the clinic: ``clinicId`` (projected
+    #: on both) must equal the parameter.
+    filter_by_clinic: bool = False
     parameters: tuple[str, ...]
     example: Mapping[str, str]
     #: Entity types of the items the query returns.
@@ -54,39 +169,52 @@ class AccessPattern:
     #: Non-key attributes the caller reads from the index's items (prod projections must hold
     #: them; KEYS_ONLY indexes return keys, then the caller reads the items with BatchGetItem).
     reads: tuple[str, ...]
-    values: ValueBuilder
-    #: True when a parameter is a PHI identifier that is beaconed before the query.
-    uses_beacon: bool = False
+
+    def __post_init__(self) -> None:
+        # A pattern can only query key formats its index holds; refuse the catalog otherwise.
+        if self.partition.format not in self.index.partition_key_formats:
+            raise ValueError(
+                f"{self.name}: {self.partition.format} is not a partition format of {self.target}"
+            )
+        if self.sort is not None and self.sort.format not in self.index.sort_key_formats:
+            raise ValueError(
+                f"{self.name}: {self.sort.format} is not a sort format of {self.target}"
+            )
+
+    @property
+    def index_name(self) -> str | None:
+        """The Query's IndexName; None for the base table."""
+        return self.index.index_name
 
     @property
     def target(self) -> str:
-        return self.index or "table"
+        return self.index.index_name or "table"
 
+    @property
+    def key_condition(self) -> str:
+        condition = f"{self.index.partition_key} = :pk"
+        if self.sort is not None:
+            condition += " AND " + self.sort.condition(self.index.sort_key)
+        return condition
 
-def _begins(prefix: Callable[[Params], str], pk: Callable[[Params], str]) -> ValueBuilder:
-    return lambda p, _b: {":pk": pk(p), ":prefix": prefix(p)}
+    @property
+    def filter(self) -> str | None:
+        """Applied after the key condition; only projected attributes."""
+        return "clinicId = :clinicId" if self.filter_by_clinic else None
 
+    @property
+    def uses_beacon(self) -> bool:
+        """True when a parameter is a PHI identifier that is beaconed before the query."""
+        return isinstance(self.partition, PartitionIsBeacon)
 
-def _between(
-    pk: Callable[[Params], str], low: Callable[[Params], str], high: Callable[[Params], str]
-) -> ValueBuilder:
-    return lambda p, _b: {":pk": pk(p), ":from": low(p), ":to": high(p)}
-
-
-def _with_clinic(builder: ValueBuilder) -> ValueBuilder:
-    return lambda p, b: {**builder(p, b), ":clinicId": p["clinicId"]}
-
-
-def _beacon_lookup(kind: IdentifierKind, value_param: str, system: bool = False) -> ValueBuilder:
-    def build(p: Params, beacons: BeaconKeyring | None) -> dict[str, str]:
-        if beacons is None:
-            raise AccessPatternError("this lookup hashes a PHI identifier: pass a BeaconKeyring")
-        key = beacons.lookup_key(
-            p["clinicId"], kind, p[value_param], system=p["system"] if system else None
-        )
-        return {":pk": key, ":type": EntityType.PATIENT}
-
-    return build
+    def values(self, params: Params, beacons: BeaconKeyring | None = None) -> dict[str, str]:
+        """The expression attribute values of the query (plain strings)."""
+        values = {":pk": self.partition.value(params, beacons)}
+        if self.sort is not None:
+            values.update(self.sort.values(params))
+        if self.filter_by_clinic:
+            values[":clinicId"] = params["clinicId"]
+        return values
 
 
 _SCHEDULE_READS = (
@@ -99,65 +227,70 @@ _SCHEDULE_READS = (
     "appointmentType",
 )
 _QUEUE_READS = ("entityType", "clinicId", "patientId", "providerId", "status")
+_PATIENT_LOOKUP = SortIs(LOOKUP_ENTITY_TYPE_SORT, lambda p: {"entityType": EntityType.PATIENT})
 
 CATALOG: tuple[AccessPattern, ...] = (
     AccessPattern(
         name="clinic_patients",
         description="A clinic's patients (the patient list), in id order.",
-        index="ByEntityType",
-        key_condition="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-        filter=None,
+        index=BY_ENTITY_TYPE,
+        partition=PartitionIs(ENTITY_TYPE_PARTITION, lambda p: {"entityType": EntityType.PATIENT}),
+        sort=SortBeginsWith(CLINIC_ENTITY_SORT, _same("clinicId")),
         parameters=("clinicId",),
         example={"clinicId": "4f1c0c1e-clinic"},
         returns=(EntityType.PATIENT,),
         reads=(),
-        values=_begins(lambda p: f"{p['clinicId']}#", lambda p: f"ENTITY#{EntityType.PATIENT}"),
     ),
     AccessPattern(
         name="clinic_entities_of_type",
         description="All entities of one type in a clinic (staff list, exports, admin views).",
-        index="ByEntityType",
-        key_condition="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-        filter=None,
+        index=BY_ENTITY_TYPE,
+        partition=PartitionIs(ENTITY_TYPE_PARTITION, _same("entityType")),
+        sort=SortBeginsWith(CLINIC_ENTITY_SORT, _same("clinicId")),
         parameters=("clinicId", "entityType"),
         example={"clinicId": "4f1c0c1e-clinic", "entityType": "INVOICE"},
         returns=tuple(EntityType),
         reads=(),
-        values=_begins(lambda p: f"{p['clinicId']}#", lambda p: f"ENTITY#{p['entityType']}"),
     ),
     AccessPattern(
         name="patient_timeline",
         description="A patient's timeline: appointments, notes and invoices, grouped by type "
         "and in time order within each type.",
-        index="ByPatient",
-        key_condition="GSI2PK = :pk",
-        filter="clinicId = :clinicId",
+        index=BY_PATIENT,
+        partition=PartitionIs(PATIENT_TIMELINE_PARTITION, _same("patientId")),
+        sort=None,
+        filter_by_clinic=True,
         parameters=("clinicId", "patientId"),
         example={"clinicId": "4f1c0c1e-clinic", "patientId": "9a7e-patient"},
         returns=(EntityType.APPOINTMENT, EntityType.NOTE, EntityType.INVOICE),
         reads=("entityType", "status", "phi"),
-        values=_with_clinic(lambda p, _b: {":pk": f"PATIENT#{p['patientId']}"}),
     ),
     AccessPattern(
         name="patient_appointments",
         description="A patient's appointments in time order (past and upcoming visits).",
-        index="ByPatient",
-        key_condition="GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
-        filter="clinicId = :clinicId",
+        index=BY_PATIENT,
+        partition=PartitionIs(PATIENT_TIMELINE_PARTITION, _same("patientId")),
+        sort=SortBeginsWith(
+            PATIENT_TIMELINE_SORT, lambda p: {"entityType": EntityType.APPOINTMENT}
+        ),
+        filter_by_clinic=True,
         parameters=("clinicId", "patientId"),
         example={"clinicId": "4f1c0c1e-clinic", "patientId": "9a7e-patient"},
         returns=(EntityType.APPOINTMENT,),
         reads=("startTime", "endTime", "status", "providerId", "phi"),
-        values=_with_clinic(
-            _begins(lambda p: f"{EntityType.APPOINTMENT}#", lambda p: f"PATIENT#{p['patientId']}")
-        ),
     ),
     AccessPattern(
         name="provider_schedule",
         description="A provider's appointments starting in [from, to) (the schedule grid).",
-        index="ByProviderTime",
-        key_condition="GSI3PK = :pk AND GSI3SK BETWEEN :from AND :to",
-        filter="clinicId = :clinicId",
+        index=BY_PROVIDER_TIME,
+        partition=PartitionIs(PROVIDER_PARTITION, _same("providerId")),
+        # "<to>" sorts before "<to>#<id>", so an appointment starting exactly at `to` is excluded.
+        sort=SortBetween(
+            PROVIDER_SCHEDULE_SORT,
+            low=lambda p: {"startTime": p["from"]},
+            high=lambda p: {"startTime": p["to"]},
+        ),
+        filter_by_clinic=True,
         parameters=("clinicId", "providerId", "from", "to"),
         example={
             "clinicId": "4f1c0c1e-clinic",
@@ -167,32 +300,29 @@ CATALOG: tuple[AccessPattern, ...] = (
         },
         returns=(EntityType.APPOINTMENT,),
         reads=_SCHEDULE_READS,
-        # "<to>" sorts before "<to>#<id>", so an appointment starting exactly at `to` is excluded.
-        values=_with_clinic(
-            _between(
-                lambda p: f"PROVIDER#{p['providerId']}", lambda p: p["from"], lambda p: p["to"]
-            )
-        ),
     ),
     AccessPattern(
         name="appointments_by_status",
         description="A clinic's appointments in one status (e.g. unconfirmed visits), by start.",
-        index="ByStatus",
-        key_condition="GSI4PK = :pk AND begins_with(GSI4SK, :prefix)",
-        filter=None,
+        index=BY_STATUS,
+        partition=PartitionIs(APPOINTMENT_STATUS_PARTITION, _same("status")),
+        sort=SortBeginsWith(CLINIC_QUEUE_SORT, _same("clinicId")),
         parameters=("clinicId", "status"),
         example={"clinicId": "4f1c0c1e-clinic", "status": AppointmentStatus.SCHEDULED},
         returns=(EntityType.APPOINTMENT,),
         reads=_QUEUE_READS,
-        values=_begins(lambda p: f"{p['clinicId']}#", lambda p: f"STATUS#{p['status']}"),
     ),
     AccessPattern(
         name="appointments_by_status_in_range",
         description="A clinic's appointments in one status starting in [from, to) "
         "(e.g. tomorrow's visits to confirm).",
-        index="ByStatus",
-        key_condition="GSI4PK = :pk AND GSI4SK BETWEEN :from AND :to",
-        filter=None,
+        index=BY_STATUS,
+        partition=PartitionIs(APPOINTMENT_STATUS_PARTITION, _same("status")),
+        sort=SortBetween(
+            CLINIC_QUEUE_SORT,
+            low=lambda p: {"clinicId": p["clinicId"], "timestamp": p["from"]},
+            high=lambda p: {"clinicId": p["clinicId"], "timestamp": p["to"]},
+        ),
         parameters=("clinicId", "status", "from", "to"),
         example={
             "clinicId": "4f1c0c1e-clinic",
@@ -202,130 +332,110 @@ CATALOG: tuple[AccessPattern, ...] = (
         },
         returns=(EntityType.APPOINTMENT,),
         reads=_QUEUE_READS,
-        values=_between(
-            lambda p: f"STATUS#{p['status']}",
-            lambda p: f"{p['clinicId']}#{p['from']}",
-            lambda p: f"{p['clinicId']}#{p['to']}",
-        ),
     ),
     AccessPattern(
         name="invoices_by_status",
         description="A clinic's invoices in one status (e.g. open or overdue), by due date.",
-        index="ByStatus",
-        key_condition="GSI4PK = :pk AND begins_with(GSI4SK, :prefix)",
-        filter=None,
+        index=BY_STATUS,
+        partition=PartitionIs(INVOICE_STATE_PARTITION, lambda p: {"state": p["status"]}),
+        sort=SortBeginsWith(CLINIC_QUEUE_SORT, _same("clinicId")),
         parameters=("clinicId", "status"),
         example={"clinicId": "4f1c0c1e-clinic", "status": InvoiceStatus.OPEN},
         returns=(EntityType.INVOICE,),
         reads=(*_QUEUE_READS, "totalCents", "dueDate", "updatedAt"),
-        values=_begins(lambda p: f"{p['clinicId']}#", lambda p: f"STATE#{p['status']}"),
     ),
     AccessPattern(
         name="users_by_role",
         description="A clinic's users with one role (e.g. the providers for a schedule picker).",
-        index="ByStatus",
-        key_condition="GSI4PK = :pk AND begins_with(GSI4SK, :prefix)",
-        filter=None,
+        index=BY_STATUS,
+        partition=PartitionIs(USER_ROLE_PARTITION, _same("role")),
+        sort=SortBeginsWith(CLINIC_QUEUE_SORT, _same("clinicId")),
         parameters=("clinicId", "role"),
         example={"clinicId": "4f1c0c1e-clinic", "role": Role.DOCTOR},
         returns=(EntityType.USER,),
         reads=("entityType", "clinicId", "status", "updatedAt"),
-        values=_begins(lambda p: f"{p['clinicId']}#", lambda p: f"ROLE#{p['role']}"),
     ),
     AccessPattern(
         name="patient_by_email",
         description="The patient with this email in a clinic (beaconed: the email is never "
         "stored); returns the lookup item, whose PK is the patient's partition.",
-        index="ExternalIDs",
-        key_condition="GSI5PK = :pk AND GSI5SK = :type",
-        filter=None,
+        index=EXTERNAL_IDS,
+        partition=PartitionIsBeacon(IdentifierKind.EMAIL, "email"),
+        sort=_PATIENT_LOOKUP,
         parameters=("clinicId", "email"),
         example={"clinicId": "4f1c0c1e-clinic", "email": "Avery.Example@example.test"},
         returns=(LOOKUP_ENTITY_TYPE,),
         reads=(),
-        values=_beacon_lookup(IdentifierKind.EMAIL, "email"),
-        uses_beacon=True,
     ),
     AccessPattern(
         name="patient_by_phone",
         description="The patient with this phone number in a clinic (beaconed, E.164).",
-        index="ExternalIDs",
-        key_condition="GSI5PK = :pk AND GSI5SK = :type",
-        filter=None,
+        index=EXTERNAL_IDS,
+        partition=PartitionIsBeacon(IdentifierKind.PHONE, "phone"),
+        sort=_PATIENT_LOOKUP,
         parameters=("clinicId", "phone"),
         example={"clinicId": "4f1c0c1e-clinic", "phone": "(555) 555-0142"},
         returns=(LOOKUP_ENTITY_TYPE,),
         reads=(),
-        values=_beacon_lookup(IdentifierKind.PHONE, "phone"),
-        uses_beacon=True,
     ),
     AccessPattern(
         name="patient_by_external_id",
         description="The patient with this id in another system (e.g. an EHR's MRN; beaconed).",
-        index="ExternalIDs",
-        key_condition="GSI5PK = :pk AND GSI5SK = :type",
-        filter=None,
+        index=EXTERNAL_IDS,
+        partition=PartitionIsBeacon(IdentifierKind.EXTERNAL, "externalId"),
+        sort=_PATIENT_LOOKUP,
         parameters=("clinicId", "system", "externalId"),
         example={"clinicId": "4f1c0c1e-clinic", "system": "ehr-mrn", "externalId": "MRN-0042"},
         returns=(LOOKUP_ENTITY_TYPE,),
         reads=(),
-        values=_beacon_lookup(IdentifierKind.EXTERNAL, "externalId", system=True),
-        uses_beacon=True,
     ),
     AccessPattern(
         name="user_by_email",
         description="Sign-in: the user records of a staff email, across clinics (staff emails "
         "are not PHI and are stored normalized).",
-        index="ExternalIDs",
-        key_condition="GSI5PK = :pk AND GSI5SK = :type",
-        filter=None,
+        index=EXTERNAL_IDS,
+        partition=PartitionIs(
+            STAFF_EMAIL_LOOKUP, lambda p: {"email": normalize_staff_email(p["email"])}
+        ),
+        sort=SortIs(LOOKUP_ENTITY_TYPE_SORT, lambda p: {"entityType": EntityType.USER}),
         parameters=("email",),
         example={"email": "dr.rivera@clinic.example.test"},
         returns=(EntityType.USER,),
         reads=(),
-        values=lambda p, _b: {":pk": user_email_key(p["email"]), ":type": EntityType.USER},
     ),
     AccessPattern(
         name="clinic_users",
         description="A clinic's users from the clinic's own partition (can be read strongly "
         "consistent, e.g. right after an admin change).",
-        index=None,
-        key_condition="PK = :pk AND begins_with(SK, :prefix)",
-        filter=None,
+        index=BASE_TABLE,
+        partition=PartitionIs(CLINIC_PARTITION, _same("clinicId")),
+        sort=SortBeginsWith(USER_SORT, _no_fields),
         parameters=("clinicId",),
         example={"clinicId": "4f1c0c1e-clinic"},
         returns=(EntityType.USER,),
         reads=("role", "email", "displayName", "status"),
-        values=_begins(lambda p: "USER#", lambda p: clinic_pk(p["clinicId"])),
     ),
     AccessPattern(
         name="patient_notes",
         description="A patient's SOAP notes, oldest first (base table, patient's partition).",
-        index=None,
-        key_condition="PK = :pk AND begins_with(SK, :prefix)",
-        filter=None,
+        index=BASE_TABLE,
+        partition=PartitionIs(PATIENT_PARTITION, _same("clinicId", "patientId")),
+        sort=SortBeginsWith(NOTE_SORT, _no_fields),
         parameters=("clinicId", "patientId"),
         example={"clinicId": "4f1c0c1e-clinic", "patientId": "9a7e-patient"},
         returns=(EntityType.NOTE,),
         reads=("status", "providerId", "appointmentId", "phi"),
-        values=_begins(
-            lambda p: f"{EntityType.NOTE}#", lambda p: patient_pk(p["clinicId"], p["patientId"])
-        ),
     ),
     AccessPattern(
         name="patient_invoices",
         description="A patient's invoices, oldest first (base table, patient's partition).",
-        index=None,
-        key_condition="PK = :pk AND begins_with(SK, :prefix)",
-        filter=None,
+        index=BASE_TABLE,
+        partition=PartitionIs(PATIENT_PARTITION, _same("clinicId", "patientId")),
+        sort=SortBeginsWith(INVOICE_SORT, _no_fields),
         parameters=("clinicId", "patientId"),
         example={"clinicId": "4f1c0c1e-clinic", "patientId": "9a7e-patient"},
         returns=(EntityType.INVOICE,),
         reads=("status", "totalCents", "dueDate", "phi"),
-        values=_begins(
-            lambda p: f"{EntityType.INVOICE}#",
-            lambda p: patient_pk(p["clinicId"], p["patientId"]),
-        ),
     ),
 )
 
@@ -388,8 +498,8 @@ def query_request(
             name: {"S": str(value)} for name, value in pattern.values(params, beacons).items()
         },
     }
-    if pattern.index is not None:
-        request["IndexName"] = pattern.index
+    if pattern.index_name is not None:
+        request["IndexName"] = pattern.index_name
     if pattern.filter is not None:
         request["FilterExpression"] = pattern.filter
     return request

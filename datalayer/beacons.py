@@ -32,7 +32,13 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from datalayer.phi import CLINIC_CONTEXT_KEY
+from stackspec.key_schema import (
+    PATIENT_EMAIL_LOOKUP,
+    PATIENT_EXTERNAL_ID_LOOKUP,
+    PATIENT_PHONE_LOOKUP,
+    KeyFormat,
+)
+from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
 #: Encryption-context ``purpose`` of the KMS calls that create and unwrap beacon root keys.
 BEACON_KEY_PURPOSE = "beacon-root-key"
@@ -54,6 +60,14 @@ class IdentifierKind(StrEnum):
     EMAIL = "EMAIL"
     PHONE = "PHONE"
     EXTERNAL = "EXTERNAL"
+
+
+#: The GSI5 partition-key format of each kind of patient identifier.
+LOOKUP_KEY_FORMATS: dict[IdentifierKind, KeyFormat] = {
+    IdentifierKind.EMAIL: PATIENT_EMAIL_LOOKUP,
+    IdentifierKind.PHONE: PATIENT_PHONE_LOOKUP,
+    IdentifierKind.EXTERNAL: PATIENT_EXTERNAL_ID_LOOKUP,
+}
 
 
 def normalize(kind: IdentifierKind, value: str) -> str:
@@ -141,12 +155,13 @@ class BeaconKeyring:
     def lookup_key(
         self, clinic_id: str, kind: IdentifierKind, value: str, *, system: str | None = None
     ) -> str:
-        """The GSI5 partition key: ``EMAIL#<beacon>``, ``PHONE#<beacon>`` or
-        ``EXTERNAL#<system>#<beacon>``."""
+        """The GSI5 partition key: the beacon in its kind's :data:`LOOKUP_KEY_FORMATS` format."""
         beacon = self.beacon(clinic_id, kind, value, system=system)
         if kind is IdentifierKind.EXTERNAL:
-            return f"EXTERNAL#{_check_system(kind, system)}#{beacon}"
-        return f"{kind}#{beacon}"
+            return PATIENT_EXTERNAL_ID_LOOKUP.render(
+                system=_check_system(kind, system), beacon=beacon
+            )
+        return LOOKUP_KEY_FORMATS[kind].render(beacon=beacon)
 
     # ---- internals ----
 

@@ -4,7 +4,8 @@ Every base-table partition key begins with the clinic (``CLINIC#<clinicId>``), s
 items can never share a partition with another's. A patient's records (profile, appointments,
 notes, invoices, identifier lookups) share the patient's partition
 ``CLINIC#<clinicId>#PATIENT#<patientId>``, so "a patient's notes" or "a patient's invoices" is one
-base-table Query. GSI attributes follow :mod:`components.schema` exactly.
+base-table Query. Every key, on the table and its GSIs, is rendered by a format of
+:mod:`stackspec.key_schema`; no key text is put together here.
 
 PHI never sits in plaintext: an entity's PHI fields are encrypted together into its ``phi``
 attribute (:mod:`datalayer.phi`), and PHI identifiers used for lookup become keyed HMAC beacons
@@ -19,9 +20,41 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from components.schema import PARTITION_KEY, SORT_KEY
 from datalayer.beacons import BeaconKeyring, IdentifierKind
 from datalayer.phi import PHI_ATTRIBUTE, ItemContext, PhiCipher
+from stackspec.key_schema import (
+    APPOINTMENT_SORT,
+    APPOINTMENT_STATUS_PARTITION,
+    BASE_TABLE,
+    BY_ENTITY_TYPE,
+    BY_PATIENT,
+    BY_PROVIDER_TIME,
+    BY_STATUS,
+    CLINIC_ENTITY_SORT,
+    CLINIC_PARTITION,
+    CLINIC_QUEUE_SORT,
+    CLINIC_SORT,
+    ENTITY_TYPE_PARTITION,
+    EXTERNAL_IDS,
+    INVOICE_SORT,
+    INVOICE_STATE_PARTITION,
+    LOOKUP_EMAIL_SORT,
+    LOOKUP_ENTITY_TYPE_SORT,
+    LOOKUP_EXTERNAL_SORT,
+    LOOKUP_PHONE_SORT,
+    NOTE_SORT,
+    PARTITION_KEY,
+    PATIENT_PARTITION,
+    PATIENT_PROFILE_SORT,
+    PATIENT_TIMELINE_PARTITION,
+    PATIENT_TIMELINE_SORT,
+    PROVIDER_PARTITION,
+    PROVIDER_SCHEDULE_SORT,
+    SORT_KEY,
+    STAFF_EMAIL_LOOKUP,
+    USER_ROLE_PARTITION,
+    USER_SORT,
+)
 
 #: The item attribute every item carries to say which entity it is.
 ENTITY_TYPE_ATTRIBUTE = "entityType"
@@ -85,48 +118,62 @@ class InvoiceStatus(StrEnum):
     VOID = "VOID"
 
 
-# ---- key formats (one place; the access-pattern catalog and the docs use these) ----
+# ---- keys, each rendered by its stackspec.key_schema format ----
 
 
 def clinic_pk(clinic_id: str) -> str:
     """Partition of a clinic and its staff."""
-    return f"CLINIC#{clinic_id}"
+    return CLINIC_PARTITION.render(clinicId=clinic_id)
 
 
 def patient_pk(clinic_id: str, patient_id: str) -> str:
     """Partition of a patient and all of the patient's records."""
-    return f"CLINIC#{clinic_id}#PATIENT#{patient_id}"
+    return PATIENT_PARTITION.render(clinicId=clinic_id, patientId=patient_id)
 
 
 def gsi1(entity_type: str, clinic_id: str, entity_id: str) -> dict[str, str]:
     """ByEntityType: every entity of a type, clinic by clinic."""
-    return {"GSI1PK": f"ENTITY#{entity_type}", "GSI1SK": f"{clinic_id}#{entity_id}"}
+    return BY_ENTITY_TYPE.key(
+        ENTITY_TYPE_PARTITION.render(entityType=entity_type),
+        CLINIC_ENTITY_SORT.render(clinicId=clinic_id, entityId=entity_id),
+    )
 
 
 def gsi2(patient_id: str, entity_type: str, timestamp: str, entity_id: str) -> dict[str, str]:
     """ByPatient: a patient's timeline."""
-    return {"GSI2PK": f"PATIENT#{patient_id}", "GSI2SK": f"{entity_type}#{timestamp}#{entity_id}"}
+    return BY_PATIENT.key(
+        PATIENT_TIMELINE_PARTITION.render(patientId=patient_id),
+        PATIENT_TIMELINE_SORT.render(
+            entityType=entity_type, timestamp=timestamp, entityId=entity_id
+        ),
+    )
 
 
 def gsi3(provider_id: str, start_time: str, appointment_id: str) -> dict[str, str]:
     """ByProviderTime: a provider's schedule."""
-    return {"GSI3PK": f"PROVIDER#{provider_id}", "GSI3SK": f"{start_time}#{appointment_id}"}
+    return BY_PROVIDER_TIME.key(
+        PROVIDER_PARTITION.render(providerId=provider_id),
+        PROVIDER_SCHEDULE_SORT.render(startTime=start_time, appointmentId=appointment_id),
+    )
 
 
 def gsi4(partition: str, clinic_id: str, timestamp: str, entity_id: str) -> dict[str, str]:
-    """ByStatus work queues; ``partition`` is ``STATUS#<status>`` (appointments),
-    ``STATE#<state>`` (invoices) or ``ROLE#<role>`` (users)."""
-    return {"GSI4PK": partition, "GSI4SK": f"{clinic_id}#{timestamp}#{entity_id}"}
+    """ByStatus work queues; ``partition`` is an appointment status, invoice state or user role
+    partition (``BY_STATUS.key`` refuses anything else)."""
+    return BY_STATUS.key(
+        partition,
+        CLINIC_QUEUE_SORT.render(clinicId=clinic_id, timestamp=timestamp, entityId=entity_id),
+    )
 
 
 def gsi5(lookup_key: str, entity_type: str) -> dict[str, str]:
     """ExternalIDs: exact lookup (a beacon or a staff email) of an entity type."""
-    return {"GSI5PK": lookup_key, "GSI5SK": entity_type}
+    return EXTERNAL_IDS.key(lookup_key, LOOKUP_ENTITY_TYPE_SORT.render(entityType=entity_type))
 
 
 def user_email_key(email: str) -> str:
     """GSI5 key of a staff user's sign-in email (plaintext by design, see docs/data-model.md)."""
-    return f"EMAIL#{normalize_staff_email(email)}"
+    return STAFF_EMAIL_LOOKUP.render(email=normalize_staff_email(email))
 
 
 def normalize_staff_email(email: str) -> str:
@@ -155,7 +202,7 @@ class Clinic:
 
     @property
     def sk(self) -> str:
-        return "CLINIC"
+        return CLINIC_SORT.render()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,7 +230,7 @@ class User:
 
     @property
     def sk(self) -> str:
-        return f"USER#{self.user_id}"
+        return USER_SORT.render(userId=self.user_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,7 +266,7 @@ class Patient:
 
     @property
     def sk(self) -> str:
-        return "PROFILE"
+        return PATIENT_PROFILE_SORT.render()
 
     def phi(self) -> dict[str, Any]:
         return {
@@ -257,7 +304,7 @@ class Appointment:
 
     @property
     def sk(self) -> str:
-        return f"APPOINTMENT#{self.start_time}#{self.appointment_id}"
+        return APPOINTMENT_SORT.render(startTime=self.start_time, appointmentId=self.appointment_id)
 
     def phi(self) -> dict[str, Any]:
         return {"reason": self.reason}
@@ -292,7 +339,7 @@ class Note:
 
     @property
     def sk(self) -> str:
-        return f"NOTE#{self.created_at}#{self.note_id}"
+        return NOTE_SORT.render(createdAt=self.created_at, noteId=self.note_id)
 
     def phi(self) -> dict[str, Any]:
         return {
@@ -336,7 +383,7 @@ class Invoice:
 
     @property
     def sk(self) -> str:
-        return f"INVOICE#{self.issued_at}#{self.invoice_id}"
+        return INVOICE_SORT.render(issuedAt=self.issued_at, invoiceId=self.invoice_id)
 
     @property
     def total_cents(self) -> int:
@@ -382,8 +429,7 @@ class ItemCodec:
     def items(self, entity: AnyEntity) -> list[dict[str, Any]]:
         """The entity's item, followed by its lookup items (patients only)."""
         item: dict[str, Any] = {
-            PARTITION_KEY: entity.pk,
-            SORT_KEY: entity.sk,
+            **BASE_TABLE.key(entity.pk, entity.sk),
             ENTITY_TYPE_ATTRIBUTE: str(entity.entity_type),
             "clinicId": entity.clinic_id,
         }
@@ -395,7 +441,12 @@ class ItemCodec:
         elif isinstance(entity, User):
             item.update(gsi1(entity.entity_type, entity.clinic_id, entity.user_id))
             item.update(
-                gsi4(f"ROLE#{entity.role}", entity.clinic_id, entity.created_at, entity.user_id)
+                gsi4(
+                    USER_ROLE_PARTITION.render(role=entity.role),
+                    entity.clinic_id,
+                    entity.created_at,
+                    entity.user_id,
+                )
             )
             item.update(gsi5(user_email_key(entity.email), entity.entity_type))
             item.update(
@@ -422,7 +473,8 @@ class ItemCodec:
             item.update(gsi1(entity.entity_type, entity.clinic_id, aid))
             item.update(gsi2(entity.patient_id, entity.entity_type, entity.start_time, aid))
             item.update(gsi3(entity.provider_id, entity.start_time, aid))
-            item.update(gsi4(f"STATUS#{entity.status}", entity.clinic_id, entity.start_time, aid))
+            status = APPOINTMENT_STATUS_PARTITION.render(status=entity.status)
+            item.update(gsi4(status, entity.clinic_id, entity.start_time, aid))
             item.update(
                 patientId=entity.patient_id,
                 appointmentId=aid,
@@ -455,7 +507,8 @@ class ItemCodec:
             item.update(gsi2(entity.patient_id, entity.entity_type, entity.issued_at, iid))
             # Invoices use the design's STATE# partition, so their work queues never mix with
             # appointment statuses; ordered by due date, so "due before" is a range condition.
-            item.update(gsi4(f"STATE#{entity.status}", entity.clinic_id, entity.due_date, iid))
+            state = INVOICE_STATE_PARTITION.render(state=entity.status)
+            item.update(gsi4(state, entity.clinic_id, entity.due_date, iid))
             item.update(
                 patientId=entity.patient_id,
                 invoiceId=iid,
@@ -475,17 +528,16 @@ class ItemCodec:
     def patient_lookup_items(self, patient: Patient) -> list[dict[str, Any]]:
         """One key-only item per PHI identifier: its GSI5 key is the identifier's beacon."""
         identifiers: list[tuple[str, IdentifierKind, str, str | None]] = [
-            ("LOOKUP#EMAIL", IdentifierKind.EMAIL, patient.email, None),
-            ("LOOKUP#PHONE", IdentifierKind.PHONE, patient.phone, None),
+            (LOOKUP_EMAIL_SORT.render(), IdentifierKind.EMAIL, patient.email, None),
+            (LOOKUP_PHONE_SORT.render(), IdentifierKind.PHONE, patient.phone, None),
             *(
-                (f"LOOKUP#EXTERNAL#{system}", IdentifierKind.EXTERNAL, value, system)
+                (LOOKUP_EXTERNAL_SORT.render(system=system), IdentifierKind.EXTERNAL, value, system)
                 for system, value in sorted(patient.external_ids.items())
             ),
         ]
         return [
             {
-                PARTITION_KEY: patient.pk,
-                SORT_KEY: sort_key,
+                **BASE_TABLE.key(patient.pk, sort_key),
                 ENTITY_TYPE_ATTRIBUTE: LOOKUP_ENTITY_TYPE,
                 "clinicId": patient.clinic_id,
                 "patientId": patient.patient_id,

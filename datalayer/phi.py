@@ -59,11 +59,10 @@ from aws_encryption_sdk.materials_managers.default import DefaultCryptoMaterials
 from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
+from stackspec.tenancy import CLINIC_CONTEXT_KEY
+
 #: Committing AES-256-GCM, unsigned (see the module docstring for why unsigned).
 PHI_ALGORITHM = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
-
-#: The encryption-context key every KMS call with the PHI key carries (the key policy requires it).
-CLINIC_CONTEXT_KEY = "clinicId"
 
 #: Members of the plaintext: ``{"item": <binding>, "phi": <fields>}`` (canonical JSON).
 BINDING_MEMBER = "item"

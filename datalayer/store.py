@@ -15,8 +15,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from components.schema import PARTITION_KEY, SORT_KEY
 from datalayer.entities import BEACON_KEY_ATTRIBUTE, clinic_pk
+from stackspec.key_schema import BASE_TABLE, CLINIC_SORT
 
 BATCH_SIZE = 25  # the BatchWriteItem maximum
 
@@ -113,7 +113,7 @@ def clinic_beacon_key_source(
     def source(clinic_id: str) -> bytes | None:
         response = dynamodb_client.get_item(
             TableName=table_name,
-            Key={PARTITION_KEY: {"S": clinic_pk(clinic_id)}, SORT_KEY: {"S": "CLINIC"}},
+            Key=to_attribute_values(BASE_TABLE.key(clinic_pk(clinic_id), CLINIC_SORT.render())),
             ProjectionExpression=BEACON_KEY_ATTRIBUTE,
             ConsistentRead=True,
         )

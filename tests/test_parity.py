@@ -41,7 +41,7 @@ PARITY_STACKS = ("parity", "parityoff")
 MOTO_ACCOUNT_ID = "123456789012"
 
 
-# --- the parity stack really differs from every default -------------------------------------------
+# --- the parity stack really differs from every default ------------------------------------------
 
 
 def _leaves(model: type[BaseModel], value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
@@ -106,7 +106,7 @@ def test_the_parity_stacks_differ_from_every_default() -> None:
     assert kept == set(), f"no parity stack changes these defaults: {sorted(kept or ())}"
 
 
-# --- the two sides ---------------------------------------------------------------------------------
+# --- the two sides -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -228,7 +228,7 @@ def _secret(value: Any) -> Any:
     return value["value"] if isinstance(value, dict) and "value" in value else value
 
 
-# --- keys ------------------------------------------------------------------------------------------
+# --- keys ----------------------------------------------------------------------------------------
 
 
 def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
@@ -267,7 +267,7 @@ def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -
     # never does; it is a Pulumi-only input by nature.
 
 
-# --- table -----------------------------------------------------------------------------------------
+# --- table ---------------------------------------------------------------------------------------
 
 
 def test_table(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
@@ -345,7 +345,7 @@ def test_table(plan: Plan, built: Built, planned: Identities, live: Identities) 
     assert len(planned_insights) == (6 if built.cfg.table.contributor_insights else 0)
 
 
-# --- alerting --------------------------------------------------------------------------------------
+# --- alerting ------------------------------------------------------------------------------------
 
 
 def _as_definition(inputs: dict[str, Any]) -> AlarmDefinition:
@@ -449,7 +449,7 @@ def test_alerting(plan: Plan, built: Built, planned: Identities, live: Identitie
     assert [m[5] for m in latency["metrics"]] == list(settings.operations)
 
 
-# --- backup ----------------------------------------------------------------------------------------
+# --- backup --------------------------------------------------------------------------------------
 
 
 def test_backup(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
@@ -577,7 +577,7 @@ def test_backup(plan: Plan, built: Built, planned: Identities, live: Identities)
     assert _tags(have_policy["Tags"]) == keys_policy.inputs["tags"]
 
 
-# --- budget ----------------------------------------------------------------------------------------
+# --- budget --------------------------------------------------------------------------------------
 
 
 def test_budget(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
@@ -619,7 +619,7 @@ def test_budget(plan: Plan, built: Built, planned: Identities, live: Identities)
     }
 
 
-# --- coverage ----------------------------------------------------------------------------------
+# --- coverage ------------------------------------------------------------------------------------
 
 
 #: Every AWS resource type the stacks plan, and the test above that compares it.

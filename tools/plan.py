@@ -5,7 +5,7 @@ resource tree; with ``--out`` it also writes the plan as JSON (the shape the off
 reads). Inputs are camelCased exactly as the engine receives them, which is what a policy pack sees.
 
 ``secure:`` config values can only be decrypted by the Pulumi CLI; offline they are replaced by a
-marked placeholder (``components.config.OFFLINE_SECRET_PLACEHOLDER``) and the run says so.
+marked placeholder (``stackspec.stack_file.OFFLINE_SECRET_PLACEHOLDER``) and the run says so.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.schema import GLOBAL_INDEX_NAMES
 from stackspec.config.base import ConfigModel, PositiveInt
+from stackspec.key_schema import GLOBAL_INDEX_NAMES
 
 
 class Projection(ConfigModel):

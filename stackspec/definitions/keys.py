@@ -8,13 +8,12 @@ from typing import Any
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.monitoring import ALERT_PUBLISHERS
 from stackspec.naming import KeyPurpose
+from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
 #: What a service that publishes to an encrypted SNS topic needs of the topic's key.
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
-#: The encryption-context key every PHI ciphertext is bound to: its tenant.
-CLINIC_CONTEXT_KEY = "clinicId"
 
 
 @dataclass(frozen=True, kw_only=True)

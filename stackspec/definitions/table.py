@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.schema import GLOBAL_INDEXES, KEY_ATTRIBUTES, PARTITION_KEY, SORT_KEY
 from stackspec.config.stack import StackConfig
+from stackspec.key_schema import GLOBAL_INDEXES, KEY_ATTRIBUTES, PARTITION_KEY, SORT_KEY
 
 #: Contributor Insights mode: both accessed and throttled keys, to find hot partitions.
 CONTRIBUTOR_INSIGHTS_MODE = "ACCESSED_AND_THROTTLED_KEYS"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.schema import GLOBAL_INDEXES
+from stackspec.key_schema import GLOBAL_INDEXES
 from tools.plan import Plan
 
 TABLE = "aws:dynamodb/table:Table"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from components.schema import GLOBAL_INDEX_NAMES
 from stackspec.definitions.monitoring import SYSTEM_ERROR_OPERATIONS
+from stackspec.key_schema import GLOBAL_INDEX_NAMES
 from tools.plan import Plan
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

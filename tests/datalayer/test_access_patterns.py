@@ -221,7 +221,7 @@ def test_every_pattern_in_the_catalog_has_a_case() -> None:
 
 
 def test_catalog_covers_the_required_indexes() -> None:
-    used = {p.index for p in CATALOG}
+    used = {p.index_name for p in CATALOG}
     assert used == {None, "ByEntityType", "ByPatient", "ByProviderTime", "ByStatus", "ExternalIDs"}
 
 
@@ -243,7 +243,7 @@ def test_pattern_returns_exactly_the_expected_items_with_one_query(
 
     assert log.names() == ["Query"]
     params = log.calls[0][1]
-    assert params.get("IndexName") == pattern.index
+    assert params.get("IndexName") == pattern.index_name
     found = [(item["PK"]["S"], item["SK"]["S"]) for item in items]
     if case.ordered:
         assert found == case.expected

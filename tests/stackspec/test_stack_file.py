@@ -3,6 +3,7 @@ naming the file, the line and (for syntax) the column; nothing is half-read."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_secure_values_are_masked_and_listed(tmp_path: Path) -> None:
 
 def test_unknown_stack_lists_the_known_ones(tmp_path: Path) -> None:
     _write(tmp_path, DEV, "alpha")
-    with pytest.raises(ConfigError, match="unknown stack 'qa': no Pulumi.qa.yaml; stacks: alpha"):
+    with pytest.raises(ConfigError, match=re.escape("no Pulumi.qa.yaml; stacks: alpha")):
         read_stack("qa", tmp_path)
     assert list_stacks(tmp_path) == ["alpha"]
 
