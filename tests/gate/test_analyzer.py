@@ -24,15 +24,11 @@ from tests.gate.plans import (
     compliant_plan,
     find,
 )
-from tools.gate.analyzer import (
-    PackError,
-    PolicyPackProcess,
-    pack_command,
-    registrations,
-    run_pack,
-)
 from tools.gate.pack_config import PolicyConfig, load_pack_config, reconcile
+from tools.gate.pack_process import PackError, PolicyPackProcess, pack_command
 from tools.gate.plan_input import parse_plan
+from tools.gate.registrations import registrations
+from tools.gate.run_loop import run_pack
 
 FIXTURE_PACK = Path(__file__).parent / "fixture_pack"
 

@@ -14,10 +14,11 @@ import pytest
 
 from components.config import PROJECT_DIR, read_stack_file
 from tools.gate.__main__ import main
-from tools.gate.analyzer import PolicyPackProcess, run_pack
 from tools.gate.pack_config import load_pack_config, reconcile
+from tools.gate.pack_process import PolicyPackProcess
 from tools.gate.plan_input import parse_plan
 from tools.gate.report import build_report
+from tools.gate.run_loop import run_pack
 from tools.gate.wire import cli_config_env
 
 PACK = PROJECT_DIR / "policies"

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 from components.config import PROJECT_DIR
-from tools.gate.analyzer import Diagnostic, PackInfo, PackRun, PolicyMeta
 from tools.gate.formats import (
     SourceLocator,
     render_json,
@@ -16,7 +15,9 @@ from tools.gate.formats import (
     render_sarif,
     render_text,
 )
+from tools.gate.protocol import PackInfo, PolicyMeta
 from tools.gate.report import build_report, parse_exemption
+from tools.gate.run_loop import Diagnostic, PackRun
 
 PREFIX = "urn:pulumi:dev::medeez-platform::"
 # The mock runtime puts the stack type in child URNs' type chains; the engine does not: both occur.

@@ -3,7 +3,8 @@ and ``make preview STACK=<stack>``.
 
 Runs the HIPAA policy pack against an offline plan exactly as ``pulumi preview --policy-pack
 policies --policy-pack-config policies/config/<stack>.json`` would: the pack is started as the CLI
-starts it and driven over the analyzer gRPC protocol (see :mod:`tools.gate.analyzer`).
+starts it (:mod:`tools.gate.pack_process`) and driven over the analyzer gRPC protocol
+(:mod:`tools.gate.run_loop`).
 
 Without ``--plan`` the gate plans the stack itself first (what ``make plan`` does, in the same
 process, while the pack boots) and keeps the plan in ``--save-plan``: that is ``make preview``.
@@ -31,11 +32,12 @@ from components.config import (
     read_stack,
     stack_names,
 )
-from tools.gate.analyzer import PackError, PolicyPackProcess, run_pack
 from tools.gate.formats import FORMATS, renderer
 from tools.gate.pack_config import PackConfigError, load_pack_config, reconcile
+from tools.gate.pack_process import PackError, PolicyPackProcess
 from tools.gate.plan_input import Plan, PlanError, load_plan, parse_plan
 from tools.gate.report import GateReport, build_report, repo_relative
+from tools.gate.run_loop import run_pack
 from tools.gate.wire import cli_config_env
 
 USAGE_ERROR = 2

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.gate.analyzer import Diagnostic, PackInfo, PackRun, PolicyMeta
+from tools.gate.protocol import PackInfo, PolicyMeta
+from tools.gate.run_loop import Diagnostic, PackRun
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
 ENFORCEMENT_ORDER = ("mandatory", "advisory")
