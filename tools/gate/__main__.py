@@ -34,7 +34,7 @@ from components.config import (
 )
 from tools.gate.formats import FORMATS, renderer
 from tools.gate.pack_config import PackConfigError, load_pack_config, reconcile
-from tools.gate.pack_process import PackError, PolicyPackProcess
+from tools.gate.pack_process import PackError, PackRejected, PolicyPackProcess
 from tools.gate.plan_input import Plan, PlanError, load_plan, parse_plan
 from tools.gate.report import GateReport, build_report, repo_relative
 from tools.gate.run_loop import run_pack
@@ -189,7 +189,13 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         pack_config,
         str(pack_config_path),
     )
-    run = run_pack(pack, plan, config, info, provider_config=stack_file.config)
+    try:
+        run = run_pack(pack, plan, config, info, provider_config=stack_file.config)
+    except PackRejected as exc:
+        if exc.method != "Configure":
+            raise
+        # The pack judged the reconciled config as it would under `pulumi preview`.
+        raise PackConfigError(f"{pack_config_path}: {exc.details}") from None
     pack.request_stop()
     report = build_report(
         run,
