@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
+import pytest
+from hipaa_guardrails import exemptions
+
 from components.config import PROJECT_DIR
+from policies.hipaa_guardrails import notices
 from tools.gate.formats import (
     SourceLocator,
     render_json,
@@ -16,7 +21,7 @@ from tools.gate.formats import (
     render_text,
 )
 from tools.gate.protocol import PackInfo, PolicyMeta
-from tools.gate.report import build_report, parse_exemption
+from tools.gate.report import Exemption, build_report, parse_exemption
 from tools.gate.run_loop import Diagnostic, PackRun
 
 PREFIX = "urn:pulumi:dev::medeez-platform::"
@@ -115,34 +120,82 @@ def test_violations_are_ordered_by_enforcement_then_severity_and_exemptions_lift
     assert exemption.urn == TABLE
 
 
-def test_every_exemption_message_kind_is_recognised():
-    expired = parse_exemption(
-        "EXPIRED EXEMPTION: hipaa-x on t (ticket #87, expires 2026-01-01: old). Not honoured any "
-        "more: the finding is enforced at the rule's level; renew it with a new ticket or fix the "
-        "resource.",
-        "",
+# Reasons and findings come from people and rules: parentheses, colons, periods, quotes.
+AWKWARD_REASONS = [
+    "restore drill (phase 2): runs against a copy. Ends in March",
+    'a "quoted" reason, with a comma; and a (nested (paren))',
+]
+
+
+@pytest.mark.parametrize("reason", AWKWARD_REASONS)
+@pytest.mark.parametrize(
+    ("kind", "finding"),
+    [
+        ("EXEMPTED", "PITR is off [45 CFR 164.308(a)(7)(i)]"),
+        ("EXPIRED EXEMPTION", "PITR is off (really): yes [45 CFR 164.308(a)(7)(i)]"),
+        ("EXPIRED EXEMPTION", None),
+        ("UNUSED EXEMPTION", None),
+    ],
+)
+def test_the_packs_exemption_messages_round_trip(kind, finding, reason):
+    exemption = exemptions.Exemption(
+        policy="hipaa-dynamodb-pitr-enabled",
+        resource="urn:pulumi:dev::medeez-platform::aws:dynamodb/table:Table::app-table",
+        reason=reason,
+        ticket="SEC-142",
+        expires=dt.date(2027, 3, 31),
     )
-    assert expired is not None
-    assert (expired.kind, expired.ticket, expired.reason) == ("EXPIRED EXEMPTION", "#87", "old")
-    unused = parse_exemption(
-        "UNUSED EXEMPTION: hipaa-x on t (ticket SEC-1, expires 2027-01-01: why not). It matched "
-        "no finding: remove it from the pack config.",
-        "",
+    message = exemptions.LedgerEntry(kind, exemption, TABLE, finding).message()
+    parsed = parse_exemption(message, TABLE)
+    assert parsed == Exemption(
+        kind=kind,
+        policy=exemption.policy,
+        resource=exemption.resource,
+        ticket="SEC-142",
+        expires="2027-03-31",
+        reason=reason,
+        detail=finding or "",
+        urn=TABLE,
+        message=message,
     )
-    assert unused is not None
-    assert (unused.kind, unused.reason) == ("UNUSED EXEMPTION", "why not")
-    deviation = parse_exemption(
-        "CONFIG DEVIATION: hipaa-dynamodb-stream-view-allowed runs with allowedViewTypes = "
-        '["NEW_AND_OLD_IMAGES"] (secure default ["KEYS_ONLY"])',
-        "",
+
+
+@pytest.mark.parametrize(
+    ("value", "default"),
+    [(["NEW_AND_OLD_IMAGES"], ["KEYS_ONLY"]), (False, True), ("a (b) = c", 7), ("advisory", "x")],
+)
+def test_the_packs_deviation_messages_round_trip(value, default):
+    deviation = exemptions.Deviation(
+        "hipaa-dynamodb-stream-view-allowed", "allowedViewTypes", value, default
     )
-    assert deviation is not None
-    assert (deviation.kind, deviation.policy) == (
+    parsed = parse_exemption(deviation.message(), "")
+    assert parsed is not None
+    assert (parsed.kind, parsed.policy, parsed.resource) == (
         "CONFIG DEVIATION",
         "hipaa-dynamodb-stream-view-allowed",
+        "",
     )
-    assert deviation.reason.startswith("runs with allowedViewTypes")
+    notice = notices.parse(deviation.message())
+    assert notice is not None
+    assert (notice.key, json.loads(notice.value), json.loads(notice.default)) == (
+        "allowedViewTypes",
+        value,
+        default,
+    )
+    assert parsed.reason == deviation.message().removeprefix(
+        "CONFIG DEVIATION: hipaa-dynamodb-stream-view-allowed "
+    )
+
+
+def test_a_message_in_no_known_format_is_a_violation_or_its_kind_never_lost():
     assert parse_exemption("PITR is off", TABLE) is None
+    garbled = parse_exemption("EXEMPTED: something the pack never writes", TABLE)
+    assert garbled is not None
+    assert (garbled.kind, garbled.policy, garbled.message) == (
+        "EXEMPTED",
+        "",
+        "EXEMPTED: something the pack never writes",
+    )
 
 
 def test_text_groups_with_resource_rule_citation_and_message():
