@@ -179,6 +179,7 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
             stack_config=stack_config,
             secret_keys=secret_keys,
             stack_tags=project_stack_tags(),
+            display_root=PROJECT_DIR,
         )
     )
     plan_path = args.plan

@@ -125,7 +125,18 @@ def _check_pins(pack_dir: Path) -> None:
             )
 
 
-def pack_command(pack_dir: Path, engine_address: str) -> tuple[list[str], dict[str, str], str]:
+def shown(path: str | Path, root: Path | None) -> str:
+    """``path`` as a report shows it: relative to ``root`` when inside it (no runner's home
+    directory in a PR comment), else as given. Symlinks are kept: a venv's python is one."""
+    absolute = Path(os.path.abspath(path))
+    if root is not None and absolute.is_relative_to(os.path.abspath(root)):
+        return absolute.relative_to(os.path.abspath(root)).as_posix()
+    return str(path)
+
+
+def pack_command(
+    pack_dir: Path, engine_address: str, display_root: Path | None = None
+) -> tuple[list[str], dict[str, str], str]:
     """The argv and PATH change the python analyzer shim would use, and a note for the report.
 
     The shim runs ``<virtualenv>/bin/python``. The CLI creates that virtualenv from the pack's
@@ -146,8 +157,8 @@ def pack_command(pack_dir: Path, engine_address: str) -> tuple[list[str], dict[s
             _check_pins(pack_dir)
             note = (
                 f"pack virtualenv {virtualenv} not created (the CLI builds it from "
-                f"requirements.txt); ran the pack with {sys.executable}, which has its pinned "
-                "versions"
+                f"requirements.txt); ran the pack with {shown(sys.executable, display_root)}, "
+                "which has its pinned versions"
             )
             venv = Path(sys.executable).parent.parent
     else:
@@ -203,7 +214,9 @@ class PolicyPackProcess:
         secret_keys: Sequence[str] = (),
         stack_tags: Mapping[str, str] | None = None,
         start_timeout_s: float = 30.0,
+        display_root: Path | None = None,
     ) -> None:
+        """``display_root``: paths in :attr:`launch_note` are shown relative to it."""
         self.pack_dir = pack_dir.resolve()
         self.project = project
         self.stack = stack
@@ -211,6 +224,7 @@ class PolicyPackProcess:
         self.secret_keys = list(secret_keys)
         self.stack_tags = dict(stack_tags or {})
         self.start_timeout_s = start_timeout_s
+        self.display_root = display_root
         self.stderr: list[str] = []
         self.stdout: list[str] = []
         self.engine: EngineHost | None = None
@@ -248,7 +262,9 @@ class PolicyPackProcess:
     def launch(self) -> None:
         """Start the pack process (it boots in the background)."""
         self.engine = EngineHost()
-        argv, env_changes, self.launch_note = pack_command(self.pack_dir, self.engine.address)
+        argv, env_changes, self.launch_note = pack_command(
+            self.pack_dir, self.engine.address, self.display_root
+        )
         env = dict(os.environ)
         env.pop("PYTHONHOME", None)
         env.update(env_changes)
