@@ -237,7 +237,7 @@ def test_markdown_is_a_pr_comment():
     lines = markdown.splitlines()
     assert lines[0] == "<!-- medeez-policy-gate:dev -->"
     assert lines[1] == "### ❌ HIPAA policy gate: `dev` blocked (3 mandatory violations)"
-    assert "| 3 | 1 | 1 |" in lines
+    assert "| 3 | 1 | 1 | 0 | 0 | 0 |" in lines
     assert (
         "| `aws:dynamodb/table:Table app-table` | `hipaa-dynamodb-pitr-enabled` | "
         "164.308(a)(7)(ii)(A) | PITR off \\| really |"
@@ -261,7 +261,14 @@ def test_json_lists_every_violation_and_exemption():
     document = json.loads(render_json(report()))
     assert document["passed"] is False
     assert document["exitCode"] == 1
-    assert document["summary"] == {"mandatory": 3, "advisory": 1, "exemptions": 1}
+    assert document["summary"] == {
+        "mandatory": 3,
+        "advisory": 1,
+        "exemptionsApplied": 1,
+        "exemptionsExpired": 0,
+        "exemptionsUnused": 0,
+        "configDeviations": 0,
+    }
     assert document["violations"][0] == {
         "policyName": "hipaa-sns-topic-encrypted-with-cmk",
         "urn": TOPIC,
@@ -346,3 +353,90 @@ def test_a_long_markdown_group_is_capped_and_says_how_many_more():
     assert len(rows) == 40
     assert "| … | 5 more | | every finding is in the text, JSON and SARIF reports |" in lines
     assert len(json.loads(render_json(many))["violations"]) == 45
+
+
+def _every_kind_report():
+    """A report with 3 mandatory, 1 advisory, 1 exemption applied, 1 expired, 2 unused and 3
+    config deviations, the messages written by the pack's own ledger."""
+    exemption = exemptions.Exemption(
+        "hipaa-dynamodb-pitr-enabled",
+        "app-table",
+        "Restore drill on a copy.",
+        "SEC-1",
+        dt.date(2027, 1, 31),
+    )
+    entries = [
+        exemptions.LedgerEntry("EXEMPTED", exemption, TABLE, "PITR is off"),
+        exemptions.LedgerEntry("EXPIRED EXEMPTION", exemption, TOPIC, "PITR is off"),
+        exemptions.LedgerEntry("UNUSED EXEMPTION", exemption, None),
+        exemptions.LedgerEntry(
+            "UNUSED EXEMPTION", dataclasses.replace(exemption, resource="x"), None
+        ),
+        exemptions.Deviation("hipaa-backup-vault-locked", "required", False, True),
+        exemptions.Deviation("hipaa-dynamodb-pitr-enabled", "minRecoveryPeriodDays", 7, 35),
+        exemptions.Deviation("hipaa-kms-key-deletion-guarded", "minDeletionWindowDays", 7, 30),
+    ]
+    built = report(exempted=False)
+    run = PackRun(
+        info=built.pack,
+        diagnostics=[
+            _diag("hipaa-iam-no-inline-policies", ROLE, "advisory", "medium", "inline"),
+            _diag("hipaa-dynamodb-pitr-enabled", TABLE, "mandatory", "high", "PITR off"),
+            _diag("hipaa-sns-topic-encrypted-with-cmk", TOPIC, "mandatory", "critical", "no key"),
+            _diag("hipaa-stack-backup-covers-table", "", "mandatory", "high", "no selection"),
+            *(
+                _diag(
+                    "hipaa-exemptions-reported",
+                    getattr(e, "urn", None) or "",
+                    "advisory",
+                    "low",
+                    e.message(),
+                )
+                for e in entries
+            ),
+        ],
+    )
+    return build_report(
+        run,
+        project="medeez-platform",
+        stack="dev",
+        plan_path=".build/plan-dev.json",
+        pack_config_path="policies/config/dev.json",
+        resource_count=53,
+    )
+
+
+def test_every_format_counts_the_same_report_by_kind():
+    built = _every_kind_report()
+    expected = {
+        "mandatory": 3,
+        "advisory": 1,
+        "exemptionsApplied": 1,
+        "exemptionsExpired": 1,
+        "exemptionsUnused": 2,
+        "configDeviations": 3,
+    }
+    assert built.counts() == expected
+    text = render_text(built)
+    assert (
+        "Summary: 3 mandatory, 1 advisory; exemptions: 1 applied, 1 expired, 2 unused; "
+        "3 config deviations." in text.splitlines()
+    )
+    assert "EXEMPTIONS AND CONFIG DEVIATIONS (7)" in text.splitlines()
+    markdown = render_markdown(built).splitlines()
+    header = markdown.index(
+        "| Mandatory | Advisory | Exemptions applied | expired | unused | Config deviations |"
+    )
+    assert markdown[header + 2] == "| 3 | 1 | 1 | 1 | 2 | 3 |"
+    document = json.loads(render_json(built))
+    assert document["summary"] == expected
+    assert [e["kind"] for e in document["exemptions"]].count("CONFIG DEVIATION") == 3
+    sarif = json.loads(render_sarif(built, PROJECT_DIR))["runs"][0]
+    assert sarif["properties"]["summary"] == expected
+    exemption_results = [r["properties"].get("exemption") for r in sarif["results"]]
+    assert {k: exemption_results.count(k) for k in notices.KINDS} == {
+        "EXPIRED EXEMPTION": 1,
+        "UNUSED EXEMPTION": 2,
+        "EXEMPTED": 1,
+        "CONFIG DEVIATION": 3,
+    }

@@ -107,6 +107,19 @@ class GateReport:
         """1 on any mandatory violation, else 0."""
         return 0 if self.passed else 1
 
+    def counts(self) -> dict[str, int]:
+        """What every format counts, by kind: violations by enforcement, exemptions applied,
+        expired and unused, config deviations (JSON names, in the order formats show them)."""
+        kinds = [e.kind for e in self.exemptions]
+        return {
+            "mandatory": len(self.mandatory),
+            "advisory": len(self.advisory),
+            "exemptionsApplied": kinds.count(notices.EXEMPTED),
+            "exemptionsExpired": kinds.count(notices.EXPIRED),
+            "exemptionsUnused": kinds.count(notices.UNUSED),
+            "configDeviations": kinds.count(notices.DEVIATION),
+        }
+
     def groups(self) -> list[tuple[str, str, list[Violation]]]:
         """Violations grouped by enforcement level, then severity (most severe first)."""
         result = []
