@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.gate",
         description="Run the HIPAA policy pack against an offline plan over the Pulumi analyzer "
-        "protocol. Exit 0: no mandatory violation; 1: mandatory violations; 2: usage error.",
+        "protocol. Exit 0: no mandatory violation; 1: mandatory violations; 2: usage error; "
+        "130/143: interrupted by SIGINT/SIGTERM (the pack is stopped, nothing judged).",
     )
     parser.add_argument(
         "--plan",
