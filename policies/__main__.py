@@ -14,8 +14,12 @@ _PACK_DIR = str(Path(__file__).resolve().parent)
 if _PACK_DIR not in sys.path:
     sys.path.insert(0, _PACK_DIR)
 
+from hipaa_guardrails import analyzer  # noqa: E402
 from hipaa_guardrails.registry import PACK_NAME, build_policies  # noqa: E402
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+
+# The pack's own config checks run in Configure, under the CLI as under the gate.
+analyzer.install()
 
 PolicyPack(
     name=PACK_NAME,

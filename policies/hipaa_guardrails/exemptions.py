@@ -11,7 +11,7 @@ An exemption lives in the pack config under the rule it exempts::
 required (the config schema enforces it). An exemption only ever suppresses a finding of *that*
 rule on *that* resource, until the end of its ``expires`` day (UTC).
 
-How it is reported (the convention the gate and the CLI output rely on):
+How it is reported (the messages are :mod:`hipaa_guardrails.notices`', which tools parse back):
 
 * the exempted rule calls ``not_applicable`` with a reason starting ``EXEMPTED`` (structured, for
   tools reading ``AnalyzeResponse.not_applicable``);
@@ -29,18 +29,20 @@ default (``CONFIG DEVIATION``), so a weakened stack says so in its output.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from hipaa_guardrails import notices
+
 #: The advisory stack policy that reports exemptions; must stay enabled.
 REPORT_POLICY: Final = "hipaa-exemptions-reported"
-EXEMPTED_PREFIX: Final = "EXEMPTED"
-EXPIRED_PREFIX: Final = "EXPIRED EXEMPTION"
-UNUSED_PREFIX: Final = "UNUSED EXEMPTION"
-DEVIATION_PREFIX: Final = "CONFIG DEVIATION"
+# The message format is notices'; these names are the kinds.
+EXEMPTED_PREFIX: Final = notices.EXEMPTED
+EXPIRED_PREFIX: Final = notices.EXPIRED
+UNUSED_PREFIX: Final = notices.UNUSED
+DEVIATION_PREFIX: Final = notices.DEVIATION
 
 TICKET_PATTERN: Final = r"^([A-Z][A-Z0-9]+-[0-9]+|#[0-9]+)$"
 DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -159,17 +161,15 @@ class LedgerEntry:
     def message(self) -> str:
         """The advisory message the reporter emits."""
         exemption = self.exemption
-        text = f"{self.kind}: {exemption.policy} on {exemption.resource} ({exemption.describe()})"
-        if self.kind == EXEMPTED_PREFIX:
-            text += f". Suppressed finding: {self.finding}"
-        elif self.kind == EXPIRED_PREFIX:
-            text += ". Not honoured any more: the finding is enforced at the rule's level"
-            if self.finding:
-                text += f" ({self.finding})"
-            text += "; renew it with a new ticket or fix the resource."
-        else:
-            text += ". It matched no finding: remove it from the pack config."
-        return text
+        return notices.exemption_message(
+            self.kind,
+            policy=exemption.policy,
+            resource=exemption.resource,
+            ticket=exemption.ticket,
+            expires=exemption.expires.isoformat(),
+            reason=exemption.reason,
+            finding=self.finding,
+        )
 
 
 @dataclass(frozen=True)
@@ -184,10 +184,7 @@ class Deviation:
 
     def message(self) -> str:
         """The advisory message the reporter emits."""
-        return (
-            f"{DEVIATION_PREFIX}: {self.policy} runs with {self.key} = {json.dumps(self.value)} "
-            f"(secure default {json.dumps(self.default)}), as set in this stack's pack config"
-        )
+        return notices.deviation_message(self.policy, self.key, self.value, self.default)
 
 
 class Ledger:

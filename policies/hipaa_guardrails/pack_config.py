@@ -1,227 +1,111 @@
-"""Reading and checking a pack config file, exactly as the Pulumi CLI will apply it.
+"""The pack's own checks of its configuration, run on what ``Configure`` receives.
 
-``pulumi preview --policy-pack-config <file>`` accepts a JSON object whose keys are policy names
-or ``all`` and whose values are an enforcement level or an object of ``enforcementLevel`` plus
-config properties. The CLI fills every policy's defaults, applies ``all``'s level, then each
-policy's entry, and validates each policy's properties against its JSON Schema. It does not reject
-unknown policy names; this module does, and adds the pack's own rules:
+The Pulumi CLI reads ``--policy-pack-config``, reconciles it (each policy's schema defaults, then
+``all``'s level, then each entry), validates each policy's properties against its JSON Schema and
+sends the result in ``Configure``: one entry per policy, plus every other key of the file as given
+(``all``, and misspelt names, which the CLI does not reject). The offline gate applies the same
+semantics (``tools/gate/pack_config.py``, the one implementation in this repository).
 
-* ``all`` may only raise the level (``mandatory``): lowering every rule at once would hide a
-  critical finding without saying which;
-* the exemption reporter (``hipaa-exemptions-reported``) cannot be configured or disabled;
-* exemption end dates must be real calendar dates.
+This module is what the pack adds, on that result, so that ``pulumi preview`` and ``make gate``
+reject exactly the same configs: :class:`~hipaa_guardrails.analyzer.ConfigCheckingAnalyzer` runs
+:func:`problems` in ``Configure`` and refuses the config (INVALID_ARGUMENT) with every problem:
 
-Usage: ``python -m hipaa_guardrails.pack_config policies/config/prod.json`` prints the effective
-config and every deviation from the secure defaults; exit 2 with a clear message when invalid.
+* a key that names no policy of the pack (a misspelt rule would otherwise keep its default level);
+* ``all`` below ``mandatory`` (lowering every rule at once hides a critical finding without saying
+  which; lower a rule by naming it), or ``all`` with properties (the CLI ignores them);
+* the exemption reporter not at ``advisory`` or configured (it must report, and must not block:
+  with ``"all": "mandatory"`` name it as ``"hipaa-exemptions-reported": "advisory"``);
+* a property a rule does not have (the CLI's schema check lets unknown keys through);
+* an exemption that passed the schema but cannot be used (e.g. ``2027-02-30``).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
+import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Final
 
 from hipaa_guardrails import exemptions
-from hipaa_guardrails.registry import all_rules, config_schema, effective_config
-from hipaa_guardrails.spec import Guardrail
+from hipaa_guardrails.registry import all_rules
 
 LEVELS: Final = ("advisory", "mandatory", "remediate", "disabled")
-_STRENGTH: Final = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
-
-
-class PackConfigError(ValueError):
-    """A pack config that cannot be used; the message names the file, key and what is allowed."""
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """The effective config of one policy: what the CLI sends in ``Configure``."""
+    """One entry of ``Configure``: a level and the policy's properties."""
 
     enforcement_level: str
-    properties: dict[str, Any] = field(default_factory=dict)
+    properties: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class PackConfig:
-    """The effective config of every policy of the pack."""
-
-    source: str
-    policies: dict[str, PolicyConfig]
-
-    def as_cli_config(self) -> dict[str, dict[str, Any]]:
-        """``{policy: {"enforcementLevel": ..., "properties": {...}}}`` for a Configure request."""
-        return {
-            name: {"enforcementLevel": c.enforcement_level, "properties": dict(c.properties)}
-            for name, c in self.policies.items()
-        }
-
-    def deviations(self) -> list[str]:
-        """Every place this config departs from the pack's secure defaults, one line each."""
-        lines = []
-        for rule in all_rules():
-            policy = self.policies[rule.name]
-            default_level = rule.enforcement.value
-            if policy.enforcement_level != default_level:
-                lines.append(
-                    f"{rule.name}: enforcement {policy.enforcement_level} (default {default_level})"
-                )
-            for key, default in rule.defaults().items():
-                value = policy.properties.get(key, default)
-                if value != default:
-                    lines.append(
-                        f"{rule.name}: {key} = {json.dumps(value)} (default {json.dumps(default)})"
-                    )
-        return lines
-
-    def exemptions(self) -> list[exemptions.Exemption]:
-        """Every exemption configured, in policy order."""
-        found = []
-        for rule in all_rules():
-            found += exemptions.parse_exemptions(rule.name, self.policies[rule.name].properties)
-        return found
-
-
-def _schema(rule: Guardrail) -> dict[str, Any]:
-    schema = config_schema(rule)
-    return {"type": "object", "properties": schema.properties, "additionalProperties": False}
-
-
-def _validate_properties(rule: Guardrail, properties: Mapping[str, Any], where: str) -> list[str]:
-    # jsonschema is needed only here (gate and tests), never by the pack at runtime.
-    from jsonschema import Draft7Validator
-
-    problems = []
-    validator = Draft7Validator(_schema(rule))
-    for error in sorted(validator.iter_errors(dict(properties)), key=lambda e: list(e.path)):
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
-        if error.validator == "additionalProperties":
-            allowed = ", ".join(["enforcementLevel", *_schema(rule)["properties"]])
-            problems.append(f"{where}: {error.message}; allowed keys: {allowed}")
-        else:
-            problems.append(f"{where}{path}: {error.message}")
-    return problems
-
-
-def parse_pack_config(data: Any, source: str) -> PackConfig:
-    """Check and reconcile a parsed pack config; :class:`PackConfigError` lists every problem."""
-    if not isinstance(data, dict):
-        raise PackConfigError(f"{source}: the pack config must be a JSON object of policy names")
+def problems(config: Mapping[str, PolicyConfig]) -> list[str]:
+    """Everything wrong with a reconciled config, one line each naming the key and what is
+    allowed; empty when the pack accepts it."""
     rules = {rule.name: rule for rule in all_rules()}
-    problems: list[str] = []
-    levels = {name: rule.enforcement.value for name, rule in rules.items()}
-    given: dict[str, dict[str, Any]] = {}
-    explicit: set[str] = set()
-    for key, value in data.items():
-        where = f"{source}: {key}"
-        level: Any = None
-        properties: dict[str, Any] = {}
-        if isinstance(value, str):
-            level = value
-        elif isinstance(value, dict):
-            properties = {k: v for k, v in value.items() if k != "enforcementLevel"}
-            level = value.get("enforcementLevel")
-        else:
-            problems.append(
-                f"{where}: must be an enforcement level or an object, got {json.dumps(value)}"
-            )
-            continue
-        if level is not None and level not in LEVELS:
-            problems.append(
-                f"{where}: enforcementLevel {json.dumps(level)} is not one of {', '.join(LEVELS)}"
-            )
-            continue
+    found: list[str] = []
+    for key, entry in sorted(config.items()):  # Configure's map has no order of its own
         if key == "all":
-            if properties:
-                problems.append(
-                    f"{where}: 'all' takes only an enforcement level "
-                    "(the CLI ignores properties there)"
+            if entry.enforcement_level != "mandatory":
+                found.append(
+                    f"all: {entry.enforcement_level!r} for every policy; 'all' may only be "
+                    "'mandatory': lower a rule's level by naming it, so the weakening is explicit"
                 )
-            if level is not None and level != "mandatory":
-                problems.append(
-                    f"{where}: 'all' may only be 'mandatory'; lower a rule's level by naming it, "
-                    "so the weakening is explicit"
+            if entry.properties:
+                found.append(
+                    f"all: properties {', '.join(sorted(entry.properties))}; 'all' takes only an "
+                    "enforcement level (the CLI ignores properties there)"
                 )
             continue
         if key == exemptions.REPORT_POLICY:
-            problems.append(f"{where}: the exemption reporter cannot be configured or disabled")
+            if entry.enforcement_level != "advisory" or entry.properties:
+                found.append(
+                    f"{key}: runs at {entry.enforcement_level!r}"
+                    + (" with properties" if entry.properties else "")
+                    + "; the exemption reporter only runs at 'advisory' with no properties "
+                    f'(with "all": "mandatory", add "{key}": "advisory")'
+                )
             continue
         rule = rules.get(key)
         if rule is None:
-            problems.append(
-                f"{where}: no such policy in the pack; "
-                f"policies: {', '.join(sorted(rules))}, or 'all'"
+            close = difflib.get_close_matches(key, [*rules, exemptions.REPORT_POLICY], n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            found.append(
+                f"{key}: no such policy in the pack{hint}; keys are the policy names listed in "
+                "POLICIES.md, or 'all'"
             )
             continue
-        problems += _validate_properties(rule, properties, where)
-        if level is not None:
-            levels[key] = level
-            explicit.add(key)
-        given[key] = properties
-    all_level = data.get("all")
-    if isinstance(all_level, dict):
-        all_level = all_level.get("enforcementLevel")
-    if all_level == "mandatory":
-        # The CLI applies 'all' first, then each policy's own level.
-        levels = {n: (levels[n] if n in explicit else "mandatory") for n in levels}
-    if problems:
-        raise PackConfigError("invalid pack config:\n" + "\n".join(f"  - {p}" for p in problems))
-    policies = {
-        name: PolicyConfig(levels[name], effective_config(rule, given.get(name, {})))
-        for name, rule in rules.items()
-    }
-    policies[exemptions.REPORT_POLICY] = PolicyConfig("advisory", {})
-    config = PackConfig(source=source, policies=policies)
-    try:
-        config.exemptions()
-    except exemptions.ExemptionConfigError as exc:
-        raise PackConfigError(f"invalid pack config:\n  - {source}: {exc}") from None
-    return config
-
-
-def load_pack_config(path: str | Path) -> PackConfig:
-    """Read, check and reconcile the pack config file at ``path``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PackConfigError(f"{path}: cannot read the pack config ({exc.strerror})") from None
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise PackConfigError(
-            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    return parse_pack_config(data, str(path))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Check pack config files; print their deviations from the defaults and their exemptions."""
-    parser = argparse.ArgumentParser(
-        prog="python -m hipaa_guardrails.pack_config", description=main.__doc__
-    )
-    parser.add_argument("files", nargs="+", help="pack config JSON files")
-    args = parser.parse_args(argv)
-    status = 0
-    for file in args.files:
+        allowed = [*rule.config_properties, "exemptions"]
+        unknown = sorted(set(entry.properties) - set(allowed))
+        if unknown:
+            found.append(
+                f"{key}: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(unknown)}; allowed keys: {', '.join(['enforcementLevel', *allowed])}"
+            )
         try:
-            config = load_pack_config(file)
-        except PackConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = 2
-            continue
-        print(f"{file}: valid")
-        for line in config.deviations():
-            print(f"  deviation  {line}")
-        for exemption in config.exemptions():
-            print(
-                f"  exemption  {exemption.policy} on {exemption.resource} ({exemption.describe()})"
+            exemptions.parse_exemptions(key, entry.properties)
+        except exemptions.ExemptionConfigError as exc:
+            found.append(str(exc))
+    return found
+
+
+def level_deviations(config: Mapping[str, PolicyConfig]) -> list[exemptions.Deviation]:
+    """Every rule configured to run below its secure default level (reported, never silent)."""
+    strength = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
+    found = []
+    for rule in all_rules():
+        entry = config.get(rule.name)
+        default = rule.enforcement.value
+        if entry is not None and strength[entry.enforcement_level] < strength[default]:
+            found.append(
+                exemptions.Deviation(
+                    rule.name, "enforcementLevel", entry.enforcement_level, default
+                )
             )
-    return status
+    return found
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def describe(config_problems: list[str]) -> str:
+    """The message the pack refuses a config with."""
+    return "invalid pack config:\n" + "\n".join(f"  - {p}" for p in config_problems)

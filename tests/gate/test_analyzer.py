@@ -7,6 +7,7 @@ re-sends ``Configure`` so no test depends on another's configuration.
 from __future__ import annotations
 
 import copy
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -24,15 +25,11 @@ from tests.gate.plans import (
     compliant_plan,
     find,
 )
-from tools.gate.analyzer import (
-    PackError,
-    PolicyPackProcess,
-    pack_command,
-    registrations,
-    run_pack,
-)
 from tools.gate.pack_config import PolicyConfig, load_pack_config, reconcile
+from tools.gate.pack_process import PackError, PolicyPackProcess, pack_command
 from tools.gate.plan_input import parse_plan
+from tools.gate.registrations import registrations
+from tools.gate.run_loop import run_pack
 
 FIXTURE_PACK = Path(__file__).parent / "fixture_pack"
 
@@ -279,3 +276,21 @@ def test_an_explicit_provider_in_the_plan_is_kept():
         "::default_" + metadata.version("pulumi_aws").replace(".", "_")
     )
     assert sum(1 for urn in resources if "::pulumi:providers:aws::" in urn) == 2
+
+
+def test_the_stand_in_interpreter_is_named_relative_to_the_repo(tmp_path):
+    # The pack's virtualenv does not exist, so the gate's own interpreter stands in; the note goes
+    # into PR comments, where the runner's home directory has no place.
+    (tmp_path / "PulumiPolicy.yaml").write_text(
+        "runtime: {name: python, options: {virtualenv: venv}}\n"
+    )
+    pins = [f"{name}=={metadata.version(name)}" for name in ("pulumi-policy", "pulumi")]
+    (tmp_path / "requirements.txt").write_text("\n".join(pins) + "\n")
+    root = Path(sys.executable).parent.parent.parent  # the directory that holds .venv
+    _, _, note = pack_command(tmp_path, "127.0.0.1:1", display_root=root)
+    interpreter = Path(sys.executable).relative_to(root).as_posix()
+    assert note == (
+        "pack virtualenv venv not created (the CLI builds it from requirements.txt); ran the pack "
+        f"with {interpreter}, which has its pinned versions"
+    )
+    assert not interpreter.startswith("/")

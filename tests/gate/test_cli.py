@@ -150,28 +150,35 @@ def test_malformed_plans_exit_2(tmp_path, capsys):
 
 def test_invalid_pack_config_exits_2(tmp_path, capsys):
     config = tmp_path / "config.json"
-    config.write_text(
-        '{"fixture-required-tags": {"requiredTags": "Owner"}, "fixture-typo": "mandatory"}'
-    )
     plan = _plan_file(tmp_path, compliant_plan())
-    args = [
-        "--plan",
-        str(plan),
-        "--stack",
-        "dev",
-        "--pack",
-        str(FIXTURE_PACK),
-        "--pack-config",
-        str(config),
-    ]
-    assert main(args) == 2
-    assert "fixture-typo: no policy of that name in the pack" in capsys.readouterr().err
+    args = ["--plan", str(plan), "--stack", "dev", "--pack-config", str(config)]
+    # What the CLI itself rejects: a property against the policy's JSON Schema.
     config.write_text('{"fixture-required-tags": {"requiredTags": "Owner"}}')
-    assert main(args) == 2
+    assert main([*args, "--pack", str(FIXTURE_PACK)]) == 2
     assert (
         "fixture-required-tags.requiredTags: 'Owner' is not of type 'array'"
         in capsys.readouterr().err
     )
+    # A misspelt name passes the CLI (it hands it on) and the fixture pack (which ignores it)...
+    config.write_text('{"fixture-typo": "mandatory"}')
+    assert main([*args, "--pack", str(FIXTURE_PACK)]) == 0
+    capsys.readouterr()
+    # ...but the HIPAA pack refuses it in Configure, as it does under `pulumi preview`.
+    config.write_text('{"hipaa-dynamodb-pitr": "mandatory", "all": "advisory"}')
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[:2] == [
+        f"error: {config}: invalid pack config:",
+        "  - all: 'advisory' for every policy; 'all' may only be 'mandatory': lower a rule's "
+        "level by naming it, so the weakening is explicit",
+    ]
+    assert lines[2] == (
+        "  - hipaa-dynamodb-pitr: no such policy in the pack (did you mean "
+        "hipaa-dynamodb-pitr-enabled?); keys are the policy names listed in POLICIES.md, or 'all'"
+    )
+    assert "Traceback" not in captured.err
 
 
 def test_as_a_command_unknown_format_and_missing_arguments_exit_2(tmp_path):

@@ -14,10 +14,11 @@ import pytest
 
 from stackspec.stack_file import PROJECT_DIR, read_stack
 from tools.gate.__main__ import main
-from tools.gate.analyzer import PolicyPackProcess, run_pack
 from tools.gate.pack_config import load_pack_config, reconcile
+from tools.gate.pack_process import PolicyPackProcess
 from tools.gate.plan_input import parse_plan
 from tools.gate.report import build_report
+from tools.gate.run_loop import run_pack
 from tools.gate.wire import cli_config_env
 
 PACK = PROJECT_DIR / "policies"
@@ -128,3 +129,20 @@ def test_an_exemption_travels_through_the_protocol_into_the_report(tmp_path, dev
         ("hipaa-dynamodb-pitr-enabled", table["name"], "SEC-142", "2999-12-31", table["urn"])
     ]
     assert applied[0].reason == "Restore drill runs against a copy of the table this week."
+
+
+def test_no_format_shows_an_absolute_path_of_this_machine(tmp_path, capsys, dev_document):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(dev_document))
+    outputs = {name: tmp_path / f"gate.{name}" for name in ("markdown", "json", "sarif")}
+    writes = [arg for name, path in outputs.items() for arg in ("--write", f"{name}:{path}")]
+    assert main(["--plan", str(plan), "--stack", "dev", *writes]) == 0
+    texts = {name: path.read_text() for name, path in outputs.items()}
+    texts["text"] = capsys.readouterr().out
+    for name, text in texts.items():
+        assert str(PROJECT_DIR) not in text, name
+    if not (PACK / "venv" / "bin" / "python").is_file():  # the CLI's venv stands in when built
+        assert (
+            "ran the pack with .venv/bin/python, which has its pinned versions"
+            in (texts["markdown"])
+        )

@@ -98,9 +98,14 @@ def test_properties_are_validated_against_each_policy_schema():
     ]
 
 
-def test_a_key_naming_no_policy_is_an_error_not_a_silent_no_op():
-    with pytest.raises(PackConfigError, match=r"cfg.json: pitr-enabled: no policy of that name"):
-        reconcile([PITR], {}, {"pitr-enabled": PolicyConfig("mandatory", None)}, "cfg.json")
+def test_a_key_naming_no_policy_is_passed_on_for_the_pack_to_judge():
+    # The CLI's applyConfig copies every key of the file into what Configure receives; the pack,
+    # not the CLI, decides whether a name it does not know is an error.
+    result = reconcile([TAGS], {}, {"tags": PolicyConfig("mandatory", None)}, "cfg.json")
+    assert result == {
+        "required-tags": PolicyConfig("advisory", {"requiredTags": ["Owner"]}),
+        "tags": PolicyConfig("mandatory", None),
+    }
 
 
 def test_files(tmp_path):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
+import pytest
+from hipaa_guardrails import exemptions
+
+from policies.hipaa_guardrails import notices
 from stackspec.stack_file import PROJECT_DIR
-from tools.gate.analyzer import Diagnostic, PackInfo, PackRun, PolicyMeta
 from tools.gate.formats import (
     SourceLocator,
     render_json,
@@ -16,7 +20,9 @@ from tools.gate.formats import (
     render_sarif,
     render_text,
 )
-from tools.gate.report import build_report, parse_exemption
+from tools.gate.protocol import PackInfo, PolicyMeta
+from tools.gate.report import Exemption, build_report, parse_exemption
+from tools.gate.run_loop import Diagnostic, PackRun
 
 PREFIX = "urn:pulumi:dev::medeez-platform::"
 # The mock runtime puts the stack type in child URNs' type chains; the engine does not: both occur.
@@ -114,34 +120,82 @@ def test_violations_are_ordered_by_enforcement_then_severity_and_exemptions_lift
     assert exemption.urn == TABLE
 
 
-def test_every_exemption_message_kind_is_recognised():
-    expired = parse_exemption(
-        "EXPIRED EXEMPTION: hipaa-x on t (ticket #87, expires 2026-01-01: old). Not honoured any "
-        "more: the finding is enforced at the rule's level; renew it with a new ticket or fix the "
-        "resource.",
-        "",
+# Reasons and findings come from people and rules: parentheses, colons, periods, quotes.
+AWKWARD_REASONS = [
+    "restore drill (phase 2): runs against a copy. Ends in March",
+    'a "quoted" reason, with a comma; and a (nested (paren))',
+]
+
+
+@pytest.mark.parametrize("reason", AWKWARD_REASONS)
+@pytest.mark.parametrize(
+    ("kind", "finding"),
+    [
+        ("EXEMPTED", "PITR is off [45 CFR 164.308(a)(7)(i)]"),
+        ("EXPIRED EXEMPTION", "PITR is off (really): yes [45 CFR 164.308(a)(7)(i)]"),
+        ("EXPIRED EXEMPTION", None),
+        ("UNUSED EXEMPTION", None),
+    ],
+)
+def test_the_packs_exemption_messages_round_trip(kind, finding, reason):
+    exemption = exemptions.Exemption(
+        policy="hipaa-dynamodb-pitr-enabled",
+        resource="urn:pulumi:dev::medeez-platform::aws:dynamodb/table:Table::app-table",
+        reason=reason,
+        ticket="SEC-142",
+        expires=dt.date(2027, 3, 31),
     )
-    assert expired is not None
-    assert (expired.kind, expired.ticket, expired.reason) == ("EXPIRED EXEMPTION", "#87", "old")
-    unused = parse_exemption(
-        "UNUSED EXEMPTION: hipaa-x on t (ticket SEC-1, expires 2027-01-01: why not). It matched "
-        "no finding: remove it from the pack config.",
-        "",
+    message = exemptions.LedgerEntry(kind, exemption, TABLE, finding).message()
+    parsed = parse_exemption(message, TABLE)
+    assert parsed == Exemption(
+        kind=kind,
+        policy=exemption.policy,
+        resource=exemption.resource,
+        ticket="SEC-142",
+        expires="2027-03-31",
+        reason=reason,
+        detail=finding or "",
+        urn=TABLE,
+        message=message,
     )
-    assert unused is not None
-    assert (unused.kind, unused.reason) == ("UNUSED EXEMPTION", "why not")
-    deviation = parse_exemption(
-        "CONFIG DEVIATION: hipaa-dynamodb-stream-view-allowed runs with allowedViewTypes = "
-        '["NEW_AND_OLD_IMAGES"] (secure default ["KEYS_ONLY"])',
-        "",
+
+
+@pytest.mark.parametrize(
+    ("value", "default"),
+    [(["NEW_AND_OLD_IMAGES"], ["KEYS_ONLY"]), (False, True), ("a (b) = c", 7), ("advisory", "x")],
+)
+def test_the_packs_deviation_messages_round_trip(value, default):
+    deviation = exemptions.Deviation(
+        "hipaa-dynamodb-stream-view-allowed", "allowedViewTypes", value, default
     )
-    assert deviation is not None
-    assert (deviation.kind, deviation.policy) == (
+    parsed = parse_exemption(deviation.message(), "")
+    assert parsed is not None
+    assert (parsed.kind, parsed.policy, parsed.resource) == (
         "CONFIG DEVIATION",
         "hipaa-dynamodb-stream-view-allowed",
+        "",
     )
-    assert deviation.reason.startswith("runs with allowedViewTypes")
+    notice = notices.parse(deviation.message())
+    assert notice is not None
+    assert (notice.key, json.loads(notice.value), json.loads(notice.default)) == (
+        "allowedViewTypes",
+        value,
+        default,
+    )
+    assert parsed.reason == deviation.message().removeprefix(
+        "CONFIG DEVIATION: hipaa-dynamodb-stream-view-allowed "
+    )
+
+
+def test_a_message_in_no_known_format_is_a_violation_or_its_kind_never_lost():
     assert parse_exemption("PITR is off", TABLE) is None
+    garbled = parse_exemption("EXEMPTED: something the pack never writes", TABLE)
+    assert garbled is not None
+    assert (garbled.kind, garbled.policy, garbled.message) == (
+        "EXEMPTED",
+        "",
+        "EXEMPTED: something the pack never writes",
+    )
 
 
 def test_text_groups_with_resource_rule_citation_and_message():
@@ -183,7 +237,7 @@ def test_markdown_is_a_pr_comment():
     lines = markdown.splitlines()
     assert lines[0] == "<!-- medeez-policy-gate:dev -->"
     assert lines[1] == "### ❌ HIPAA policy gate: `dev` blocked (3 mandatory violations)"
-    assert "| 3 | 1 | 1 |" in lines
+    assert "| 3 | 1 | 1 | 0 | 0 | 0 |" in lines
     assert (
         "| `aws:dynamodb/table:Table app-table` | `hipaa-dynamodb-pitr-enabled` | "
         "164.308(a)(7)(ii)(A) | PITR off \\| really |"
@@ -207,7 +261,14 @@ def test_json_lists_every_violation_and_exemption():
     document = json.loads(render_json(report()))
     assert document["passed"] is False
     assert document["exitCode"] == 1
-    assert document["summary"] == {"mandatory": 3, "advisory": 1, "exemptions": 1}
+    assert document["summary"] == {
+        "mandatory": 3,
+        "advisory": 1,
+        "exemptionsApplied": 1,
+        "exemptionsExpired": 0,
+        "exemptionsUnused": 0,
+        "configDeviations": 0,
+    }
     assert document["violations"][0] == {
         "policyName": "hipaa-sns-topic-encrypted-with-cmk",
         "urn": TOPIC,
@@ -292,3 +353,90 @@ def test_a_long_markdown_group_is_capped_and_says_how_many_more():
     assert len(rows) == 40
     assert "| … | 5 more | | every finding is in the text, JSON and SARIF reports |" in lines
     assert len(json.loads(render_json(many))["violations"]) == 45
+
+
+def _every_kind_report():
+    """A report with 3 mandatory, 1 advisory, 1 exemption applied, 1 expired, 2 unused and 3
+    config deviations, the messages written by the pack's own ledger."""
+    exemption = exemptions.Exemption(
+        "hipaa-dynamodb-pitr-enabled",
+        "app-table",
+        "Restore drill on a copy.",
+        "SEC-1",
+        dt.date(2027, 1, 31),
+    )
+    entries = [
+        exemptions.LedgerEntry("EXEMPTED", exemption, TABLE, "PITR is off"),
+        exemptions.LedgerEntry("EXPIRED EXEMPTION", exemption, TOPIC, "PITR is off"),
+        exemptions.LedgerEntry("UNUSED EXEMPTION", exemption, None),
+        exemptions.LedgerEntry(
+            "UNUSED EXEMPTION", dataclasses.replace(exemption, resource="x"), None
+        ),
+        exemptions.Deviation("hipaa-backup-vault-locked", "required", False, True),
+        exemptions.Deviation("hipaa-dynamodb-pitr-enabled", "minRecoveryPeriodDays", 7, 35),
+        exemptions.Deviation("hipaa-kms-key-deletion-guarded", "minDeletionWindowDays", 7, 30),
+    ]
+    built = report(exempted=False)
+    run = PackRun(
+        info=built.pack,
+        diagnostics=[
+            _diag("hipaa-iam-no-inline-policies", ROLE, "advisory", "medium", "inline"),
+            _diag("hipaa-dynamodb-pitr-enabled", TABLE, "mandatory", "high", "PITR off"),
+            _diag("hipaa-sns-topic-encrypted-with-cmk", TOPIC, "mandatory", "critical", "no key"),
+            _diag("hipaa-stack-backup-covers-table", "", "mandatory", "high", "no selection"),
+            *(
+                _diag(
+                    "hipaa-exemptions-reported",
+                    getattr(e, "urn", None) or "",
+                    "advisory",
+                    "low",
+                    e.message(),
+                )
+                for e in entries
+            ),
+        ],
+    )
+    return build_report(
+        run,
+        project="medeez-platform",
+        stack="dev",
+        plan_path=".build/plan-dev.json",
+        pack_config_path="policies/config/dev.json",
+        resource_count=53,
+    )
+
+
+def test_every_format_counts_the_same_report_by_kind():
+    built = _every_kind_report()
+    expected = {
+        "mandatory": 3,
+        "advisory": 1,
+        "exemptionsApplied": 1,
+        "exemptionsExpired": 1,
+        "exemptionsUnused": 2,
+        "configDeviations": 3,
+    }
+    assert built.counts() == expected
+    text = render_text(built)
+    assert (
+        "Summary: 3 mandatory, 1 advisory; exemptions: 1 applied, 1 expired, 2 unused; "
+        "3 config deviations." in text.splitlines()
+    )
+    assert "EXEMPTIONS AND CONFIG DEVIATIONS (7)" in text.splitlines()
+    markdown = render_markdown(built).splitlines()
+    header = markdown.index(
+        "| Mandatory | Advisory | Exemptions applied | expired | unused | Config deviations |"
+    )
+    assert markdown[header + 2] == "| 3 | 1 | 1 | 1 | 2 | 3 |"
+    document = json.loads(render_json(built))
+    assert document["summary"] == expected
+    assert [e["kind"] for e in document["exemptions"]].count("CONFIG DEVIATION") == 3
+    sarif = json.loads(render_sarif(built, PROJECT_DIR))["runs"][0]
+    assert sarif["properties"]["summary"] == expected
+    exemption_results = [r["properties"].get("exemption") for r in sarif["results"]]
+    assert {k: exemption_results.count(k) for k in notices.KINDS} == {
+        "EXPIRED EXEMPTION": 1,
+        "UNUSED EXEMPTION": 2,
+        "EXEMPTED": 1,
+        "CONFIG DEVIATION": 3,
+    }

@@ -1,7 +1,9 @@
-"""The lead's dev and prod plans through every rule, in process, via the SDK's own analyzer
-servicer (the code `pulumi preview --policy-pack` talks to; the gRPC round trip is the gate's test).
+"""The lead's dev and prod plans through every rule, driven by the gate's own run loop
+(``tools.gate.run_loop.run_pack``: Configure, Remediate and Analyze per registration, AnalyzeStack)
+against the pack's own analyzer servicer in process; the gRPC round trip is the gate's test.
 
-Each stack runs with its own pack config, so this is exactly what the gate would enforce.
+Each stack runs with its own pack config, reconciled as the CLI reconciles it, so this is exactly
+what the gate would enforce.
 """
 
 from __future__ import annotations
@@ -10,20 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from google.protobuf import struct_pb2
 from hipaa_guardrails import docs
-from hipaa_guardrails.pack_config import PackConfig, load_pack_config
-from hipaa_guardrails.registry import PACK_NAME, build_policies
-from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer  # private: the SDK is pinned
 
-LEVELS = {
-    "advisory": analyzer_pb2.ADVISORY,
-    "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
-    "disabled": analyzer_pb2.DISABLED,
-}
+from stackspec.stack_file import read_stack
+from tests.policies.in_process import InProcessPack
+from tools.gate.plan_input import parse_plan
+from tools.gate.report import split_message
 
 
 @dataclass(frozen=True)
@@ -34,70 +28,21 @@ class Diagnostic:
     message: str
 
 
-def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(value)
-    return struct
-
-
-def analyze(plan: dict[str, Any], config: PackConfig) -> list[Diagnostic]:
-    """Configure the pack, Analyze every resource, then AnalyzeStack once, as the engine does."""
-    servicer = _PolicyAnalyzerServicer(
-        PACK_NAME, "0.1.0", build_policies(), EnforcementLevel.ADVISORY
+def analyze(plan: dict[str, Any], stack: str) -> list[Diagnostic]:
+    """The gate's run loop over ``plan`` with the stack's pack config and provider config."""
+    run = InProcessPack().run(
+        parse_plan(plan), docs.CONFIG_DIR / f"{stack}.json", read_stack(stack).config
     )
-    configure = analyzer_pb2.ConfigureAnalyzerRequest()
-    for name, entry in config.as_cli_config().items():
-        configure.policyConfig[name].enforcementLevel = LEVELS[entry["enforcementLevel"]]
-        configure.policyConfig[name].properties.update(entry["properties"])
-    servicer.Configure(configure, None)
-    responses = []
-    stack_resources = []
-    for resource in plan["resources"]:
-        options = analyzer_pb2.AnalyzerResourceOptions(
-            protect=resource["options"]["protect"], parent=resource["parent"] or ""
-        )
-        properties = _struct(resource["inputs"])
-        if resource["custom"]:
-            request = analyzer_pb2.AnalyzeRequest(
-                type=resource["type"],
-                properties=properties,
-                urn=resource["urn"],
-                name=resource["name"],
-                options=options,
-            )
-            responses.append(servicer.Analyze(request, None))
-        stack_resource = analyzer_pb2.AnalyzerResource(
-            type=resource["type"],
-            properties=properties,
-            urn=resource["urn"],
-            name=resource["name"],
-            options=options,
-            parent=resource["parent"] or "",
-            dependencies=resource["dependencies"],
-        )
-        for key, urns in resource["propertyDependencies"].items():
-            stack_resource.propertyDependencies[key].urns.extend(urns)
-        stack_resources.append(stack_resource)
-    responses.append(
-        servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources), None)
-    )
-    # The SDK sends "<description>\n<message>"; keep the rule's own message.
     return [
-        Diagnostic(
-            d.policyName,
-            d.enforcementLevel == analyzer_pb2.MANDATORY,
-            d.urn,
-            d.message.removeprefix(d.description + "\n"),
-        )
-        for response in responses
-        for d in response.diagnostics
+        Diagnostic(d.policy_name, d.enforcement_level == "mandatory", d.urn, split_message(d))
+        for d in run.diagnostics
     ]
 
 
 @pytest.fixture(scope="module")
 def results(dev_plan, prod_plan) -> dict[str, list[Diagnostic]]:
     return {
-        stack: analyze(plan.to_json(), load_pack_config(docs.CONFIG_DIR / f"{stack}.json"))
+        stack: analyze(plan.to_json(), stack)
         for stack, plan in (("dev", dev_plan), ("prod", prod_plan))
     }
 
@@ -146,7 +91,7 @@ def test_a_broken_prod_plan_is_caught(prod_plan):
         if resource["type"] == "aws:dynamodb/table:Table":
             resource["inputs"]["pointInTimeRecovery"] = {"enabled": False}
             resource["options"]["protect"] = False
-    found = analyze(plan, load_pack_config(docs.CONFIG_DIR / "prod.json"))
+    found = analyze(plan, "prod")
     mandatory = sorted({d.policy for d in found if d.mandatory})
     assert "hipaa-dynamodb-pitr-enabled" in mandatory
     assert "hipaa-stack-data-resources-protected" in mandatory

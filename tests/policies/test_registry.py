@@ -3,12 +3,14 @@ it, and POLICIES.md kept current."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import runpy
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from hipaa_guardrails import docs, exemptions
+from hipaa_guardrails import docs, exemptions, rules
 from hipaa_guardrails.registry import PACK_NAME, all_rules, build_policies, policy_names, rule
 from hipaa_guardrails.spec import CITATION_PATTERN, NAME_PATTERN, Scope
 from pulumi_policy import (
@@ -21,6 +23,7 @@ from pulumi_policy import (
 
 class Pin(NamedTuple):
     name: str
+    path: str  # the rule's module, relative to rules/: the folder matters (rds/ vs dynamodb/)
     catalog_id: str
     severity: str
     scope: str
@@ -34,6 +37,7 @@ class Pin(NamedTuple):
 MANIFEST = [
     Pin(
         "hipaa-backup-copy-retention",
+        "backup/copy_retention.py",
         "B5",
         "medium",
         "resource",
@@ -44,6 +48,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-backup-cross-region-copy",
+        "backup/cross_region_copy.py",
         "B4",
         "high",
         "stack",
@@ -54,6 +59,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-backup-plan-daily-with-retention",
+        "backup/plan_daily_with_retention.py",
         "B1",
         "high",
         "resource",
@@ -64,6 +70,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-backup-vault-encrypted-with-cmk",
+        "backup/vault_encrypted_with_cmk.py",
         "B2",
         "high",
         "resource",
@@ -74,6 +81,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-backup-vault-locked",
+        "backup/vault_locked.py",
         "B3",
         "high",
         "stack",
@@ -84,6 +92,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-budgets-route-to-encrypted-topic",
+        "budgets/route_to_encrypted_topic.py",
         "S4",
         "medium",
         "stack",
@@ -94,6 +103,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-cloudwatch-alarm-actions-enabled",
+        "cloudwatch/alarm_actions_enabled.py",
         "C1",
         "high",
         "resource",
@@ -104,6 +114,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-cloudwatch-alarms-route-to-encrypted-topic",
+        "cloudwatch/alarms_route_to_encrypted_topic.py",
         "S4",
         "high",
         "stack",
@@ -114,6 +125,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-cloudwatch-log-group-encrypted",
+        "cloudwatch/log_group_encrypted.py",
         "C3",
         "high",
         "resource",
@@ -124,6 +136,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-cloudwatch-log-group-retention",
+        "cloudwatch/log_group_retention.py",
         "C2",
         "medium",
         "resource",
@@ -134,6 +147,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-deletion-protection-enabled",
+        "dynamodb/deletion_protection_enabled.py",
         "D5",
         "high",
         "resource",
@@ -144,6 +158,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-encrypted-with-cmk",
+        "dynamodb/encrypted_with_cmk.py",
         "D2",
         "critical",
         "resource",
@@ -154,6 +169,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-in-backup-plan",
+        "dynamodb/in_backup_plan.py",
         "D3",
         "high",
         "stack",
@@ -164,6 +180,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-on-demand-or-autoscaled",
+        "dynamodb/on_demand_or_autoscaled.py",
         "D4",
         "medium",
         "resource",
@@ -174,6 +191,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-pitr-enabled",
+        "dynamodb/pitr_enabled.py",
         "D1",
         "high",
         "resource",
@@ -184,6 +202,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-stream-view-allowed",
+        "dynamodb/stream_view_allowed.py",
         "D7",
         "medium",
         "resource",
@@ -194,6 +213,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-dynamodb-ttl-spares-retained-attributes",
+        "dynamodb/ttl_spares_retained_attributes.py",
         "D8",
         "medium",
         "resource",
@@ -204,6 +224,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-elasticache-backups-retained",
+        "elasticache/backups_retained.py",
         "E1",
         "high",
         "resource",
@@ -214,6 +235,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-elasticache-encrypted-at-rest-with-cmk",
+        "elasticache/encrypted_at_rest_with_cmk.py",
         "E2",
         "critical",
         "resource",
@@ -224,6 +246,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-elasticache-in-transit-encrypted-with-auth",
+        "elasticache/in_transit_encrypted_with_auth.py",
         "E3",
         "high",
         "resource",
@@ -234,6 +257,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-iam-data-access-scoped",
+        "iam/data_access_scoped.py",
         "I3",
         "high",
         "resource",
@@ -244,6 +268,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-iam-no-admin-or-full-access",
+        "iam/no_admin_or_full_access.py",
         "I1",
         "high",
         "resource",
@@ -255,6 +280,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-iam-no-inline-policies",
+        "iam/no_inline_policies.py",
         "I2",
         "medium",
         "resource",
@@ -265,6 +291,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-iam-no-user-policies",
+        "iam/no_user_policies.py",
         "I2",
         "high",
         "resource",
@@ -275,6 +302,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-iam-tenant-leading-keys",
+        "iam/tenant_leading_keys.py",
         "D9",
         "high",
         "resource",
@@ -285,6 +313,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-iam-trust-policy-scoped",
+        "iam/trust_policy_scoped.py",
         "I4",
         "high",
         "resource",
@@ -295,6 +324,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-kms-key-deletion-guarded",
+        "kms/key_deletion_guarded.py",
         "K2",
         "high",
         "resource",
@@ -305,6 +335,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-kms-key-policy-safe",
+        "kms/key_policy_safe.py",
         "K3",
         "high",
         "resource",
@@ -315,6 +346,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-kms-key-rotation-enabled",
+        "kms/key_rotation_enabled.py",
         "K1",
         "high",
         "resource",
@@ -325,6 +357,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-lambda-environment-encrypted-with-cmk",
+        "awslambda/environment_encrypted_with_cmk.py",
         "L5",
         "medium",
         "resource",
@@ -335,6 +368,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-lambda-permission-not-public",
+        "awslambda/permission_not_public.py",
         "L1",
         "high",
         "resource",
@@ -345,6 +379,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-lambda-stream-consumer-failure-destination",
+        "awslambda/stream_consumer_failure_destination.py",
         "D6",
         "medium",
         "resource",
@@ -355,6 +390,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-rds-backups-retained",
+        "rds/backups_retained.py",
         "R3",
         "high",
         "resource",
@@ -365,6 +401,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-rds-deletion-protection-enabled",
+        "rds/deletion_protection_enabled.py",
         "R6",
         "high",
         "resource",
@@ -375,6 +412,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-rds-logs-exported",
+        "rds/logs_exported.py",
         "R7",
         "medium",
         "resource",
@@ -385,6 +423,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-rds-not-public",
+        "rds/not_public.py",
         "R2",
         "high",
         "resource",
@@ -395,6 +434,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-rds-storage-encrypted-with-cmk",
+        "rds/storage_encrypted_with_cmk.py",
         "R1",
         "critical",
         "resource",
@@ -405,6 +445,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-s3-bucket-encrypted-with-kms",
+        "s3/bucket_encrypted_with_kms.py",
         "S3-2",
         "high",
         "stack",
@@ -415,6 +456,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-s3-bucket-public-access-blocked",
+        "s3/bucket_public_access_blocked.py",
         "S3-4",
         "high",
         "stack",
@@ -425,6 +467,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-s3-bucket-tls-only",
+        "s3/bucket_tls_only.py",
         "S3-1",
         "high",
         "stack",
@@ -435,6 +478,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-s3-bucket-versioned",
+        "s3/bucket_versioned.py",
         "S3-3",
         "high",
         "stack",
@@ -445,6 +489,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-sns-topic-encrypted-with-cmk",
+        "sns/topic_encrypted_with_cmk.py",
         "S1",
         "high",
         "resource",
@@ -455,6 +500,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-sns-topic-policy-not-public",
+        "sns/topic_policy_not_public.py",
         "S3",
         "high",
         "resource",
@@ -465,6 +511,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-sns-topic-tls-only",
+        "sns/topic_tls_only.py",
         "S2",
         "medium",
         "stack",
@@ -475,6 +522,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-stack-data-resources-protected",
+        "stack/data_resources_protected.py",
         "custom",
         "high",
         "stack",
@@ -485,6 +533,7 @@ MANIFEST = [
     ),
     Pin(
         "hipaa-stack-data-types-covered",
+        "stack/data_types_covered.py",
         "custom",
         "high",
         "stack",
@@ -496,10 +545,24 @@ MANIFEST = [
 ]
 
 
+def _rule_files() -> dict[str, str]:
+    """Each rule's module, relative to ``rules/``, found the way the registry finds rules."""
+    root = Path(rules.__file__).parent
+    files = {}
+    for info in pkgutil.walk_packages(rules.__path__, prefix=rules.__name__ + "."):
+        module = importlib.import_module(info.name)
+        found = getattr(module, "RULE", None)
+        if found is not None:
+            files[found.name] = Path(module.__file__).relative_to(root).as_posix()
+    return files
+
+
 def test_manifest_pins_every_rule():
+    files = _rule_files()
     assert [
         Pin(
             r.name,
+            files[r.name],
             r.catalog_id,
             r.severity.value,
             r.scope.value,

@@ -3,14 +3,16 @@ and ``make preview STACK=<stack>``.
 
 Runs the HIPAA policy pack against an offline plan exactly as ``pulumi preview --policy-pack
 policies --policy-pack-config policies/config/<stack>.json`` would: the pack is started as the CLI
-starts it and driven over the analyzer gRPC protocol (see :mod:`tools.gate.analyzer`).
+starts it (:mod:`tools.gate.pack_process`) and driven over the analyzer gRPC protocol
+(:mod:`tools.gate.run_loop`).
 
 Without ``--plan`` the gate plans the stack itself first (what ``make plan`` does, in the same
 process, while the pack boots) and keeps the plan in ``--save-plan``: that is ``make preview``.
 
 Exit status: 0 no mandatory violation; 1 at least one mandatory violation (the merge is blocked);
 2 the gate could not judge the plan (bad arguments, unreadable or malformed plan, unknown stack,
-invalid pack config, a pack that does not start). Nothing is a traceback.
+invalid pack config, a pack that does not start); 130 (SIGINT) or 143 (SIGTERM) interrupted: the
+pack is stopped and nothing was judged. Nothing is a traceback.
 """
 
 from __future__ import annotations
@@ -18,19 +20,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-from contextlib import ExitStack
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 
 import yaml
 
 from stackspec.errors import ConfigError
 from stackspec.stack_file import PROJECT, PROJECT_DIR, list_stacks, read_stack
-from tools.gate.analyzer import PackError, PolicyPackProcess, run_pack
 from tools.gate.formats import FORMATS, renderer
 from tools.gate.pack_config import PackConfigError, load_pack_config, reconcile
+from tools.gate.pack_process import PackError, PackRejected, PolicyPackProcess, stop_all
 from tools.gate.plan_input import Plan, PlanError, load_plan, parse_plan
 from tools.gate.report import GateReport, build_report, repo_relative
+from tools.gate.run_loop import run_pack
 from tools.gate.wire import cli_config_env
 
 USAGE_ERROR = 2
@@ -45,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.gate",
         description="Run the HIPAA policy pack against an offline plan over the Pulumi analyzer "
-        "protocol. Exit 0: no mandatory violation; 1: mandatory violations; 2: usage error.",
+        "protocol. Exit 0: no mandatory violation; 1: mandatory violations; 2: usage error; "
+        "130/143: interrupted by SIGINT/SIGTERM (the pack is stopped, nothing judged).",
     )
     parser.add_argument(
         "--plan",
@@ -167,6 +175,7 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
             stack_config=stack_config,
             secret_keys=secret_keys,
             stack_tags=project_stack_tags(),
+            display_root=PROJECT_DIR,
         )
     )
     plan_path = args.plan
@@ -182,7 +191,13 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         pack_config,
         str(pack_config_path),
     )
-    run = run_pack(pack, plan, config, info, provider_config=stack_file.config)
+    try:
+        run = run_pack(pack, plan, config, info, provider_config=stack_file.config)
+    except PackRejected as exc:
+        if exc.method != "Configure":
+            raise
+        # The pack judged the reconciled config as it would under `pulumi preview`.
+        raise PackConfigError(f"{pack_config_path}: {exc.details}") from None
     pack.request_stop()
     report = build_report(
         run,
@@ -210,9 +225,41 @@ def _write(path: Path, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def _interrupted(signum: int, _frame: FrameType | None) -> None:
+    # Whatever runs now (the mock runtime planning, a call to the pack) must not turn this into a
+    # traceback or into exit 1, the status for violations: stop the pack, say so, leave at once.
+    stop_all()
+    name = signal.Signals(signum).name
+    os.write(
+        sys.stderr.fileno(),
+        f"policy gate: interrupted by {name}; stopped the policy pack, nothing was judged "
+        f"(exit {128 + signum})\n".encode(),
+    )
+    os._exit(128 + signum)
+
+
+@contextmanager
+def _interrupts_stop_the_pack() -> Iterator[None]:
+    """SIGINT and SIGTERM stop the pack and exit 128 + signal, for the duration."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can set handlers (the gate called from a test's thread)
+        return
+    previous = {s: signal.signal(s, _interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the gate; returns the exit status."""
     args = _parser().parse_args(argv)
+    with _interrupts_stop_the_pack():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     report: GateReport | None = None
     try:
         extra = _extra_outputs(args.write)

@@ -29,17 +29,12 @@ def _verdict(report: GateReport) -> str:
 
 
 def _summary(report: GateReport) -> str:
-    counts = {kind: 0 for kind in ("EXEMPTED", "EXPIRED EXEMPTION", "UNUSED EXEMPTION")}
-    deviations = 0
-    for exemption in report.exemptions:
-        if exemption.kind == "CONFIG DEVIATION":
-            deviations += 1
-        else:
-            counts[exemption.kind] = counts.get(exemption.kind, 0) + 1
+    counts = report.counts()
+    deviations = counts["configDeviations"]
     return (
-        f"{len(report.mandatory)} mandatory, {len(report.advisory)} advisory; exemptions: "
-        f"{counts['EXEMPTED']} applied, {counts['EXPIRED EXEMPTION']} expired, "
-        f"{counts['UNUSED EXEMPTION']} unused; {deviations} config deviation"
+        f"{counts['mandatory']} mandatory, {counts['advisory']} advisory; exemptions: "
+        f"{counts['exemptionsApplied']} applied, {counts['exemptionsExpired']} expired, "
+        f"{counts['exemptionsUnused']} unused; {deviations} config deviation"
         f"{'s' if deviations != 1 else ''}"
     )
 
@@ -130,9 +125,9 @@ def render_markdown(report: GateReport) -> str:
         "",
         f"{_pack_line(report)}.",
         "",
-        "| Mandatory | Advisory | Exemptions and config deviations |",
-        "| ---: | ---: | ---: |",
-        f"| {len(report.mandatory)} | {len(report.advisory)} | {len(report.exemptions)} |",
+        "| Mandatory | Advisory | Exemptions applied | expired | unused | Config deviations |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| " + " | ".join(str(n) for n in report.counts().values()) + " |",
     ]
     for enforcement, severity, members in report.groups():
         opened = " open" if enforcement == "mandatory" else ""
@@ -232,11 +227,7 @@ def render_json(report: GateReport) -> str:
         "resources": report.resource_count,
         "passed": report.passed,
         "exitCode": report.exit_code,
-        "summary": {
-            "mandatory": len(report.mandatory),
-            "advisory": len(report.advisory),
-            "exemptions": len(report.exemptions),
-        },
+        "summary": report.counts(),
         "violations": [_violation_json(v) for v in report.violations],
         "exemptions": [_exemption_json(e) for e in report.exemptions],
     }
@@ -406,6 +397,7 @@ def render_sarif(report: GateReport, root: Path) -> str:
                     }
                 },
                 "automationDetails": {"id": f"policy-gate/{report.stack}/"},
+                "properties": {"summary": report.counts()},
                 "results": results,
             }
         ],

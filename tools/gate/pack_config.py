@@ -1,14 +1,14 @@
-"""``--policy-pack-config`` handled as the Pulumi CLI handles it.
+"""``--policy-pack-config`` handled as the Pulumi CLI handles it: the one implementation here.
 
 The CLI reads the JSON file (top-level keys are policy names or ``all``; a value is an enforcement
 level string, or an object with an optional ``enforcementLevel`` and the policy's properties),
-then reconciles it with the pack's metadata: every policy starts from its own enforcement level and
-its config-schema defaults, the pack's ``initialConfig`` is applied, then the file (``all`` first,
-then per policy), and each policy's resulting properties are validated against its config schema.
-The result, one entry per policy, is what ``Configure`` receives.
-
-One deliberate difference: the CLI silently ignores a key that names no policy; the gate rejects
-it, because a misspelt policy name would otherwise leave that policy at its default level.
+then reconciles it with the pack's metadata (pulumi/pulumi ``ReconcilePolicyPackConfig``): every
+policy starts from its own enforcement level and its config-schema defaults, the pack's
+``initialConfig`` is applied, then the file (``all``'s level first, then each key), and each
+policy's resulting properties are validated against its config schema. Keys that name no policy
+(``all`` included) are not rejected: they are passed on as given. The result is what ``Configure``
+receives, and the pack judges it there (the HIPAA pack refuses misspelt names, see
+``policies/hipaa_guardrails/pack_config.py``), under the CLI and under the gate alike.
 """
 
 from __future__ import annotations
@@ -123,29 +123,15 @@ def _apply(
     return result
 
 
-def _defaults(policy: PolicySchema) -> dict[str, Any]:
-    return {
-        key: copy.deepcopy(schema["default"])
-        for key, schema in policy.properties.items()
-        if isinstance(schema, dict) and "default" in schema
-    }
-
-
 def reconcile(
     policies: list[PolicySchema],
     initial_config: Mapping[str, PolicyConfig],
     config: Mapping[str, PolicyConfig],
     source: str,
 ) -> dict[str, PolicyConfig]:
-    """Defaults, then the pack's initial config, then ``config``; validated per policy schema."""
-    known = {p.name for p in policies}
-    unknown = sorted(set(config) - known - {"all"})
-    if unknown:
-        raise PackConfigError(
-            f"{source}: {', '.join(unknown)}: no policy of that name in the pack "
-            f"(keys are policy names or 'all'; the pack has {len(known)} policies, "
-            "listed in POLICIES.md)"
-        )
+    """Defaults, then the pack's initial config, then ``config``; validated per policy schema.
+
+    Every key of ``config`` reaches the result, as in the CLI, policy or not."""
     result = {
         p.name: PolicyConfig(
             p.enforcement_level,

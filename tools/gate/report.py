@@ -3,34 +3,25 @@
 Exemptions follow the pack's convention (policies/README.md, "Exemptions"): the pack reports every
 exemption it applied, every expired one and every unused one as an *advisory* violation whose
 message starts ``EXEMPTED``, ``EXPIRED EXEMPTION`` or ``UNUSED EXEMPTION``, and every pack-config
-setting weaker than a rule's secure default as ``CONFIG DEVIATION``. The gate lifts those out of
+setting weaker than a rule's secure default as ``CONFIG DEVIATION``, in the format that
+``policies/hipaa_guardrails/notices.py`` writes and parses. The gate lifts those out of
 the violations into their own list (the accepted risks), so every output format shows them in
 their own section and none can pass unseen.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.gate.analyzer import Diagnostic, PackInfo, PackRun, PolicyMeta
+# The pack owns the message format; the gate parses with the same definition (stdlib only).
+from policies.hipaa_guardrails import notices
+from tools.gate.protocol import PackInfo, PolicyMeta
+from tools.gate.run_loop import Diagnostic, PackRun
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
 ENFORCEMENT_ORDER = ("mandatory", "advisory")
-EXEMPTION_KINDS = ("EXPIRED EXEMPTION", "UNUSED EXEMPTION", "EXEMPTED", "CONFIG DEVIATION")
-_DEVIATION = re.compile(r"^CONFIG DEVIATION: (?P<policy>\S+) (?P<rest>.*)$", re.DOTALL)
-
-_EXEMPTION = re.compile(
-    r"^(?P<kind>EXEMPTED|EXPIRED EXEMPTION|UNUSED EXEMPTION): (?P<policy>\S+) on (?P<resource>\S+)"
-    r" \(ticket (?P<ticket>[^,]+), expires (?P<expires>[0-9-]+): (?P<rest>.*)$",
-    re.DOTALL,
-)
-_EXEMPTION_TAILS = (
-    "). Suppressed finding: ",
-    "). Not honoured any more",
-    "). It matched no finding",
-)
+EXEMPTION_KINDS = notices.KINDS
 
 
 @dataclass(frozen=True)
@@ -116,6 +107,19 @@ class GateReport:
         """1 on any mandatory violation, else 0."""
         return 0 if self.passed else 1
 
+    def counts(self) -> dict[str, int]:
+        """What every format counts, by kind: violations by enforcement, exemptions applied,
+        expired and unused, config deviations (JSON names, in the order formats show them)."""
+        kinds = [e.kind for e in self.exemptions]
+        return {
+            "mandatory": len(self.mandatory),
+            "advisory": len(self.advisory),
+            "exemptionsApplied": kinds.count(notices.EXEMPTED),
+            "exemptionsExpired": kinds.count(notices.EXPIRED),
+            "exemptionsUnused": kinds.count(notices.UNUSED),
+            "configDeviations": kinds.count(notices.DEVIATION),
+        }
+
     def groups(self) -> list[tuple[str, str, list[Violation]]]:
         """Violations grouped by enforcement level, then severity (most severe first)."""
         result = []
@@ -147,40 +151,17 @@ def split_message(diagnostic: Diagnostic) -> str:
 
 def parse_exemption(text: str, urn: str) -> Exemption | None:
     """The exemption a pack message reports, or None when the message is not one."""
-    deviation = _DEVIATION.match(text)
-    if deviation is not None:
-        return Exemption(
-            kind="CONFIG DEVIATION",
-            policy=deviation["policy"],
-            resource="",
-            ticket="",
-            expires="",
-            reason=deviation["rest"].strip(),
-            detail="",
-            urn=urn,
-            message=text,
-        )
-    match = _EXEMPTION.match(text)
-    if match is None:
-        if text.startswith(EXEMPTION_KINDS):
-            kind = next(k for k in EXEMPTION_KINDS if text.startswith(k))
-            return Exemption(kind, "", "", "", "", "", "", urn, text)
+    notice = notices.parse(text)
+    if notice is None:
         return None
-    rest = match["rest"]
-    reason, detail = rest.rstrip(")"), ""
-    for tail in _EXEMPTION_TAILS:
-        cut = rest.find(tail)
-        if cut >= 0:
-            reason, detail = rest[:cut], rest[cut + 3 :].removeprefix("Suppressed finding: ")
-            break
     return Exemption(
-        kind=match["kind"],
-        policy=match["policy"],
-        resource=match["resource"],
-        ticket=match["ticket"].strip(),
-        expires=match["expires"],
-        reason=reason.strip(),
-        detail=detail.strip().rstrip("."),
+        kind=notice.kind,
+        policy=notice.policy,
+        resource=notice.resource,
+        ticket=notice.ticket,
+        expires=notice.expires,
+        reason=notice.reason,
+        detail=notice.finding,
         urn=urn,
         message=text,
     )
