@@ -1,7 +1,7 @@
 """How long ``make preview STACK=<stack>`` takes after install, against ``make plan`` alone.
 
-Goals (issue 3): preview at most 3 s per stack, and the gate adds no more than the plan itself
-takes (preview - plan <= plan). Each run is the command the make target runs, in a fresh process,
+Goals (issues 3 and 7): preview at most 3 s per stack and at most 1.6 times what the plan alone
+takes. Each run is the command the make target runs, in a fresh process,
 so interpreter start-up, imports and the pack's own process count. Runs of the three commands are
 interleaved so a busy machine slows them alike; medians are reported.
 """
@@ -22,6 +22,8 @@ from stackspec.stack_file import PROJECT_DIR, list_stacks
 
 RUNS = 5
 GOAL_SECONDS = 3.0
+#: preview / plan: the gate may add at most 60 % to the plan it judges.
+GOAL_RATIO = 1.6
 
 
 def _timed(argv: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, float]:
@@ -89,7 +91,7 @@ def _median(samples: list[tuple[float, float]], index: int) -> float:
 def run() -> None:
     print(
         f"== make preview (plan + policy gate): seconds per run ({RUNS} runs each, fresh process, "
-        f"interleaved; goals: preview <= {GOAL_SECONDS} s, preview - plan <= plan)"
+        f"interleaved; goals: preview <= {GOAL_SECONDS} s, preview <= {GOAL_RATIO} x plan)"
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     # Wall-clock time is only comparable on an idle machine; CPU time much less depends on it.
@@ -101,10 +103,10 @@ def run() -> None:
             preview_cpu, plan_cpu = (_median(timings[k], 1) for k in ("preview", "plan"))
             added = preview - plan
             result = json.loads((Path(tmp) / f"gate-{stack}.json").read_text())
-            ok = preview <= GOAL_SECONDS and added <= plan
+            ok = preview <= GOAL_SECONDS and preview <= GOAL_RATIO * plan
             print(
                 f"  {stack:<6} preview {preview:.2f} s  plan {plan:.2f} s  gate adds {added:.2f} s"
-                f"  (gate alone {gate:.2f} s; CPU: preview {preview_cpu:.2f} s, plan"
+                f"  = {preview / plan:.2f} x plan (gate alone {gate:.2f} s; CPU: preview {preview_cpu:.2f} s, plan"
                 f" {plan_cpu:.2f} s)  {'ok' if ok else 'OVER GOAL'}"
             )
             print(
