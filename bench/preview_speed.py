@@ -106,8 +106,8 @@ def run() -> None:
             ok = preview <= GOAL_SECONDS and preview <= GOAL_RATIO * plan
             print(
                 f"  {stack:<6} preview {preview:.2f} s  plan {plan:.2f} s  gate adds {added:.2f} s"
-                f"  = {preview / plan:.2f} x plan (gate alone {gate:.2f} s; CPU: preview {preview_cpu:.2f} s, plan"
-                f" {plan_cpu:.2f} s)  {'ok' if ok else 'OVER GOAL'}"
+                f" = {preview / plan:.2f} x plan  (gate alone {gate:.2f} s; CPU: preview"
+                f" {preview_cpu:.2f} s, plan {plan_cpu:.2f} s)  {'ok' if ok else 'OVER GOAL'}"
             )
             print(
                 f"         {result['pack']['policies']} policies x {result['resources']} resources:"
