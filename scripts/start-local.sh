@@ -35,8 +35,14 @@ fi
 command -v curl >/dev/null || fail "curl is needed to see when moto_server answers"
 [[ -x "$moto" ]] || fail "$moto not found; run 'make install' (moto[server] is in requirements-dev.txt)"
 
-# The command line of a live pid, empty when there is no such process.
-command_of() { ps -p "$1" -o args= 2>/dev/null || true; }
+# The command line of a live pid; empty when there is no such process, or when it is a zombie
+# (exited, not yet reaped: a container's init may never reap it).
+command_of() {
+  local stat
+  stat="$(ps -p "$1" -o stat= 2>/dev/null || true)"
+  if [[ -z "$stat" || "$stat" == Z* ]]; then return 0; fi
+  ps -p "$1" -o args= 2>/dev/null || true
+}
 
 # True when pid $1 is a moto_server listening on port $2 (the one we started).
 is_our_server() {

@@ -36,7 +36,11 @@ if [[ ! "${pid:-}" =~ ^[0-9]+$ || ! "${port:-}" =~ ^[0-9]+$ ]]; then
   exit 0
 fi
 
-cmd="$(ps -p "$pid" -o args= 2>/dev/null || true)"
+# Empty when the pid is gone or a zombie (exited, not yet reaped: a container's init may never
+# reap it).
+cmd=""
+stat="$(ps -p "$pid" -o stat= 2>/dev/null || true)"
+if [[ -n "$stat" && "$stat" != Z* ]]; then cmd="$(ps -p "$pid" -o args= 2>/dev/null || true)"; fi
 if [[ -z "$cmd" || "$cmd" != *moto_server* || ! "$cmd" =~ (^|[[:space:]])-p[[:space:]]+$port($|[[:space:]]) ]]; then
   # Our server is gone (crashed, killed, or a reboot); its pid may now be another program's.
   rm -f "$pidfile"

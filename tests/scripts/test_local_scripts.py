@@ -154,8 +154,10 @@ def test_stop_after_our_server_died_cleans_up(local: Local):
     os.kill(pid, signal.SIGKILL)
     result = local.run(STOP)
     assert result.returncode == 0
-    assert result.stdout.startswith(
-        f"local-down: our moto_server (pid {pid}, port {local.port}) had already exited"
+    # Killed and perhaps not yet reaped (a zombie): either way it has exited, nobody else's.
+    assert result.stdout == (
+        f"local-down: our moto_server (pid {pid}, port {local.port}) had already exited and "
+        "its in-memory data with it; removed its stale pid file\n"
     )
     assert not local.pidfile.exists()
     assert not local.envfile.exists()
@@ -165,6 +167,24 @@ def dead_pid() -> int:
     dead = subprocess.Popen(["true"])  # noqa: S607
     dead.wait()
     return dead.pid
+
+
+def test_an_unreaped_server_counts_as_exited(local: Local):
+    # A child that exited and was never waited for stays a zombie: gone, not another program.
+    zombie = subprocess.Popen(["true"])  # noqa: S607
+    try:
+        # Wait until it has exited, without reaping it.
+        os.waitid(os.P_PID, zombie.pid, os.WEXITED | os.WNOWAIT)
+        local.state.mkdir(parents=True)
+        local.pidfile.write_text(f"{zombie.pid} {local.port}\n")
+        result = local.run(START)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[0] == (
+            f"local-up: our moto_server (pid {zombie.pid}, port {local.port}) had died and its "
+            "in-memory data with it; removed its stale pid file"
+        )
+    finally:
+        zombie.wait()
 
 
 def test_start_after_our_server_died_says_so_and_starts_again(local: Local):
