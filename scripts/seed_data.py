@@ -2,12 +2,14 @@
 
 Clinics, staff (admins, doctors, staff, one pending invitation with a TTL), patients with
 beaconed lookup identifiers, appointments (past and future), SOAP notes and invoices, with PHI
-encrypted under the stack's PHI key. The target is ``--endpoint-url`` or ``AWS_ENDPOINT_URL``
-(the local emulator of ``make local-up``), else AWS, in the stack's region.
+encrypted under the stack's PHI key.
 
-Nothing is written unless the table (ACTIVE, with every index of the stack config) and the PHI
-key alias exist. Production stacks are refused: synthetic records do not belong beside real PHI.
-Exit codes: 0 done, 1 the environment is not ready or a write failed, 2 bad arguments.
+The target is resolved by :mod:`scripts.aws_target` (the emulator of ``make local-up`` unless
+told otherwise). Seed writes only to the local emulator unless ``--force`` is given, and refuses
+production stacks even then: synthetic records do not belong beside real PHI. Nothing is written
+unless the table (ACTIVE, with every index of the stack config) and the PHI key alias exist.
+Exit codes: 0 done, 1 the environment is not ready or a write failed, 2 bad arguments or a
+refused target.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ from datalayer.entities import EntityType, ItemCodec
 from datalayer.phi import PhiCipher, PhiError
 from datalayer.store import WriteError, clinic_beacon_key_source, write_items
 from datalayer.synthetic import Dataset, DatasetShape, generate_dataset
-from scripts.aws_target import Clients, Target, UsageError, resolve_target
+from scripts.aws_target import (
+    Clients,
+    Target,
+    UsageError,
+    add_target_arguments,
+    announce_target,
+    resolve_target,
+)
 
 MAX_CLINICS = 200
 MAX_PATIENTS = 2_000
@@ -92,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", type=_iso_date, default=None,
         help="the day that separates past from upcoming appointments (default: today, UTC)",
     )  # fmt: skip
+    add_target_arguments(parser)
     parser.add_argument(
-        "--endpoint-url", default=None,
-        help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS itself)",
+        "--force", action="store_true",
+        help="allow writing to a target other than the local emulator (e.g. --target aws) for "
+        "a non-production stack; production stacks are refused regardless",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -263,13 +274,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"stack {args.stack} holds production PHI; seed writes synthetic records and "
                 "refuses production stacks"
             )
-        target = resolve_target(args.endpoint_url)
+        target = resolve_target(args.endpoint_url, target=args.target)
+        if not target.is_local and not args.force:
+            raise UsageError(
+                f"refusing to write synthetic data to {target.describe()}: seed writes only to "
+                "the local emulator unless forced (make seed TARGET=aws FORCE=1, or --force); "
+                "production stacks are refused either way"
+            )
     except (ConfigError, UsageError) as exc:
         print(f"seed: {exc}", file=sys.stderr)
         return 2
     clients = Clients.for_target(target, cfg.region)
     as_of = args.as_of or datetime.now(UTC).date()
     try:
+        announce_target(clients, target, "seed", sys.stderr)
         check_ready(clients, cfg, target)
         dataset = generate_dataset(
             args.seed, as_of, DatasetShape.for_patients(args.clinics, args.patients)
@@ -284,13 +302,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seed: not ready: {exc}", file=sys.stderr)
         return 1
     except EndpointConnectionError as exc:
-        print(f"seed: cannot reach {exc.kwargs.get('endpoint_url')}: is it running "
-              "(make local-up)?", file=sys.stderr)  # fmt: skip
+        where = target.endpoint_url or exc.kwargs.get("endpoint_url")
+        hint = "; start it with `make local-up`" if target.is_local else ""
+        print(f"seed: cannot reach {where}{hint}", file=sys.stderr)
         return 1
     except NoCredentialsError:
         print(
             f"seed: no AWS credentials for {target.describe()}: configure them (profile, SSO), "
-            "or set AWS_ENDPOINT_URL to the local emulator (make local-up)",
+            "or drop TARGET=aws to use the local emulator (make local-up)",
             file=sys.stderr,
         )
         return 1

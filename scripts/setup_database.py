@@ -38,6 +38,8 @@ from components.table_spec import TableSpec, create_table_request, table_spec
 from scripts.aws_target import (
     Clients,
     UsageError,
+    add_target_arguments,
+    announce_target,
     describe_call_failure,
     error_code,
     not_emulated,
@@ -724,10 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument(
-        "--endpoint-url",
-        help="endpoint to use (default: $AWS_ENDPOINT_URL; unset means AWS itself)",
-    )
+    add_target_arguments(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--connection-info",
@@ -750,10 +749,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.timeout < 1:
             raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
         cfg = load_stack_config(args.stack)
-        target = resolve_target(args.endpoint_url)
+        target = resolve_target(args.endpoint_url, target=args.target)
         clients = Clients.for_target(target, cfg.region)
         if args.connection_info and not target.is_local:
-            raise UsageError("--connection-info describes the local endpoint; set AWS_ENDPOINT_URL")
+            raise UsageError(
+                f"--connection-info describes the local emulator, not {target.describe()}"
+            )
     except (ConfigError, UsageError) as exc:
         print(f"setup: {exc}", file=sys.stderr)
         return 2
@@ -761,6 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(connection_info(cfg, str(target.endpoint_url)))
         return 0
     try:
+        announce_target(clients, target, "setup", sys.stderr)
         if target.is_local:
             result = setup_local(cfg, clients, target=target.describe())
         else:

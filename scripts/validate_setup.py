@@ -35,6 +35,8 @@ from components.table_spec import TableSpec, table_spec
 from scripts.aws_target import (
     Clients,
     UsageError,
+    add_target_arguments,
+    announce_target,
     describe_call_failure,
     error_code,
     not_emulated,
@@ -811,10 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare the live environment with the stack config (read-only).",
     )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument(
-        "--endpoint-url",
-        help="endpoint to read (default: $AWS_ENDPOINT_URL; unset means AWS itself)",
-    )
+    add_target_arguments(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--wait",
@@ -832,12 +831,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.wait < 0:
             raise UsageError(f"--wait must be 0 or more seconds, got {args.wait}")
         cfg = load_stack_config(args.stack)
-        target = resolve_target(args.endpoint_url)
+        target = resolve_target(args.endpoint_url, target=args.target)
     except (ConfigError, UsageError) as exc:
         print(f"validate: {exc}", file=sys.stderr)
         return 2
     clients = Clients.for_target(target, cfg.region)
     try:
+        announce_target(clients, target, "validate", sys.stderr)
         report = validate(cfg, clients, target=target.describe(), wait_seconds=args.wait)
     except (ClientError, BotoCoreError) as exc:
         print(f"validate: {describe_call_failure(target, exc)}", file=sys.stderr)

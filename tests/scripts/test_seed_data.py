@@ -74,7 +74,7 @@ def test_relationships_are_consistent() -> None:
 
 
 def test_seed_writes_the_dataset_and_reports_counts(
-    moto: None, capsys: pytest.CaptureFixture[str]
+    cli_on_moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev")
     assert seed_data.main(RUN) == 0
@@ -120,7 +120,7 @@ def test_patterns_without_seeded_data_are_skipped_with_the_reason() -> None:
 
 
 def test_reseeding_is_idempotent_and_keeps_each_clinics_beacon_key(
-    moto: None, capsys: pytest.CaptureFixture[str]
+    cli_on_moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev")
     assert seed_data.main(RUN) == 0
@@ -175,7 +175,7 @@ def test_missing_table_exits_1_and_writes_nothing(
     moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev", table=False)
-    assert seed_data.main(RUN) == 1
+    assert seed_data.main([*RUN, "--target", "aws", "--force"]) == 1
     err = capsys.readouterr().err
     assert (
         "seed: not ready: table medeez-dev-app does not exist on AWS (us-east-1); "
@@ -188,7 +188,7 @@ def test_missing_phi_key_alias_exits_1_and_writes_nothing(
     moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev", phi_alias=False)
-    assert seed_data.main(RUN) == 1
+    assert seed_data.main([*RUN, "--target", "aws", "--force"]) == 1
     err = capsys.readouterr().err
     assert "seed: not ready: PHI key alias alias/medeez-dev-phi does not exist on AWS" in err
     assert table_keys(env) == {}
@@ -206,7 +206,9 @@ def test_unreachable_endpoint_exits_1(
 ) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     assert seed_data.main([*RUN, "--endpoint-url", "http://127.0.0.1:9"]) == 1
-    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "seed: cannot reach http://127.0.0.1:9; start it with `make local-up`\n"
+    )
 
 
 class FlakyBatchClient:
@@ -257,5 +259,8 @@ def test_no_credentials_for_aws_is_a_clear_error(
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    assert seed_data.main(RUN) == 1
-    assert "seed: no AWS credentials for AWS: configure them" in capsys.readouterr().err
+    assert seed_data.main([*RUN, "--target", "aws", "--force"]) == 1
+    assert capsys.readouterr().err == (
+        "seed: no AWS credentials for AWS: configure them (profile, SSO), or drop TARGET=aws "
+        "to use the local emulator (make local-up)\n"
+    )
