@@ -3,8 +3,10 @@
 Never real PHI: names and text come from fixed word lists in this file; emails use the reserved
 ``example.test`` domain and phone numbers the NANP's fictional 555-0100..0199 block. The same
 ``seed``, ``as_of`` date and shape always give the same dataset (ids included), because every
-choice comes from one seeded ``random.Random``. Fixed lists rather than Faker: Faker's output
-changes between releases, which would silently change "the same seed".
+choice comes from one seeded ``random.Random``; ``as_of`` defaults to the fixed :data:`ANCHOR`,
+never to today, so rerunning ``make seed`` on another day rewrites the same items. Fixed lists
+rather than Faker: Faker's output changes between releases, which would silently change "the
+same seed".
 """
 
 from __future__ import annotations
@@ -98,6 +100,11 @@ _PROCEDURES = (
     ("90686", "Influenza vaccine, quadrivalent", 3_500),
 )
 
+
+#: The default ``as_of``: appointments before it are past (completed, cancelled, no-show, with
+#: notes and invoices), those after it upcoming. Fixed rather than today: appointment, note and
+#: invoice sort keys hold timestamps, so a moving day would add new items on every rerun.
+ANCHOR = date(2026, 11, 24)
 
 #: Half-hour slots per weekday, 08:00-16:30 UTC.
 SLOTS_PER_DAY = 18
@@ -367,8 +374,9 @@ class _Generator:
         return appointment, note, invoice
 
 
-def generate_dataset(seed: int, as_of: date, shape: DatasetShape | None = None) -> Dataset:
-    """The dataset for ``seed`` as of ``as_of`` (appointments before it are past)."""
+def generate_dataset(seed: int, as_of: date = ANCHOR, shape: DatasetShape | None = None) -> Dataset:
+    """The dataset for ``seed`` as of ``as_of`` (appointments before it are past); the same
+    arguments always give the same dataset, whatever the date it runs."""
     shape = shape or DatasetShape()
     gen = _Generator(seed, as_of, shape)
     clinics: list[Clinic] = []

@@ -1,8 +1,9 @@
 """``make seed STACK=<stack> [CLINICS=N SEED=S]``: write deterministic synthetic data.
 
 Clinics, staff (admins, doctors, staff, one pending invitation with a TTL), patients with
-beaconed lookup identifiers, appointments (past and future), SOAP notes and invoices, with PHI
-encrypted under the stack's PHI key.
+beaconed lookup identifiers, appointments (past and upcoming around a fixed anchor day), SOAP
+notes and invoices, with PHI encrypted under the stack's PHI key. The same seed and shape always
+give the same items, whatever the day, so a rerun rewrites them instead of adding more.
 
 The target is resolved by :mod:`scripts.aws_target` (the emulator of ``make local-up`` unless
 told otherwise). Seed writes only to the local emulator unless ``--force`` is given, and refuses
@@ -18,7 +19,7 @@ import argparse
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from botocore.exceptions import (
@@ -36,7 +37,7 @@ from datalayer.beacons import BeaconError, BeaconKeyring
 from datalayer.entities import EntityType, ItemCodec
 from datalayer.phi import PhiCipher, PhiError
 from datalayer.store import WriteError, clinic_beacon_key_source, write_items
-from datalayer.synthetic import Dataset, DatasetShape, generate_dataset
+from datalayer.synthetic import ANCHOR, Dataset, DatasetShape, generate_dataset
 from scripts.aws_target import (
     Clients,
     Target,
@@ -91,15 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--seed", type=_bounded_int("--seed", 0, 2**63 - 1), default=42,
-        help="random seed; the same seed and --as-of give the same data (default 42)",
+        help="random seed; the same seed and shape give the same data on any day (default 42)",
     )  # fmt: skip
     parser.add_argument(
         "--patients", type=_bounded_int("--patients", 1, MAX_PATIENTS), default=25,
         help=f"patients per clinic, 1..{MAX_PATIENTS} (default 25)",
     )  # fmt: skip
     parser.add_argument(
-        "--as-of", type=_iso_date, default=None,
-        help="the day that separates past from upcoming appointments (default: today, UTC)",
+        "--as-of", type=_iso_date, default=ANCHOR,
+        help=f"the day that separates past from upcoming appointments (default {ANCHOR}, fixed "
+        "so reruns rewrite the same items; another day is another dataset, with other keys)",
     )  # fmt: skip
     add_target_arguments(parser)
     parser.add_argument(
@@ -264,6 +266,13 @@ def seed(
     }
 
 
+def planned_dataset(args: argparse.Namespace) -> Dataset:
+    """The dataset the arguments ask for: a function of them alone (never of today's date)."""
+    return generate_dataset(
+        args.seed, args.as_of, DatasetShape.for_patients(args.clinics, args.patients)
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
@@ -285,16 +294,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seed: {exc}", file=sys.stderr)
         return 2
     clients = Clients.for_target(target, cfg.region)
-    as_of = args.as_of or datetime.now(UTC).date()
     try:
         announce_target(clients, target, "seed", sys.stderr)
         check_ready(clients, cfg, target)
-        dataset = generate_dataset(
-            args.seed, as_of, DatasetShape.for_patients(args.clinics, args.patients)
-        )
+        dataset = planned_dataset(args)
+        anchor = " (the fixed default)" if args.as_of == ANCHOR else ""
         print(
             f"seed: {cfg.table_name} on {target.describe()} ({cfg.region}): "
-            f"seed {args.seed}, as of {as_of}, {args.clinics} clinics x {args.patients} patients"
+            f"seed {args.seed}, as of {args.as_of}{anchor}, "
+            f"{args.clinics} clinics x {args.patients} patients"
         )
         summary = seed(clients, cfg, dataset, progress=not args.no_progress)
         checks = [] if args.no_verify else verify(clients, cfg, dataset)

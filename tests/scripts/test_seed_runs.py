@@ -1,0 +1,193 @@
+"""`make seed` as a process against a real moto_server on a free loopback port: the same data
+whatever the date."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from components.config import load_stack_config
+from datalayer.synthetic import DatasetShape, generate_dataset
+from scripts.aws_target import Clients, Target
+from scripts.seed_data import item_total
+from scripts.setup_database import setup_local
+
+REPO = Path(__file__).resolve().parents[2]
+START = REPO / "scripts" / "start-local.sh"
+STOP = REPO / "scripts" / "stop-local.sh"
+TABLE = "medeez-dev-app"
+
+#: Imported by Python at start-up (sitecustomize) from PYTHONPATH: moves the whole process's
+#: clock to FAKE_TODAY, so every way of asking for "today" (date.today, datetime.now, time.time)
+#: answers that day. Stands in for running on another day.
+CLOCK_SHIM = """
+import datetime as _dt
+import os
+import time as _time
+
+_day = _dt.date.fromisoformat(os.environ["FAKE_TODAY"])
+_noon = _dt.datetime(_day.year, _day.month, _day.day, 12, tzinfo=_dt.timezone.utc)
+_shift = _noon.timestamp() - _time.time()
+_real_time = _time.time
+
+
+class _Date(_dt.date):
+    @classmethod
+    def today(cls):
+        return cls(_day.year, _day.month, _day.day)
+
+
+class _DateTime(_dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return _dt.datetime.fromtimestamp(_real_time() + _shift, tz)
+
+    @classmethod
+    def utcnow(cls):
+        return _dt.datetime.fromtimestamp(_real_time() + _shift, _dt.timezone.utc).replace(
+            tzinfo=None
+        )
+
+    @classmethod
+    def today(cls):
+        return cls.now()
+
+
+_dt.date = _Date
+_dt.datetime = _DateTime
+_time.time = lambda: _real_time() + _shift
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    state: Path
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of `make seed` with only the emulator recorded in .local/env."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+        return {**env, "LOCAL_STATE_DIR": str(self.state), **extra}
+
+    def count(self) -> int:
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        pages = client.get_paginator("scan").paginate(TableName=TABLE, Select="COUNT")
+        return sum(page["Count"] for page in pages)
+
+    def pid(self) -> int:
+        return int((self.state / "moto.pid").read_text().split()[0])
+
+
+def start_emulator(state: Path) -> Emulator:
+    emu = Emulator(state, free_port())
+    started = subprocess.run(
+        [str(START)],
+        env={**os.environ, "MOTO_PORT": str(emu.port), "LOCAL_STATE_DIR": str(state)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    cfg = load_stack_config("dev")
+    setup_local(cfg, Clients.for_target(Target(emu.endpoint), cfg.region))
+    return emu
+
+
+def stop_emulator(emu: Emulator) -> None:
+    subprocess.run(
+        [str(STOP)],
+        env={**os.environ, "LOCAL_STATE_DIR": str(emu.state)},
+        capture_output=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    emu = start_emulator(tmp_path_factory.mktemp("seed-runs") / "state")
+    yield emu
+    stop_emulator(emu)
+
+
+def seed_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "scripts.seed_data", "--stack", "dev", *args]
+
+
+def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture
+def on_day(tmp_path: Path) -> dict[str, str]:
+    """PYTHONPATH entries that put the clock shim first (FAKE_TODAY chooses the day)."""
+    shim = tmp_path / "clock"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(CLOCK_SHIM)
+    return {"PYTHONPATH": os.pathsep.join([str(shim), str(REPO)])}
+
+
+# --- the same data whatever the date ------------------------------------------------------------
+
+PRINT_DATASET = (
+    "import datetime, hashlib\n"
+    "from scripts.seed_data import build_parser, planned_dataset\n"
+    "args = build_parser().parse_args(['--stack', 'dev', '--clinics', '4', '--seed', '9'])\n"
+    "print(datetime.date.today(), hashlib.sha256(repr(planned_dataset(args)).encode())"
+    ".hexdigest())\n"
+)
+
+
+def test_the_same_seed_gives_the_same_dataset_on_any_day(
+    emulator: Emulator, on_day: dict[str, str]
+) -> None:
+    days = ("2026-12-01", "2027-06-15")
+    outputs = [
+        run([sys.executable, "-c", PRINT_DATASET], emulator.env(**on_day, FAKE_TODAY=day))
+        for day in days
+    ]
+    for output in outputs:
+        assert output.returncode == 0, output.stderr
+    (today_1, digest_1), (today_2, digest_2) = (o.stdout.split() for o in outputs)
+    assert (today_1, today_2) == days  # the shim did move the clock
+    assert digest_1 == digest_2
+
+
+def test_seeding_again_on_another_day_adds_nothing(
+    emulator: Emulator, on_day: dict[str, str]
+) -> None:
+    argv = seed_argv("--clinics", "2", "--patients", "5", "--seed", "11", "--no-progress")
+    before = emulator.count()
+    first = run(argv, emulator.env(**on_day, FAKE_TODAY="2026-12-01"))
+    assert first.returncode == 0, first.stderr
+    planned = item_total(generate_dataset(11, shape=DatasetShape.for_patients(2, 5)))
+    assert emulator.count() - before == planned
+    later = run(argv, emulator.env(**on_day, FAKE_TODAY="2027-06-15"))
+    assert later.returncode == 0, later.stderr
+    assert emulator.count() - before == planned
+    assert "as of 2026-11-24 (the fixed default)" in later.stdout
