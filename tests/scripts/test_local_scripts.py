@@ -4,9 +4,11 @@ directory, and a stop that kills only the process it started."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +76,21 @@ class Local:
                 return bool(response.status == 200)
         except OSError:
             return False
+
+
+def kill_and_wait(pid: int) -> None:
+    """SIGKILL ``pid`` (not our child: start-local.sh detaches it) and return once it has died."""
+    if not hasattr(os, "pidfd_open"):  # macOS: no pidfd, so watch until it is gone
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid):
+            time.sleep(0.05)
+        return
+    descriptor = os.pidfd_open(pid)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        select.select([descriptor], [], [])  # readable once the process has exited
+    finally:
+        os.close(descriptor)
 
 
 @pytest.fixture
@@ -151,7 +168,7 @@ def test_stop_leaves_a_foreign_process_alone(local: Local):
 def test_stop_after_our_server_died_cleans_up(local: Local):
     assert local.run(START).returncode == 0
     pid = local.pid()
-    os.kill(pid, signal.SIGKILL)
+    kill_and_wait(pid)
     result = local.run(STOP)
     assert result.returncode == 0
     # Killed and perhaps not yet reaped (a zombie): either way it has exited, nobody else's.
