@@ -1,9 +1,11 @@
 """`make seed` as a process against a real moto_server on a free loopback port: the same data
-whatever the date."""
+whatever the date, Ctrl-C and SIGTERM in the middle, and an emulator that dies under it."""
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -191,3 +193,80 @@ def test_seeding_again_on_another_day_adds_nothing(
     assert later.returncode == 0, later.stderr
     assert emulator.count() - before == planned
     assert "as of 2026-11-24 (the fixed default)" in later.stdout
+
+
+# --- interrupted ---------------------------------------------------------------------------------
+
+INTERRUPTED = re.compile(
+    r"seed: interrupted by (?P<signal>SIG\w+): wrote (?P<written>\d+) of (?P<total>\d+) items; "
+    r"complete: \d+ of 2 clinics.*; not written: (?P<missing>\d+) items"
+    r"(?P<rest>.*); rerun the same command to finish \(it rewrites the same items\)"
+)
+
+
+def start_seed(emu: Emulator, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """A seed process, once its first progress line shows it is writing (the lines before)."""
+    process = subprocess.Popen(
+        seed_argv(*args),
+        cwd=REPO,
+        env=emu.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.startswith("seed: progress: "):
+            return process, seen
+    process.wait()
+    pytest.fail(f"seed ended before writing: {''.join(seen)}")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_seed_says_what_it_wrote_in_one_line(
+    emulator: Emulator, signum: signal.Signals, code: int
+) -> None:
+    args = ("--clinics", "2", "--patients", "150", "--seed", str(100 + signum), "--no-verify")
+    before = emulator.count()
+    process, _ = start_seed(emulator, *args)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == code
+    assert "Traceback" not in err
+    report = [line for line in err.splitlines() if not line.startswith("seed: progress: ")]
+    assert len(report) == 1, err
+    match = INTERRUPTED.fullmatch(report[0])
+    assert match, report[0]
+    assert match["signal"] == signum.name
+    written, total = int(match["written"]), int(match["total"])
+    assert 0 < written < total
+    assert int(match["missing"]) == total - written
+    unanswered = re.search(r"a batch of (\d+) was sent unanswered", match["rest"])
+    landed = emulator.count() - before
+    assert written <= landed <= written + (int(unanswered[1]) if unanswered else 0)
+
+    finished = run(seed_argv(*args, "--no-progress"), emulator.env())
+    assert finished.returncode == 0, finished.stderr
+    assert emulator.count() - before == total
+
+
+def test_an_emulator_that_dies_under_seed_is_reported_with_what_was_lost(tmp_path: Path) -> None:
+    emu = start_emulator(tmp_path / "state")
+    try:
+        process, _ = start_seed(emu, "--clinics", "2", "--patients", "150", "--no-verify")
+        os.kill(emu.pid(), signal.SIGKILL)
+        _, err = process.communicate(timeout=120)
+    finally:
+        stop_emulator(emu)
+    assert process.returncode == 1
+    assert "Traceback" not in err
+    (report,) = [line for line in err.splitlines() if not line.startswith("seed: progress: ")]
+    assert report.startswith("seed: failed: ")
+    assert re.search(r"; wrote \d+ of \d+ items; complete: ", report), report
+    assert report.endswith(
+        f"; nothing answers at {emu.endpoint} any more: the emulator has stopped, and since it "
+        "keeps data in memory only, everything it held is gone with it (keys, table and every "
+        "item written); start over with make local-up, make setup, make seed"
+    )
