@@ -14,7 +14,7 @@ MOTO_PORT ?= 5000
 # Where setup/seed/validate point (scripts/aws_target.py): AWS_ENDPOINT_URL when set, else the
 # emulator local-up started; AWS itself only with TARGET=aws. TARGET=local ignores AWS_ENDPOINT_URL.
 TARGET ?=
-TARGET_ARGS = $(if $(TARGET),--target $(TARGET))
+TARGET_ARGS = $(if $(filter-out local aws,$(TARGET)),$(error TARGET must be local or aws, got '$(TARGET)'),$(if $(TARGET),--target $(TARGET)))
 # seed writes to anything but the local emulator only with FORCE=1 (never to production).
 FORCE ?=
 FORCE_ARGS = $(if $(filter 1,$(FORCE)),--force,$(if $(FORCE),$(error FORCE must be 1 or unset, got '$(FORCE)')))

@@ -363,6 +363,8 @@ def test_make_passes_moto_port_and_target_to_the_scripts(emulator: Emulator) -> 
     assert "validate: --target aws, but AWS_ENDPOINT_URL is set" in ambiguous.stderr
     bad_force = make("seed", "STACK=dev", "FORCE=yes", env=env)
     assert "FORCE must be 1 or unset, got 'yes'" in bad_force.stderr
+    bad_target = make("validate", "STACK=dev", "TARGET=prod", env=env)
+    assert "TARGET must be local or aws, got 'prod'" in bad_target.stderr
 
 
 def test_boto3_clients_of_a_local_target_never_read_real_credentials(
