@@ -502,9 +502,9 @@ def _run(args: argparse.Namespace, progress: SeedProgress) -> int:
         target = resolve_target(args.endpoint_url, target=args.target)
         if not target.is_local and not args.force:
             raise UsageError(
-                f"refusing to write synthetic data to {target.describe()}: seed writes only to "
-                "the local emulator unless forced (make seed TARGET=aws FORCE=1, or --force); "
-                "production stacks are refused either way"
+                f"refusing to write synthetic data to {target.describe()} (from {target.source}):"
+                " seed writes only to the local emulator unless forced (make seed TARGET=aws "
+                "FORCE=1, or --force); production stacks are refused either way"
             )
     except (ConfigError, UsageError) as exc:
         print(f"seed: {exc}", file=sys.stderr)

@@ -276,9 +276,17 @@ def test_an_unknown_target_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize(
     ("argv", "env", "where"),
     [
-        (["--target", "aws"], {}, "AWS"),
-        ([], {"AWS_ENDPOINT_URL": "http://10.0.0.7:4566"}, "endpoint http://10.0.0.7:4566"),
-        (["--endpoint-url", "https://dynamodb.us-east-1.amazonaws.com"], {}, "endpoint https"),
+        (["--target", "aws"], {}, "AWS (from --target aws)"),
+        (
+            [],
+            {"AWS_ENDPOINT_URL": "http://10.0.0.7:4566"},
+            "endpoint http://10.0.0.7:4566 (from AWS_ENDPOINT_URL)",
+        ),
+        (
+            ["--endpoint-url", "https://dynamodb.us-east-1.amazonaws.com"],
+            {},
+            "endpoint https://dynamodb.us-east-1.amazonaws.com (from --endpoint-url)",
+        ),
     ],
 )
 def test_seed_refuses_a_non_local_target_without_force(
