@@ -7,11 +7,20 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 FORMAT ?= text
 BUILD := .build
+# The emulator's port. Given on the command line (or in the environment) it also reaches setup,
+# seed and validate through their environment, which check it against the endpoint local-up
+# recorded in .local/env; the default here is local-up's alone.
 MOTO_PORT ?= 5000
-LOCAL_ENDPOINT := http://127.0.0.1:$(MOTO_PORT)
+# Where setup/seed/validate point (scripts/aws_target.py): AWS_ENDPOINT_URL when set, else the
+# emulator local-up started; AWS itself only with TARGET=aws. TARGET=local ignores AWS_ENDPOINT_URL.
+TARGET ?=
+TARGET_ARGS = $(if $(filter-out local aws,$(TARGET)),$(error TARGET must be local or aws, got '$(TARGET)'),$(if $(TARGET),--target $(TARGET)))
+# seed writes to anything but the local emulator only with FORCE=1 (never to production).
+FORCE ?=
+FORCE_ARGS = $(if $(filter 1,$(FORCE)),--force,$(if $(FORCE),$(error FORCE must be 1 or unset, got '$(FORCE)')))
 # Only for the local emulator: dummy credentials, so no local step can use (or need) real ones.
-LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
-             AWS_ENDPOINT_URL=$(LOCAL_ENDPOINT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL \
+             AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview test lint typecheck format docs bench \
@@ -55,8 +64,8 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-seed: $(STAMP) ## Synthetic data (PHI encrypted) into STACK's table [CLINICS=N SEED=S]
-	$(PY) -m scripts.seed_data --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(SEED),--seed $(SEED))
+seed: $(STAMP) ## Synthetic data (PHI encrypted) into STACK's table on the local emulator [CLINICS=N SEED=S TARGET=aws FORCE=1]
+	@$(PY) -m scripts.seed_data --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(SEED),--seed $(SEED)) $(TARGET_ARGS) $(FORCE_ARGS)
 
 docs: $(STAMP) ## Regenerate the generated docs (config reference, access patterns, POLICIES.md)
 	$(PY) -m tools.config_docs
@@ -72,18 +81,18 @@ local-up: $(STAMP) ## Start the local AWS emulator (moto_server) on 127.0.0.1 [M
 local-down: ## Stop the emulator that local-up started (and nothing else)
 	@scripts/stop-local.sh
 
-setup: $(STAMP) ## Local endpoint (AWS_ENDPOINT_URL): create STACK; AWS: wait until its table is ACTIVE
-	@$(PY) -m scripts.setup_database --stack $(STACK) --format $(FORMAT)
+setup: $(STAMP) ## Local emulator: create STACK; AWS (TARGET=aws): wait until its table is ACTIVE
+	@$(PY) -m scripts.setup_database --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS)
 
-validate: $(STAMP) ## Compare the live environment with STACK's config, one row per check [FORMAT=json]
-	@$(PY) -m scripts.validate_setup --stack $(STACK) --format $(FORMAT)
+validate: $(STAMP) ## Compare the live environment with STACK's config, one row per check [FORMAT=json TARGET=aws]
+	@$(PY) -m scripts.validate_setup --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS)
 
 local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate
 	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)
-	@$(LOCAL_ENV) $(MAKE) --no-print-directory setup STACK=dev FORMAT=text
-	@$(LOCAL_ENV) $(MAKE) --no-print-directory seed STACK=dev
-	@$(LOCAL_ENV) $(MAKE) --no-print-directory validate STACK=dev FORMAT=text
-	@$(LOCAL_ENV) $(PY) -m scripts.setup_database --stack dev --connection-info
+	@$(LOCAL_ENV) $(MAKE) --no-print-directory setup STACK=dev FORMAT=text TARGET=local
+	@$(LOCAL_ENV) $(MAKE) --no-print-directory seed STACK=dev TARGET=local FORCE=
+	@$(LOCAL_ENV) $(MAKE) --no-print-directory validate STACK=dev FORMAT=text TARGET=local
+	@$(LOCAL_ENV) $(PY) -m scripts.setup_database --stack dev --connection-info --target local
 
 clean: ## Remove build output (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache

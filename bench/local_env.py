@@ -64,12 +64,8 @@ def time_steps() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as state:
         env = _environment(Path(state))
         port = _free_port()
-        local = {
-            **env,
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
+        # As after `make local-up`: the scripts find the emulator in $LOCAL_STATE_DIR/env.
+        local = env
         steps = {}
         try:
             steps["local-up"] = _timed([START], {**env, "MOTO_PORT": str(port)})

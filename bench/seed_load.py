@@ -17,7 +17,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from datalayer.synthetic import DatasetShape, generate_dataset
@@ -68,7 +67,7 @@ def run() -> None:
             setup_seconds = time.perf_counter() - started
             print(f"  moto_server up in {up:.2f} s; make setup (dev) {setup_seconds:.2f} s")
             for seed_value, (label, shape) in enumerate(SHAPES, start=1):
-                dataset = generate_dataset(seed_value, date(2026, 11, 24), shape)
+                dataset = generate_dataset(seed_value, shape=shape)
                 summary = seed(clients, cfg, dataset, progress=False)
                 if summary["items"] != item_total(dataset):
                     raise AssertionError("seed wrote a different number of items than planned")

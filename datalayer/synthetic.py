@@ -3,8 +3,10 @@
 Never real PHI: names and text come from fixed word lists in this file; emails use the reserved
 ``example.test`` domain and phone numbers the NANP's fictional 555-0100..0199 block. The same
 ``seed``, ``as_of`` date and shape always give the same dataset (ids included), because every
-choice comes from one seeded ``random.Random``. Fixed lists rather than Faker: Faker's output
-changes between releases, which would silently change "the same seed".
+choice comes from one seeded ``random.Random``; ``as_of`` defaults to the fixed :data:`ANCHOR`,
+never to today, so rerunning ``make seed`` on another day rewrites the same items. Fixed lists
+rather than Faker: Faker's output changes between releases, which would silently change "the
+same seed".
 """
 
 from __future__ import annotations
@@ -99,6 +101,11 @@ _PROCEDURES = (
 )
 
 
+#: The default ``as_of``: appointments before it are past (completed, cancelled, no-show, with
+#: notes and invoices), those after it upcoming. Fixed rather than today: appointment, note and
+#: invoice sort keys hold timestamps, so a moving day would add new items on every rerun.
+ANCHOR = date(2026, 11, 24)
+
 #: Half-hour slots per weekday, 08:00-16:30 UTC.
 SLOTS_PER_DAY = 18
 
@@ -162,6 +169,14 @@ class Dataset:
         yield from self.appointments
         yield from self.notes
         yield from self.invoices
+
+    def by_clinic(self) -> list[tuple[Clinic, tuple[AnyEntity, ...]]]:
+        """Each clinic with its own entities in :meth:`entities` order (the clinic first), so a
+        writer can finish one tenant before starting the next."""
+        groups: dict[str, list[AnyEntity]] = {c.clinic_id: [] for c in self.clinics}
+        for entity in self.entities():
+            groups[entity.clinic_id].append(entity)
+        return [(c, tuple(groups[c.clinic_id])) for c in self.clinics]
 
     def counts(self) -> dict[str, int]:
         return {
@@ -367,8 +382,9 @@ class _Generator:
         return appointment, note, invoice
 
 
-def generate_dataset(seed: int, as_of: date, shape: DatasetShape | None = None) -> Dataset:
-    """The dataset for ``seed`` as of ``as_of`` (appointments before it are past)."""
+def generate_dataset(seed: int, as_of: date = ANCHOR, shape: DatasetShape | None = None) -> Dataset:
+    """The dataset for ``seed`` as of ``as_of`` (appointments before it are past); the same
+    arguments always give the same dataset, whatever the date it runs."""
     shape = shape or DatasetShape()
     gen = _Generator(seed, as_of, shape)
     clinics: list[Clinic] = []

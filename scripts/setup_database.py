@@ -1,12 +1,14 @@
 """``make setup STACK=<stack>``: make the data layer of a stack usable from this machine.
 
-Against the local emulator (a loopback ``AWS_ENDPOINT_URL``, see ``make local-up``) it creates
+Against the local emulator (``scripts.aws_target`` decides: an explicit endpoint,
+``AWS_ENDPOINT_URL``, or the emulator ``make local-up`` recorded) it creates
 what Pulumi creates in AWS, from the same definitions (``stackspec.definitions``): each service in
 ``scripts.services`` ensures its part in registry order (keys, table, alerting, backup, budget).
 Each step first reads what exists, so a second run changes nothing and says so.
 
-Against AWS it creates nothing: Pulumi owns that infrastructure. It waits (boto3 waiters) until
-the table and every GSI are ACTIVE, so a deploy pipeline can run it right after ``pulumi up``.
+Against AWS (only with ``--target aws``) it creates nothing: Pulumi owns that infrastructure. It
+waits (boto3 waiters) until the table and every GSI are ACTIVE, so a deploy pipeline can run it
+right after ``pulumi up``.
 It writes no bootstrap data, by decision: every item of the table is tenant-scoped (its PK begins
 with the clinic), a platform-owned item would break that invariant, and the application owns the
 schema version of its items. Creating anything requires the emulator's dummy credentials, which
@@ -27,6 +29,8 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from scripts.aws_target import (
     Clients,
     UsageError,
+    add_target_arguments,
+    announce_target,
     describe_call_failure,
     resolve_target,
     uses_dummy_credentials,
@@ -163,10 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument(
-        "--endpoint-url",
-        help="endpoint to use (default: $AWS_ENDPOINT_URL; unset means AWS itself)",
-    )
+    add_target_arguments(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--connection-info",
@@ -189,10 +190,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.timeout < 1:
             raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
         cfg = load_stack_config(args.stack)
-        target = resolve_target(args.endpoint_url)
+        target = resolve_target(args.endpoint_url, target=args.target)
         clients = Clients.for_target(target, cfg.region)
         if args.connection_info and not target.is_local:
-            raise UsageError("--connection-info describes the local endpoint; set AWS_ENDPOINT_URL")
+            raise UsageError(
+                f"--connection-info describes the local emulator, not {target.describe()}"
+            )
     except (ConfigError, UsageError) as exc:
         print(f"setup: {exc}", file=sys.stderr)
         return 2
@@ -200,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(connection_info(cfg, str(target.endpoint_url)))
         return 0
     try:
+        announce_target(clients, target, "setup", sys.stderr)
         if target.is_local:
             result = setup_local(cfg, clients, target=target.describe())
         else:

@@ -1,37 +1,51 @@
 #!/usr/bin/env bash
 # Stop the moto_server that start-local.sh started, and nothing else.
 #
-#   LOCAL_STATE_DIR  where start-local.sh keeps moto.pid (default <repo>/.local)
+#   LOCAL_STATE_DIR  where start-local.sh keeps moto.pid and env (default <repo>/.local)
 #
 # The pid in the pid file is killed only while it is still a moto_server on the recorded port;
-# a pid that has been reused by another program is left alone. Idempotent: with nothing running
-# it says so and exits 0.
+# a pid that has been reused by another program is left alone. The AWS_ENDPOINT_URL line that
+# start-local.sh recorded in $LOCAL_STATE_DIR/env is removed (other lines are kept), so the
+# scripts no longer point at it. Idempotent: with nothing running it says so and exits 0.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${LOCAL_STATE_DIR:-$repo/.local}"
 pidfile="$state/moto.pid"
+envfile="$state/env"
+
+# Drop AWS_ENDPOINT_URL from $envfile, keeping the other lines; an env file left empty is
+# removed. (start-local.sh has the same function.)
+forget_endpoint() {
+  [[ -f "$envfile" ]] || return 0
+  local tmp="$envfile.$$"
+  grep -v '^AWS_ENDPOINT_URL=' "$envfile" >"$tmp" || true
+  if [[ -s "$tmp" ]]; then mv -f "$tmp" "$envfile"; else rm -f "$tmp" "$envfile"; fi
+}
 
 if [[ ! -f "$pidfile" ]]; then
+  forget_endpoint
   echo "local-down: moto_server is not running (no $pidfile)"
   exit 0
 fi
 read -r pid port <"$pidfile" || true
 if [[ ! "${pid:-}" =~ ^[0-9]+$ || ! "${port:-}" =~ ^[0-9]+$ ]]; then
   rm -f "$pidfile"
+  forget_endpoint
   echo "local-down: removed unreadable pid file $pidfile; nothing stopped"
   exit 0
 fi
 
-cmd="$(ps -p "$pid" -o args= 2>/dev/null || true)"
-if [[ -z "$cmd" ]]; then
+# Empty when the pid is gone or a zombie (exited, not yet reaped: a container's init may never
+# reap it).
+cmd=""
+stat="$(ps -p "$pid" -o stat= 2>/dev/null || true)"
+if [[ -n "$stat" && "$stat" != Z* ]]; then cmd="$(ps -p "$pid" -o args= 2>/dev/null || true)"; fi
+if [[ -z "$cmd" || "$cmd" != *moto_server* || ! "$cmd" =~ (^|[[:space:]])-p[[:space:]]+$port($|[[:space:]]) ]]; then
+  # Our server is gone (crashed, killed, or a reboot); its pid may now be another program's.
   rm -f "$pidfile"
-  echo "local-down: moto_server (pid $pid) had already exited; removed the stale pid file"
-  exit 0
-fi
-if [[ "$cmd" != *moto_server* || ! "$cmd" =~ (^|[[:space:]])-p[[:space:]]+$port($|[[:space:]]) ]]; then
-  rm -f "$pidfile"
-  echo "local-down: pid $pid is not our moto_server (it is: $cmd); left it running and removed the stale pid file" >&2
+  forget_endpoint
+  echo "local-down: our moto_server (pid $pid, port $port) had already exited and its in-memory data with it; removed its stale pid file${cmd:+ (pid $pid now belongs to another program, left running: $cmd)}"
   exit 0
 fi
 
@@ -44,4 +58,5 @@ if kill -0 "$pid" 2>/dev/null; then
   kill -KILL "$pid" 2>/dev/null || true
 fi
 rm -f "$pidfile"
+forget_endpoint
 echo "local-down: stopped moto_server (pid $pid, port $port); local data is gone (moto keeps it in memory)"

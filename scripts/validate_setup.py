@@ -1,6 +1,8 @@
 """``make validate STACK=<stack> [FORMAT=json]``: does the live environment match the stack config?
 
-Read-only, by construction: validate's clients refuse any call but Describe/Get/List. Each
+Read-only, by construction: validate's clients refuse any call but Describe/Get/List. Where it
+reads is decided by ``scripts.aws_target`` (an explicit endpoint, ``AWS_ENDPOINT_URL``, the
+emulator ``make local-up`` recorded, or AWS only with ``--target aws``). Each
 service in ``scripts.services`` checks its part against its definition (``stackspec.definitions``),
 in registry order: the KMS keys (aliases, descriptions, key policies, rotation), the table
 (status, key schema, attribute definitions, every GSI and its projection, billing, SSE key, PITR
@@ -24,7 +26,14 @@ from dataclasses import asdict
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.aws_target import Clients, UsageError, describe_call_failure, resolve_target
+from scripts.aws_target import (
+    Clients,
+    UsageError,
+    add_target_arguments,
+    announce_target,
+    describe_call_failure,
+    resolve_target,
+)
 from scripts.services import SERVICES
 from scripts.services.base import CheckContext, ReadOnlyClients, Report
 from stackspec.config.stack import StackConfig, load_stack_config
@@ -81,10 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare the live environment with the stack config (read-only).",
     )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument(
-        "--endpoint-url",
-        help="endpoint to read (default: $AWS_ENDPOINT_URL; unset means AWS itself)",
-    )
+    add_target_arguments(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--wait",
@@ -102,12 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.wait < 0:
             raise UsageError(f"--wait must be 0 or more seconds, got {args.wait}")
         cfg = load_stack_config(args.stack)
-        target = resolve_target(args.endpoint_url)
+        target = resolve_target(args.endpoint_url, target=args.target)
     except (ConfigError, UsageError) as exc:
         print(f"validate: {exc}", file=sys.stderr)
         return 2
     clients = Clients.for_target(target, cfg.region)
     try:
+        announce_target(clients, target, "validate", sys.stderr)
         report = validate(cfg, clients, target=target.describe(), wait_seconds=args.wait)
     except (ClientError, BotoCoreError) as exc:
         print(f"validate: {describe_call_failure(target, exc)}", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -13,10 +15,18 @@ from stackspec.config.stack import StackConfig, load_stack_config
 
 
 @pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An isolated in-process AWS: no real credentials or endpoint can leak in."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+def moto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """An isolated in-process AWS: no real credentials or endpoint can leak in, and no local
+    emulator a developer started (an empty LOCAL_STATE_DIR, no MOTO_PORT)."""
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "MOTO_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path / "local-state"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_ACCESS_KEY)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
@@ -65,3 +75,9 @@ def cli_on_moto(moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
         return Clients(boto3.Session(region_name=region), emulator=True)
 
     monkeypatch.setattr(Clients, "for_target", classmethod(for_target))
+    # What local-up records, so the scripts resolve the local target; this process stands in
+    # for the emulator's pid.
+    state = Path(os.environ["LOCAL_STATE_DIR"])
+    state.mkdir(parents=True)
+    (state / "env").write_text("AWS_ENDPOINT_URL=http://127.0.0.1:5000\n")
+    (state / "moto.pid").write_text(f"{os.getpid()} 5000\n")

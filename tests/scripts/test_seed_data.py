@@ -3,6 +3,9 @@ environment is not ready or the arguments are bad, and batch writes that retry."
 
 from __future__ import annotations
 
+import io
+import signal
+import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,7 +16,7 @@ from datalayer.entities import AppointmentStatus, InvoiceStatus, NoteStatus, Rol
 from datalayer.store import RetryPolicy, WriteError, write_items
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts import seed_data
-from scripts.aws_target import Target
+from scripts.aws_target import Clients, Target
 from tests.datalayer.support import LocalEnv, build_env
 
 AS_OF = date(2026, 11, 24)
@@ -74,7 +77,7 @@ def test_relationships_are_consistent() -> None:
 
 
 def test_seed_writes_the_dataset_and_reports_counts(
-    moto: None, capsys: pytest.CaptureFixture[str]
+    cli_on_moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev")
     assert seed_data.main(RUN) == 0
@@ -120,7 +123,7 @@ def test_patterns_without_seeded_data_are_skipped_with_the_reason() -> None:
 
 
 def test_reseeding_is_idempotent_and_keeps_each_clinics_beacon_key(
-    moto: None, capsys: pytest.CaptureFixture[str]
+    cli_on_moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev")
     assert seed_data.main(RUN) == 0
@@ -175,7 +178,7 @@ def test_missing_table_exits_1_and_writes_nothing(
     moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev", table=False)
-    assert seed_data.main(RUN) == 1
+    assert seed_data.main([*RUN, "--target", "aws", "--force"]) == 1
     err = capsys.readouterr().err
     assert (
         "seed: not ready: table medeez-dev-app does not exist on AWS (us-east-1); "
@@ -188,7 +191,7 @@ def test_missing_phi_key_alias_exits_1_and_writes_nothing(
     moto: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = build_env("dev", phi_alias=False)
-    assert seed_data.main(RUN) == 1
+    assert seed_data.main([*RUN, "--target", "aws", "--force"]) == 1
     err = capsys.readouterr().err
     assert "seed: not ready: PHI key alias alias/medeez-dev-phi does not exist on AWS" in err
     assert table_keys(env) == {}
@@ -206,7 +209,9 @@ def test_unreachable_endpoint_exits_1(
 ) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     assert seed_data.main([*RUN, "--endpoint-url", "http://127.0.0.1:9"]) == 1
-    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "seed: cannot reach http://127.0.0.1:9; start it with `make local-up`\n"
+    )
 
 
 class FlakyBatchClient:
@@ -257,5 +262,122 @@ def test_no_credentials_for_aws_is_a_clear_error(
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    assert seed_data.main(RUN) == 1
-    assert "seed: no AWS credentials for AWS: configure them" in capsys.readouterr().err
+    assert seed_data.main([*RUN, "--target", "aws", "--force"]) == 1
+    assert capsys.readouterr().err == (
+        "seed: no AWS credentials for AWS: configure them (profile, SSO), or drop TARGET=aws "
+        "to use the local emulator (make local-up)\n"
+    )
+
+
+# --- progress, interruptions ----------------------------------------------------------------
+
+
+def test_progress_is_plain_lines_when_stderr_is_not_a_terminal(
+    cli_on_moto: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_env("dev")
+    argv = ["--stack", "dev", "--clinics", "2", "--patients", "10", "--no-verify"]
+    assert seed_data.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err  # no carriage-return bar in a log
+    lines = err.splitlines()
+    assert lines
+    assert all(line.startswith("seed: progress: ") for line in lines)
+    total = seed_data.item_total(
+        generate_dataset(42, shape=DatasetShape.for_patients(clinics=2, patients_per_clinic=10))
+    )
+    written = [int(line.split()[2]) for line in lines]
+    assert written == sorted(written)
+    assert len(lines) >= 5  # about one per tenth, not one per batch nor just the last
+    assert lines[-1] == f"seed: progress: {total} of {total} items (100%), clinic 2 of 2"
+
+
+def test_a_terminal_gets_the_bar_instead(
+    cli_on_moto: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    build_env("dev")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert seed_data.main(["--stack", "dev", "--clinics", "1", "--patients", "3"]) == 0
+    assert "seed: progress:" not in terminal.getvalue()
+    assert "\r" in terminal.getvalue()
+    assert "item/s" in terminal.getvalue()
+    assert "--no-progress" not in capsys.readouterr().out
+
+
+def test_no_progress_means_none(cli_on_moto: None, capsys: pytest.CaptureFixture[str]) -> None:
+    build_env("dev")
+    assert seed_data.main([*ARGS, "--no-progress", "--no-verify"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_an_interrupt_before_writing_says_nothing_was_written(
+    cli_on_moto: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = build_env("dev")
+    before = signal.getsignal(signal.SIGINT)
+
+    def ctrl_c(*_: Any) -> None:
+        signal.raise_signal(signal.SIGINT)  # as the terminal sends it on Ctrl-C
+
+    monkeypatch.setattr(seed_data, "check_ready", ctrl_c)
+    assert seed_data.main(RUN) == 130
+    assert capsys.readouterr().err == (
+        "seed: interrupted by SIGINT: nothing was written; rerun the same command to finish "
+        "(it rewrites the same items)\n"
+    )
+    assert table_keys(env) == {}
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
+
+
+def test_a_sigterm_between_batches_reports_whole_and_partial_clinics(
+    cli_on_moto: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = build_env("dev")
+    dataset = generate_dataset(5, shape=DatasetShape.for_patients(3, 10))
+    sizes = [seed_data.item_count(entities) for _, entities in dataset.by_clinic()]
+    names = [clinic.name for clinic in dataset.clinics]
+    total = sum(sizes)
+    # Clinics are written one by one in batches of 25: stop on the second batch of clinic 2.
+    first_clinic_batches = -(-sizes[0] // 25)
+    stop_at = first_clinic_batches + 2
+    assert sizes[1] > 50  # so that batch is clinic 2's, and a full one
+    answered = 0
+
+    def terminate(**_: Any) -> None:
+        nonlocal answered
+        answered += 1
+        if answered == stop_at:
+            signal.raise_signal(signal.SIGTERM)
+
+    # The signal arrives while that BatchWriteItem's answer is being handled: moto wrote the
+    # batch, but seed never saw the answer.
+    client_for = Clients.__call__
+
+    def with_hook(self: Clients, service: str, region: str | None = None) -> Any:
+        client = client_for(self, service, region)
+        if service == "dynamodb":
+            client.meta.events.register_last(
+                "after-call.dynamodb.BatchWriteItem", terminate, unique_id="terminate"
+            )
+        return client
+
+    monkeypatch.setattr(Clients, "__call__", with_hook)
+    argv = ["--stack", "dev", "--clinics", "3", "--patients", "10", "--seed", "5"]
+    assert seed_data.main([*argv, "--no-progress"]) == 143
+    written = sizes[0] + 25
+    assert capsys.readouterr().err == (
+        f"seed: interrupted by SIGTERM: wrote {written} of {total} items; complete: 1 of 3 "
+        f"clinics ({names[0]}), {names[1]} partly (25 of {sizes[1]} items); "
+        f"not written: {total - written} items, all of {names[2]} (a batch of 25 was sent "
+        "unanswered: it may have landed); rerun the same command to finish (it rewrites the "
+        "same items)\n"
+    )
+    assert len(table_keys(env)) == written + 25  # the unanswered batch did land
+    # Rerunning finishes it: every item, once.
+    assert seed_data.main([*argv, "--no-progress"]) == 0
+    assert len(table_keys(env)) == total

@@ -392,8 +392,8 @@ def test_aws_mode_waits_for_table_and_gsis_without_creating_anything(dev: StackC
 
 
 def test_aws_mode_cli_creates_nothing_when_the_table_is_missing(moto, capsys):
-    # No AWS_ENDPOINT_URL: AWS mode (here answered by moto in process).
-    assert setup_database.main(["--stack", "dev", "--timeout", "1"]) == 1
+    # AWS mode, asked for explicitly (here answered by moto in process).
+    assert setup_database.main(["--stack", "dev", "--timeout", "1", "--target", "aws"]) == 1
     err = capsys.readouterr().err
     assert "table medeez-dev-app is not ACTIVE" in err
     assert "pulumi up" in err
@@ -405,7 +405,7 @@ def test_aws_mode_cli_creates_nothing_when_the_table_is_missing(moto, capsys):
 
 def test_aws_mode_cli_reports_ready_for_a_deployed_table(dev: StackConfig, clients_for, capsys):
     setup_local(dev, clients_for(dev))  # stands in for what `pulumi up` deployed
-    assert setup_database.main(["--stack", "dev", "--format", "json"]) == 0
+    assert setup_database.main(["--stack", "dev", "--format", "json", "--target", "aws"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["mode"] == "aws"
     assert payload["changed"] is False
