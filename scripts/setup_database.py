@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -220,5 +221,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if result.drifted else 0
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """:func:`main`, with Ctrl-C (SIGINT) or SIGTERM ending in one line and exit 130 or 143."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return main(argv)
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, _Terminated) else 130
+        print(
+            f"setup: interrupted; what was already created stays, and a second run picks up "
+            f"where this one stopped (exit {code})",
+            file=sys.stderr,
+        )
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so it unwinds like Ctrl-C."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -123,5 +124,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if report.failed else 0
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """:func:`main`, with Ctrl-C (SIGINT) or SIGTERM ending in one line and exit 130 or 143."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return main(argv)
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, _Terminated) else 130
+        print(
+            f"validate: interrupted; nothing was changed (validate only reads) (exit {code})",
+            file=sys.stderr,
+        )
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so it unwinds like Ctrl-C."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

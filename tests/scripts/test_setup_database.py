@@ -493,3 +493,15 @@ def test_a_table_shape_only_re_creation_fixes_is_reported_as_drifted(
     )
     assert result.drifted
     assert "make local-down local-up" in result.summary()
+
+
+def test_an_interrupted_setup_says_what_stays_and_exits_130(monkeypatch, capsys):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(setup_database, "main", interrupted)
+    assert setup_database.run(["--stack", "dev"]) == 130
+    assert capsys.readouterr().err == (
+        "setup: interrupted; what was already created stays, and a second run picks up where "
+        "this one stopped (exit 130)\n"
+    )

@@ -4,6 +4,8 @@ answer exercised through botocore's Stubber."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import boto3
 import pytest
@@ -332,3 +334,22 @@ def test_budget_subscribers_are_checked_on_every_notification(
             "ACTUAL 100%: EMAIL:platform-team@medeez.example, "
             "FORECASTED 100%: EMAIL:platform-team@medeez.example"
         )
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_an_interrupted_validate_is_one_line_and_128_plus_the_signal(
+    monkeypatch, capsys, signum, code
+):
+    def interrupted(*_args, **_kwargs):
+        os.kill(os.getpid(), signum)  # a real signal, delivered while validate works
+        raise AssertionError("the signal should have stopped validate")
+
+    monkeypatch.setattr(validate_setup, "main", interrupted)
+    before = signal.getsignal(signal.SIGTERM)
+    assert validate_setup.run(["--stack", "dev"]) == code
+    assert capsys.readouterr().err == (
+        f"validate: interrupted; nothing was changed (validate only reads) (exit {code})\n"
+    )
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
