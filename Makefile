@@ -15,7 +15,7 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
 
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview test lint typecheck format docs bench \
-        local local-up local-down setup seed validate clean
+        local local-up local-down setup seed validate drill clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,16 @@ setup: $(STAMP) ## Local endpoint (AWS_ENDPOINT_URL): create STACK; AWS: wait un
 
 validate: $(STAMP) ## Compare the live environment with STACK's config, one row per check [FORMAT=json]
 	@$(PY) -m scripts.validate_setup --stack $(STACK) --format $(FORMAT)
+
+# The drill's local target: an AWS_ENDPOINT_URL already set wins, else MOTO_PORT's endpoint.
+DRILL_LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
+             AWS_ENDPOINT_URL="$${AWS_ENDPOINT_URL:-$(LOCAL_ENDPOINT)}" \
+             AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+
+drill: $(STAMP) ## Restore STACK's table into a scratch table and prove it [FROM=pitr|backup AT=time TARGET=aws FORMAT=json OUT=file]
+	@$(if $(filter aws,$(TARGET)),,$(DRILL_LOCAL_ENV)) $(PY) -m scripts.drill --stack $(STACK) \
+		--target $(if $(filter aws,$(TARGET)),aws,local) --format $(FORMAT) \
+		$(if $(FROM),--from $(FROM)) $(if $(AT),--at $(AT)) $(if $(OUT),--out $(OUT))
 
 local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate
 	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)

@@ -8,8 +8,8 @@ from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.monitoring import Monitoring, MonitoringArgs
-from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
 from components.pulumi_config import stack_config_from_runtime
+from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
 from stackspec.definitions import stack_definition
 from stackspec.naming import KeyPurpose
 

@@ -71,7 +71,8 @@ def test_a_table_in_no_backup_plan_needs_no_restore_test() -> None:
 def test_restore_testing_can_be_relaxed_by_config() -> None:
     stack = f.without(f.compliant_stack(), "restore-testing-table")
     outcome = run_stack(TESTED, stack, {"required": False})
-    assert outcome.violations == [] and outcome.not_applicable
+    assert outcome.violations == []
+    assert outcome.not_applicable
 
 
 # --- the restored copy is deleted ----------------------------------------------------------------
@@ -159,7 +160,8 @@ def test_missing_notifications_are_flagged_on_the_tested_vault_only() -> None:
 def test_a_stack_that_restore_tests_nothing_needs_no_routing() -> None:
     stack = f.without(f.compliant_stack(), "vault-notifications", "restore-testing-table")
     outcome = run_stack(ROUTED, stack)
-    assert outcome.violations == [] and outcome.not_applicable == "the stack restore-tests nothing"
+    assert outcome.violations == []
+    assert outcome.not_applicable == "the stack restore-tests nothing"
 
 
 # --- audit framework -----------------------------------------------------------------------------
@@ -204,7 +206,8 @@ def test_reports_matched_by_bucket_name_count() -> None:
 def test_the_framework_can_be_relaxed_by_config() -> None:
     stack = f.without(f.compliant_stack(), "framework", "restore-report")
     outcome = run_stack(FRAMEWORK, stack, {"required": False})
-    assert outcome.violations == [] and outcome.not_applicable
+    assert outcome.violations == []
+    assert outcome.not_applicable
 
 
 # --- object lock ---------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ def check(lock: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         yield "rule.defaultRetention sets no mode, so new objects are not locked by default"
     elif (days := _days(retention)) is MISSING or days < minimum:
         yield (
-            f"rule.defaultRetention keeps objects {0 if days is MISSING else days} days; this stack "
-            f"requires at least {minimum}"
+            f"rule.defaultRetention keeps objects {0 if days is MISSING else days} days; "
+            f"this stack requires at least {minimum}"
         )
 
 
