@@ -304,6 +304,8 @@ class Drill:
         self.stamp = started.strftime("%Y%m%dt%H%M%Sz")
         self.scratch = self.cfg.names.drill_table(self.stamp)
         self.guard = Guard(self.scratch)
+        self.cleanup_outcome: dict[str, Any] = {}
+        self.cleaning = False
         self.dynamodb = self.clients("dynamodb")
         self.dynamodb.meta.events.register(
             "before-parameter-build.dynamodb.*", self.guard, unique_id="medeez-drill-guard"
@@ -325,7 +327,9 @@ class Drill:
         try:
             self._run(record)
         finally:
-            record.cleanup = self._cleanup()
+            # A second Ctrl-C must not stop the deletion of a copy of the PHI (see main).
+            self.cleaning = True
+            record.cleanup = self.cleanup_outcome = self._cleanup()
             record.finished_at = _iso(self.clock())
         return record
 
@@ -334,8 +338,9 @@ class Drill:
         described = self.dynamodb.describe_table(TableName=self.table)["Table"]
         record.source["arn"] = described.get("TableArn")
         source_indexes = sorted(i["IndexName"] for i in described.get("GlobalSecondaryIndexes", []))
+        read_at = self.clock()
         asked = time.monotonic()
-        point, point_detail = self._restore()
+        point, lost, point_detail = self._restore(read_at)
         record.restore = {"scratchTable": self.scratch, "point": _iso(point), **point_detail}
         copy = self._wait_active(asked)
         recovered_in = time.monotonic() - asked
@@ -388,46 +393,71 @@ class Drill:
         codec = self._codec()
         record.add(*self._phi_check(restored, codec))
         record.add(*self._access_patterns(before, codec))
-        self._targets(record, point, recovered_in)
+        self._targets(record, point, lost, recovered_in)
 
     # -- restore -----------------------------------------------------------------------------
 
-    def _restore(self) -> tuple[datetime, dict[str, Any]]:
+    def _restore(self, source_read_at: datetime) -> tuple[datetime, float, dict[str, Any]]:
+        """Start the restore; returns the restore point, the seconds of data a restore asked for
+        now would lose (the recovery point achieved), and how it was done."""
         sse = {
             "Enabled": True,
             "SSEType": "KMS",
             "KMSMasterKeyId": self.cfg.names.key_alias("table"),
         }
-        if self.source == "pitr":
-            backups = self.dynamodb.describe_continuous_backups(TableName=self.table)
-            pitr = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
-            if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
-                raise DrillError(f"point-in-time recovery is not enabled on {self.table}")
-            latest = pitr.get("LatestRestorableDateTime") or self.clock()
-            earliest = pitr.get("EarliestRestorableDateTime")
-            point = self.at or latest
-            if self.at is not None and (self.at > latest or (earliest and self.at < earliest)):
-                raise DrillError(
-                    f"{_iso(self.at)} is outside the restorable window "
-                    f"{_iso(earliest) if earliest else '?'} .. {_iso(latest)}"
-                )
-            request: dict[str, Any] = {
-                "SourceTableName": self.table,
-                "TargetTableName": self.scratch,
-                "BillingModeOverride": "PAY_PER_REQUEST",
-                "SSESpecificationOverride": sse,
-            }
-            if self.at is None:
-                request["UseLatestRestorableTime"] = True
-            else:
-                request["RestoreDateTime"] = self.at
-            self.dynamodb.restore_table_to_point_in_time(**request)
-            return point, {"method": "RestoreTableToPointInTime"}
+        if self.source == "backup":
+            if self.target.is_local:
+                return self._restore_local_backup(sse)
+            return self._restore_aws_backup()
+        pitr = self._pitr()
+        request: dict[str, Any] = {
+            "SourceTableName": self.table,
+            "TargetTableName": self.scratch,
+            "BillingModeOverride": "PAY_PER_REQUEST",
+            "SSESpecificationOverride": sse,
+        }
+        detail: dict[str, Any] = {"method": "RestoreTableToPointInTime"}
         if self.target.is_local:
-            return self._restore_local_backup(sse)
-        return self._restore_aws_backup()
+            # moto restores the table as it is at the request, whatever time is asked, and
+            # reports a LatestRestorableDateTime frozen when PITR was enabled: the point is the
+            # request itself, and no data is lost by construction.
+            requested = self.clock()
+            request["UseLatestRestorableTime"] = True
+            if self.at is not None:
+                detail["requestedPoint"] = _iso(self.at)
+            detail["note"] = "the emulator restores the current state"
+            self.dynamodb.restore_table_to_point_in_time(**request)
+            return requested, 0.0, detail
+        # AWS: restore exactly the moment the source was read (proved unchanged by the second
+        # read), once PITR has caught up with it (it lags real time by about five minutes).
+        point = self.at or source_read_at
+        deadline = time.monotonic() + self._wait_limit()
+        while self.at is None and pitr["LatestRestorableDateTime"] < point:
+            if time.monotonic() > deadline:
+                raise DrillError(f"PITR of {self.table} did not reach {_iso(point)} in time")
+            time.sleep(self.poll_seconds * 5)
+            pitr = self._pitr()
+        earliest, latest = pitr["EarliestRestorableDateTime"], pitr["LatestRestorableDateTime"]
+        if not earliest <= point <= latest:
+            raise DrillError(
+                f"{_iso(point)} is outside the restorable window {_iso(earliest)} .. {_iso(latest)}"
+            )
+        requested = self.clock()
+        request["RestoreDateTime"] = point
+        self.dynamodb.restore_table_to_point_in_time(**request)
+        detail["latestRestorable"] = _iso(latest)
+        return point, max(0.0, (requested - latest).total_seconds()), detail
 
-    def _restore_local_backup(self, sse: dict[str, Any]) -> tuple[datetime, dict[str, Any]]:
+    def _pitr(self) -> dict[str, Any]:
+        backups = self.dynamodb.describe_continuous_backups(TableName=self.table)
+        pitr: dict[str, Any] = backups["ContinuousBackupsDescription"].get(
+            "PointInTimeRecoveryDescription", {}
+        )
+        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            raise DrillError(f"point-in-time recovery is not enabled on {self.table}")
+        return pitr
+
+    def _restore_local_backup(self, sse: dict[str, Any]) -> tuple[datetime, float, dict[str, Any]]:
         """Locally there is no AWS Backup job: the newest on-demand DynamoDB backup, or one the
         drill takes (and deletes afterwards)."""
         summaries = self.dynamodb.list_backups(TableName=self.table).get("BackupSummaries", [])
@@ -440,19 +470,25 @@ class Drill:
             summaries = [{**details, "BackupCreationDateTime": details["BackupCreationDateTime"]}]
             taken = True
         newest = max(summaries, key=lambda s: s["BackupCreationDateTime"])
+        requested = self.clock()
         self.dynamodb.restore_table_from_backup(
             TargetTableName=self.scratch,
             BackupArn=newest["BackupArn"],
             BillingModeOverride="PAY_PER_REQUEST",
             SSESpecificationOverride=sse,
         )
-        return newest["BackupCreationDateTime"], {
-            "method": "RestoreTableFromBackup",
-            "backupArn": newest["BackupArn"],
-            "backupTakenByDrill": taken,
-        }
+        point: datetime = newest["BackupCreationDateTime"]
+        return (
+            point,
+            max(0.0, (requested - point).total_seconds()),
+            {
+                "method": "RestoreTableFromBackup",
+                "backupArn": newest["BackupArn"],
+                "backupTakenByDrill": taken,
+            },
+        )
 
-    def _restore_aws_backup(self) -> tuple[datetime, dict[str, Any]]:
+    def _restore_aws_backup(self) -> tuple[datetime, float, dict[str, Any]]:
         """The newest completed AWS Backup recovery point of the table, restored by a restore
         job with the stack's backup role."""
         backup = self.clients("backup")
@@ -469,6 +505,8 @@ class Drill:
             raise DrillError(f"no completed AWS Backup recovery point of {self.table}")
         newest = max(points, key=lambda p: p["CreationDate"])
         role = self.clients("iam").get_role(RoleName=self.cfg.names.backup_role)["Role"]["Arn"]
+        requested = self.clock()
+        point: datetime = newest["CreationDate"]
         job = backup.start_restore_job(
             RecoveryPointArn=newest["RecoveryPointArn"],
             IamRoleArn=role,
@@ -485,11 +523,15 @@ class Drill:
                     f"restore job {job} is {status['Status']}: {status.get('StatusMessage', '')}"
                 )
             time.sleep(self.poll_seconds * 10)
-        return newest["CreationDate"], {
-            "method": "StartRestoreJob",
-            "recoveryPointArn": newest["RecoveryPointArn"],
-            "restoreJobId": job,
-        }
+        return (
+            point,
+            max(0.0, (requested - point).total_seconds()),
+            {
+                "method": "StartRestoreJob",
+                "recoveryPointArn": newest["RecoveryPointArn"],
+                "restoreJobId": job,
+            },
+        )
 
     def _wait_limit(self) -> float:
         return (
@@ -592,7 +634,9 @@ class Drill:
         request = query_request(pattern, table, params, beacons=codec.beacons)
         return sorted(item_digest(i) for i in run_query(self.dynamodb, request))
 
-    def _targets(self, record: DrillRecord, point: datetime, recovered_in: float) -> None:
+    def _targets(
+        self, record: DrillRecord, point: datetime, lost: float, recovered_in: float
+    ) -> None:
         targets = self.cfg.recovery.targets
         rto = targets.rto_minutes * 60
         record.recovery_time = {
@@ -605,7 +649,6 @@ class Drill:
             recovered_in <= rto,
             f"{recovered_in:.1f} s to a usable copy (target {targets.rto_minutes} min)",
         )
-        lost = max(0.0, (self.started - point).total_seconds())
         limit = (
             timedelta(minutes=targets.rpo_minutes)
             if self.source == "pitr"
@@ -613,14 +656,14 @@ class Drill:
         )
         record.recovery_point = {
             "point": _iso(point),
-            "secondsBeforeDrill": round(lost, 1),
+            "secondsLost": round(lost, 1),
             "targetSeconds": int(limit.total_seconds()),
             "met": lost <= limit.total_seconds(),
         }
         record.add(
             "target.rpo",
             lost <= limit.total_seconds(),
-            f"restore point {_iso(point)}, {lost:.0f} s before the drill "
+            f"restore point {_iso(point)}, {lost:.0f} s of writes not recoverable at the request "
             f"(target {int(limit.total_seconds())} s)",
         )
 
@@ -730,7 +773,7 @@ def render(record: DrillRecord) -> str:
         )
     if rp:
         lines.append(
-            f"recovery point {rp['point']}, {rp['secondsBeforeDrill']} s before the drill "
+            f"recovery point {rp['point']}, {rp['secondsLost']} s lost "
             f"(target {rp['targetSeconds']} s): " + ("met" if rp["met"] else "MISSED")
         )
     passed = sum(c.status == "PASS" for c in record.checks)
@@ -739,6 +782,15 @@ def render(record: DrillRecord) -> str:
         f"{passed} PASS, {len(record.checks) - passed} FAIL"
     )
     return "\n".join(lines)
+
+
+def _cleanup_line(drill: Drill | None) -> str:
+    outcome = drill.cleanup_outcome if drill else {}
+    if not outcome:
+        return "no scratch table was created"
+    if outcome.get("deleted"):
+        return f"the scratch table {outcome['scratchTable']} was deleted"
+    return f"the scratch table {outcome['scratchTable']} was NOT deleted: {outcome.get('detail')}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -755,23 +807,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    pending: list[int] = []
+    drill: Drill | None = None
+
     def interrupt(signum: int, _frame: Any) -> None:
+        if drill is not None and drill.cleaning:
+            pending.append(signum)  # honoured once the scratch table is gone
+            return
         raise Interrupted(signum)
 
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
-    drill: Drill | None = None
     try:
         drill = Drill(cfg, Clients.for_target(target, cfg.region), target, args.source, at)
         record = drill.run()
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name
-        print(f"drill interrupted by {name}; the scratch table was deleted", file=sys.stderr)
+        print(f"drill interrupted by {name}; {_cleanup_line(drill)}", file=sys.stderr)
         return 128 + exc.signum
     except (DrillError, PhiError) as exc:
-        print(
-            f"error: drill failed: {exc}" + (f" ({drill.scratch} deleted)" if drill else ""),
-            file=sys.stderr,
-        )
+        print(f"error: drill failed: {exc}; {_cleanup_line(drill)}", file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as exc:
         print(f"error: {describe_call_failure(target, exc)}", file=sys.stderr)
@@ -779,6 +833,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+    if pending:
+        name = signal.Signals(pending[0]).name
+        print(f"drill interrupted by {name}; {_cleanup_line(drill)}", file=sys.stderr)
+        return 128 + pending[0]
     document = json.dumps(record.as_json(), indent=2, default=str)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out:

@@ -5,8 +5,10 @@ missed target) fails its own check; the scratch table is gone afterwards whateve
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -180,11 +182,58 @@ def test_a_gsi_still_creating_fails_and_the_copy_is_still_deleted(
 
 
 def test_a_missed_recovery_point_target_fails(seeded: Clients, dev: StackConfig) -> None:
-    # The drill "starts" an hour after the latest restorable time: 60 min lost > 15 min RPO.
-    later = datetime.now(UTC).replace(microsecond=0)
-    record = run(dev, seeded, clock=lambda: later.replace(hour=(later.hour + 1) % 24))
-    assert status(record)["target.rpo"] == "FAIL"
+    # The newest backup is 26 hours old when the drill restores it: more than the 25-hour
+    # backup RPO (the drill's clock is moved, the backup's creation time is real).
+    seeded("dynamodb").create_backup(TableName=dev.names.table, BackupName="yesterday")
+    later = datetime.now(UTC) + timedelta(hours=26)
+    record = run(dev, seeded, source="backup", clock=lambda: later)
+    checks = status(record)
+    assert checks["target.rpo"] == "FAIL"
+    assert checks["target.rto"] == "PASS"
     assert record.recovery_point["met"] is False
+    assert record.recovery_point["secondsLost"] > 25 * 3600
+    assert not record.passed
+
+
+def test_against_aws_pitr_waits_for_the_source_read_and_restores_exactly_it(
+    seeded: Clients, dev: StackConfig
+) -> None:
+    # moto answers as AWS would, but its PITR clock is frozen: DescribeContinuousBackups is made
+    # to lag (first answer) and then catch up (later answers), as PITR does in AWS.
+    answers = {"n": 0}
+
+    def lagging(parsed: dict[str, Any], **_: Any) -> None:
+        answers["n"] += 1
+        now = datetime.now(UTC)
+        pitr = parsed["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        pitr["EarliestRestorableDateTime"] = now - timedelta(days=7)
+        pitr["LatestRestorableDateTime"] = now - timedelta(minutes=5) if answers["n"] == 1 else now
+
+    sent: list[dict[str, Any]] = []
+    dynamodb = seeded("dynamodb")
+    dynamodb.meta.events.register("after-call.dynamodb.DescribeContinuousBackups", lagging)
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.RestoreTableToPointInTime",
+        lambda params, **_: sent.append(dict(params)),
+    )
+    record = Drill(dev, seeded, Target(None), poll_seconds=0).run()
+    assert record.passed, record.checks
+    assert answers["n"] >= 2
+    (request,) = sent
+    assert "UseLatestRestorableTime" not in request
+    assert record.restore["point"] == request["RestoreDateTime"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert request["SSESpecificationOverride"]["KMSMasterKeyId"] == "alias/medeez-dev-table"
+    assert record.recovery_point["secondsLost"] < 60
+    assert record.target == "AWS"
+
+
+def test_against_aws_a_restore_time_outside_the_window_is_refused(
+    seeded: Clients, dev: StackConfig
+) -> None:
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    with pytest.raises(DrillError, match="outside the restorable window"):
+        Drill(dev, seeded, Target(None), at=long_ago, poll_seconds=0).run()
+    assert tables(seeded) == [dev.names.table]
 
 
 def test_a_source_that_changes_during_the_drill_is_reported(
@@ -347,3 +396,53 @@ def test_a_failed_drill_exits_1(
     out = capsys.readouterr().out
     assert "FAIL  items.counts" in out
     assert "cleanup: medeez-dev-drill-" in out
+
+
+def test_sigterm_mid_drill_deletes_the_copy_and_exits_143(
+    seeded: Clients,
+    dev: StackConfig,
+    cli_on_moto: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(drill_module, "resolve_target", lambda: LOCAL)
+    monkeypatch.setattr(Drill, "poll_seconds", 0.0)
+    original = drill_module.Drill.__post_init__
+
+    def terminated(self: Drill) -> None:
+        original(self)
+        self.after_restore = lambda scratch: os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Drill, "__post_init__", terminated)
+    assert main(["--stack", "dev"]) == 143
+    err = capsys.readouterr().err
+    assert err.startswith("drill interrupted by SIGTERM; the scratch table medeez-dev-drill-")
+    assert err.endswith(" was deleted\n")
+    assert tables(seeded) == [dev.names.table]
+    # The handlers are given back: a later SIGTERM is not turned into a drill interrupt.
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_ctrl_c_during_cleanup_does_not_stop_the_deletion(
+    seeded: Clients,
+    dev: StackConfig,
+    cli_on_moto: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(drill_module, "resolve_target", lambda: LOCAL)
+    monkeypatch.setattr(Drill, "poll_seconds", 0.0)
+    original = drill_module.Drill.__post_init__
+
+    def impatient(self: Drill) -> None:
+        original(self)
+        # The operator presses Ctrl-C just as the copy is being deleted.
+        self.dynamodb.meta.events.register(
+            "before-call.dynamodb.DeleteTable",
+            lambda **_: os.kill(os.getpid(), signal.SIGINT),
+        )
+
+    monkeypatch.setattr(Drill, "__post_init__", impatient)
+    assert main(["--stack", "dev"]) == 130
+    assert "was deleted" in capsys.readouterr().err
+    assert tables(seeded) == [dev.names.table]
