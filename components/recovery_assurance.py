@@ -108,9 +108,11 @@ class RecoveryAssurance(pulumi.ComponentResource):
                 opts=child,
             )
         self.report_plans = {}
-        if definition.report_plans and args.report_bucket_name is None:
+        bucket = args.report_bucket_name
+        if definition.report_plans and bucket is None:
             raise ValueError("report plans need the audit bucket (report_bucket_name)")
         for plan in definition.report_plans:
+            assert bucket is not None  # checked above; narrows the type
             framework_arns = (
                 [self.framework.arn] if plan.covers_framework and self.framework else None
             )
@@ -119,7 +121,7 @@ class RecoveryAssurance(pulumi.ComponentResource):
                 name=plan.name,
                 description=plan.description,
                 report_delivery_channel=aws.backup.ReportPlanReportDeliveryChannelArgs(
-                    s3_bucket_name=args.report_bucket_name,  # type: ignore[arg-type]
+                    s3_bucket_name=bucket,
                     s3_key_prefix=plan.key_prefix,
                     formats=list(plan.formats),
                 ),
