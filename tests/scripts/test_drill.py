@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.stub import ANY, Stubber
 
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts import drill as drill_module
@@ -446,3 +447,73 @@ def test_ctrl_c_during_cleanup_does_not_stop_the_deletion(
     assert main(["--stack", "dev"]) == 130
     assert "was deleted" in capsys.readouterr().err
     assert tables(seeded) == [dev.names.table]
+
+
+# --- FROM=backup against AWS: AWS Backup restore jobs, which moto does not implement ----------
+
+
+def _stubbed_backup(clients: Clients, dev: StackConfig, job_states: list[str]) -> Stubber:
+    backup = clients.session.client("backup", region_name=dev.region)
+    stubber = Stubber(backup)
+    table_arn = f"arn:aws:dynamodb:{dev.region}:123456789012:table/{dev.names.table}"
+    old, new = datetime(2026, 11, 29, 5, tzinfo=UTC), datetime(2026, 11, 30, 5, tzinfo=UTC)
+    stubber.add_response(
+        "list_recovery_points_by_resource",
+        {
+            "RecoveryPoints": [
+                {"RecoveryPointArn": "arn:rp:old", "CreationDate": old, "Status": "COMPLETED"},
+                {"RecoveryPointArn": "arn:rp:new", "CreationDate": new, "Status": "COMPLETED"},
+                {
+                    "RecoveryPointArn": "arn:rp:partial",
+                    "CreationDate": new + timedelta(hours=1),
+                    "Status": "PARTIAL",
+                },
+            ]
+        },
+        {"ResourceArn": table_arn},
+    )
+    stubber.add_response(
+        "start_restore_job",
+        {"RestoreJobId": "job-1"},
+        {
+            "RecoveryPointArn": "arn:rp:new",
+            "IamRoleArn": f"arn:aws:iam::123456789012:role/{dev.names.backup_role}",
+            "ResourceType": "DynamoDB",
+            "Metadata": {"targetTableName": ANY},
+        },
+    )
+    for state in job_states:
+        stubber.add_response(
+            "describe_restore_job",
+            {"RestoreJobId": "job-1", "Status": state, "StatusMessage": "stubbed"},
+            {"RestoreJobId": "job-1"},
+        )
+    stubber.activate()
+    clients.use("backup", backup)
+    return stubber
+
+
+def test_from_backup_on_aws_restores_the_newest_completed_recovery_point(
+    seeded: Clients, dev: StackConfig
+) -> None:
+    stubber = _stubbed_backup(seeded, dev, ["RUNNING", "COMPLETED"])
+    now = datetime(2026, 11, 30, 6, tzinfo=UTC)
+    drill = Drill(dev, seeded, Target(None), source="backup", poll_seconds=0, clock=lambda: now)
+    point, lost, detail = drill._restore_aws_backup()
+    stubber.assert_no_pending_responses()
+    assert point == datetime(2026, 11, 30, 5, tzinfo=UTC)
+    assert lost == 3600
+    assert detail == {
+        "method": "StartRestoreJob",
+        "recoveryPointArn": "arn:rp:new",
+        "restoreJobId": "job-1",
+    }
+
+
+def test_from_backup_on_aws_a_failed_restore_job_stops_the_drill(
+    seeded: Clients, dev: StackConfig
+) -> None:
+    _stubbed_backup(seeded, dev, ["FAILED"])
+    drill = Drill(dev, seeded, Target(None), source="backup", poll_seconds=0)
+    with pytest.raises(DrillError, match="restore job job-1 is FAILED: stubbed"):
+        drill._restore_aws_backup()
