@@ -24,7 +24,7 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
 
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview test lint typecheck format docs bench \
-        local local-up local-down setup seed validate clean
+        local local-up local-down setup seed validate drill clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,10 @@ setup: $(STAMP) ## Local emulator: create STACK; AWS (TARGET=aws): wait until it
 
 validate: $(STAMP) ## Compare the live environment with STACK's config, one row per check [FORMAT=json TARGET=aws]
 	@$(PY) -m scripts.validate_setup --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS)
+
+drill: $(STAMP) ## Restore STACK's table into a scratch table and prove it [FROM=pitr|backup AT=time TARGET=aws FORMAT=json OUT=file]
+	@$(PY) -m scripts.drill --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS) \
+		$(if $(FROM),--from $(FROM)) $(if $(AT),--at $(AT)) $(if $(OUT),--out $(OUT))
 
 local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate
 	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)

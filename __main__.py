@@ -3,11 +3,13 @@
 import pulumi
 
 from components.app_table import AppTable, AppTableArgs
+from components.audit_bucket import AuditBucket, AuditBucketArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.pulumi_config import stack_config_from_runtime
+from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
 from stackspec.definitions import stack_definition
 from stackspec.naming import KeyPurpose
 
@@ -43,6 +45,31 @@ backup = CrossRegionBackup(
         protection=config.protection,
     ),
 )
+# Reports are evidence: the audit bucket and its key carry the data-resource protection.
+audit_bucket = (
+    AuditBucket(
+        "audit",
+        AuditBucketArgs(
+            definition=stack.audit_bucket,
+            key=stack.keys[KeyPurpose.AUDIT],
+            protection=config.protection,
+        ),
+    )
+    if stack.audit_bucket is not None
+    else None
+)
+recovery = RecoveryAssurance(
+    "recovery",
+    RecoveryAssuranceArgs(
+        definition=stack.recovery,
+        table_arn=table.arn,
+        vault_arn=backup.vault_arn,
+        vault_name=backup.vault.name,
+        role_arn=backup.role.arn,
+        topic_arn=monitoring.topic_arn,
+        report_bucket_name=audit_bucket.bucket_name if audit_bucket else None,
+    ),
+)
 budget = CostBudget("cost", CostBudgetArgs(definition=stack.budget, topic_arn=monitoring.topic_arn))
 
 pulumi.export("environment", config.environment)
@@ -60,3 +87,4 @@ pulumi.export("backupVaultArn", backup.vault_arn)
 pulumi.export("drBackupVaultArn", backup.dr_vault_arn)
 pulumi.export("backupPlanArn", backup.plan_arn)
 pulumi.export("budgetName", stack.budget.name)
+pulumi.export("auditBucketName", audit_bucket.bucket_name if audit_bucket else None)

@@ -16,6 +16,7 @@ class KeyPurpose(StrEnum):
     ALERTS = "alerts"
     BACKUP = "backup"
     BACKUP_DR = "backup-dr"
+    AUDIT = "audit"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,30 @@ class StackNames:
     @property
     def backup_keys_policy(self) -> str:
         return f"{self.backup_role}-keys"
+
+    @property
+    def restore_testing_plan(self) -> str:
+        # AWS Backup allows only letters, digits and underscores in these three names.
+        return f"medeez_{self.environment}_restore_testing"
+
+    @property
+    def restore_testing_selection(self) -> str:
+        return f"medeez_{self.environment}_table"
+
+    @property
+    def audit_framework(self) -> str:
+        return f"medeez_{self.environment}_backup_controls"
+
+    def report_plan(self, report: str) -> str:
+        return f"medeez_{self.environment}_{report}"
+
+    def audit_bucket(self, account_id: str) -> str:
+        """S3 names are global: the account id keeps two accounts' stacks apart."""
+        return f"{self.prefix}-audit-{account_id}"
+
+    def drill_table(self, stamp: str) -> str:
+        """A restore drill's scratch table: never ends in ``-app``, always says ``drill``."""
+        return f"{self.prefix}-drill-{stamp}"
 
     @property
     def topic(self) -> str:

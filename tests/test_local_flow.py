@@ -39,6 +39,9 @@ DEV_SKIPS = {
     "table.contributor-insights",
     "backup.region-settings",
     "backup.selection",
+    "recovery.vault-notifications",
+    "recovery.restore-testing-plan",
+    "recovery.restore-testing-selection",
     "budget.subscribers",
 }
 
@@ -345,6 +348,50 @@ def role_key_grant_detached(cfg: StackConfig, clients: Clients) -> None:
     )
 
 
+def _audit_bucket(cfg: StackConfig) -> str:
+    return cfg.names.audit_bucket("123456789012")
+
+
+def audit_bucket_public(cfg: StackConfig, clients: Clients) -> None:
+    clients("s3").delete_public_access_block(Bucket=_audit_bucket(cfg))
+
+
+def audit_bucket_lock_shortened(cfg: StackConfig, clients: Clients) -> None:
+    clients("s3").put_object_lock_configuration(
+        Bucket=_audit_bucket(cfg),
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+
+
+def audit_bucket_policy_removed(cfg: StackConfig, clients: Clients) -> None:
+    # Plain HTTP is accepted again.
+    clients("s3").delete_bucket_policy(Bucket=_audit_bucket(cfg))
+
+
+def audit_bucket_on_table_key(cfg: StackConfig, clients: Clients) -> None:
+    clients("s3").put_bucket_encryption(
+        Bucket=_audit_bucket(cfg),
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": _arn(clients, cfg.names.key_alias("table")),
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+
+
+def report_plan_deleted(cfg: StackConfig, clients: Clients) -> None:
+    clients("backup").delete_report_plan(ReportPlanName=cfg.names.report_plan("restore_jobs"))
+
+
 def _build_with(section: str, change: dict[str, Any]) -> Callable[[StackConfig], StackConfig]:
     """A config that differs from the stack's in one setting of ``section``: the environment is
     built from it, then validated against the real stack config. (For what moto cannot change
@@ -409,6 +456,41 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
     ("prod", "vault lock removed", vault_unlocked, None, "backup.vault-lock"),
     ("prod", "DR vault lock removed", dr_vault_unlocked, None, "backup.dr-vault-lock"),
     ("dev", "PHI key policy opened", phi_key_policy_opened, None, "kms.phi.policy"),
+    (
+        "prod",
+        "audit bucket public access block removed",
+        audit_bucket_public,
+        None,
+        "audit.bucket.public-access-block",
+    ),
+    (
+        "prod",
+        "audit bucket lock shortened",
+        audit_bucket_lock_shortened,
+        None,
+        "audit.bucket.object-lock",
+    ),
+    (
+        "prod",
+        "audit bucket policy removed",
+        audit_bucket_policy_removed,
+        None,
+        "audit.bucket.policy",
+    ),
+    (
+        "prod",
+        "audit bucket on the table key",
+        audit_bucket_on_table_key,
+        None,
+        "audit.bucket.encryption",
+    ),
+    (
+        "prod",
+        "restore-job report plan deleted",
+        report_plan_deleted,
+        None,
+        "recovery.report-plan.restore-jobs",
+    ),
     ("dev", "key description changed", key_description_changed, None, "kms.alerts.description"),
     ("dev", "topic policy removed", topic_policy_removed, None, "sns.topic-policy"),
     ("dev", "dashboard replaced", dashboard_replaced, None, "cloudwatch.dashboard"),

@@ -23,7 +23,7 @@ BASE_TYPES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 22,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 23,
     "aws:cloudwatch/dashboard:Dashboard": 1,
     "medeez:data:CrossRegionBackup": 1,
     "aws:backup/regionSettings:RegionSettings": 1,
@@ -35,18 +35,33 @@ BASE_TYPES = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
+    "medeez:data:RecoveryAssurance": 1,
+    "aws:backup/vaultNotifications:VaultNotifications": 1,
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": 1,
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": 1,
 }
-#: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm and
-#: contributor insights on the table and its five indexes.
+#: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
+#: contributor insights on the table and its five indexes, and the audit evidence (framework,
+#: three report plans, the audit bucket with its key and settings).
 PROD_ONLY = {
-    "medeez:data:EncryptionKey": 1,
-    "aws:kms/key:Key": 1,
-    "aws:kms/alias:Alias": 1,
+    "medeez:data:EncryptionKey": 2,
+    "aws:kms/key:Key": 2,
+    "aws:kms/alias:Alias": 2,
     "aws:backup/regionSettings:RegionSettings": 1,
     "aws:backup/vault:Vault": 1,
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": 2,
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:dynamodb/contributorInsights:ContributorInsights": 6,
+    "medeez:data:AuditBucket": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:backup/framework:Framework": 1,
+    "aws:backup/reportPlan:ReportPlan": 3,
 }
 OUTPUTS = {
     "environment",
@@ -67,6 +82,7 @@ OUTPUTS = {
     "drBackupVaultArn",
     "backupPlanArn",
     "budgetName",
+    "auditBucketName",
 }
 
 
@@ -128,11 +144,27 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         for child in children:
             assert child.name.startswith(f"{component.name}-"), (component.name, child.name)
     roots = {r.name for r in prod_plan.resources if "::pulumi:pulumi:Stack::" in r.parent}
-    assert roots == {"table-key", "phi-key", "alerts-key", "app", "monitoring", "backup", "cost"}
+    assert roots == {
+        "table-key",
+        "phi-key",
+        "alerts-key",
+        "app",
+        "monitoring",
+        "backup",
+        "audit",
+        "recovery",
+        "cost",
+    }
 
 
 def test_data_resources_protected_in_prod_and_not_in_dev(dev_plan: Plan, prod_plan: Plan) -> None:
-    data_types = {"aws:dynamodb/table:Table", "aws:kms/key:Key", "aws:backup/vault:Vault"}
+    data_types = {
+        "aws:dynamodb/table:Table",
+        "aws:kms/key:Key",
+        "aws:backup/vault:Vault",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    }
     for resource in prod_plan.resources:
         if resource.type in data_types:
             assert resource.protect, resource.name

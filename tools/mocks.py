@@ -132,6 +132,21 @@ class RealisticMocks(Mocks):
         if typ == "aws:budgets/budget:Budget":
             state.update(name=physical, arn=f"arn:aws:budgets::{account}:budget/{physical}")
             return f"{account}:{physical}", state
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = str(inputs.get("bucket") or physical)
+            state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+            return bucket, state
+        if typ == "aws:backup/framework:Framework":
+            arn = f"arn:aws:backup:{region}:{account}:framework:{physical}-{_uuid(typ, name)}"
+            state.update(name=physical, arn=arn)
+            return physical, state
+        if typ == "aws:backup/restoreTestingPlan:RestoreTestingPlan":
+            state.update(
+                name=physical,
+                arn=f"arn:aws:backup:{region}:{account}:restore-testing-plan:{physical}-"
+                f"{_uuid(typ, name)}",
+            )
+            return physical, state
         if typ == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs.get("arn", physical)), state
         if typ == "aws:backup/regionSettings:RegionSettings":

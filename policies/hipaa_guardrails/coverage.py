@@ -62,6 +62,12 @@ SUPPORTING_TYPES: Final = frozenset(
         "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
         "aws:backup/vaultPolicy:VaultPolicy",
         "aws:backup/vaultNotifications:VaultNotifications",
+        # Restore testing, Audit Manager and object lock settings describe data, hold none.
+        "aws:backup/restoreTestingPlan:RestoreTestingPlan",
+        "aws:backup/restoreTestingSelection:RestoreTestingSelection",
+        "aws:backup/framework:Framework",
+        "aws:backup/reportPlan:ReportPlan",
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:sqs/queuePolicy:QueuePolicy",

@@ -44,3 +44,11 @@ LAMBDA_EVENT_SOURCE_MAPPING: Final = "aws:lambda/eventSourceMapping:EventSourceM
 
 #: Policy document helpers: AWS-managed KMS aliases are not customer-managed keys.
 AWS_MANAGED_KEY_PREFIX: Final = "alias/aws/"
+BACKUP_RESTORE_TESTING_PLAN: Final = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+BACKUP_RESTORE_TESTING_SELECTION: Final = (
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection"
+)
+BACKUP_VAULT_NOTIFICATIONS: Final = "aws:backup/vaultNotifications:VaultNotifications"
+BACKUP_FRAMEWORK: Final = "aws:backup/framework:Framework"
+BACKUP_REPORT_PLAN: Final = "aws:backup/reportPlan:ReportPlan"
+S3_OBJECT_LOCK: Final = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"

@@ -122,6 +122,6 @@ class AlarmsConfig(ConfigModel):
     backup_job_failures: AlarmThreshold = default(
         AlarmThreshold, threshold=1, periodSeconds=3600, evaluationPeriods=1
     )
-    """Failed backup and copy jobs of the primary vault."""
+    """Failed backup and copy jobs of the primary vault, and failed restore jobs."""
     subscribers: tuple[Subscriber, ...] = ()
     """Who the alert topic notifies."""

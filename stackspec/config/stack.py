@@ -27,6 +27,7 @@ from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
 from stackspec.config.keys import KeysConfig
+from stackspec.config.recovery import RecoveryConfig
 from stackspec.config.table import TableConfig
 from stackspec.errors import ConfigError, describe_validation_error
 from stackspec.naming import StackNames
@@ -97,6 +98,8 @@ class StackConfig(ConfigModel):
     """CloudWatch alarm thresholds and alert subscribers."""
     budget: BudgetConfig
     """AWS Budgets monthly cost budget."""
+    recovery: RecoveryConfig = RecoveryConfig()
+    """Recovery targets, restore testing and the audit evidence of backups and restores."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:
@@ -134,6 +137,12 @@ class StackConfig(ConfigModel):
             ),
             ("backup.crossRegionCopy.enabled", self.backup.cross_region_copy.enabled, "true"),
             ("backup.vaultLock.enabled", self.backup.vault_lock.enabled, "true"),
+            (
+                "recovery.restoreTesting.enabled",
+                self.recovery.restore_testing.enabled,
+                "true",
+            ),
+            ("recovery.audit.enabled", self.recovery.audit.enabled, "true"),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
             ("protection.protect", self.protection.protect, "true"),

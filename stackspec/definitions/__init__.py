@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stackspec.config.stack import StackConfig
+from stackspec.definitions.audit_bucket import AuditBucketDefinition, audit_bucket_definition
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
+from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
 from stackspec.definitions.table import TableDefinition, table_definition
 from stackspec.naming import KeyPurpose
 
@@ -28,6 +30,8 @@ class StackDefinition:
     monitoring: MonitoringDefinition
     backup: BackupDefinition
     budget: BudgetDefinition
+    recovery: RecoveryDefinition
+    audit_bucket: AuditBucketDefinition | None
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -38,4 +42,6 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         monitoring=monitoring_definition(cfg),
         backup=backup_definition(cfg),
         budget=budget_definition(cfg),
+        recovery=recovery_definition(cfg),
+        audit_bucket=audit_bucket_definition(cfg),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.monitoring import ALERT_PUBLISHERS
+from stackspec.definitions.recovery import REPORTS_SERVICE_ROLE
 from stackspec.naming import KeyPurpose
 from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
@@ -36,6 +37,9 @@ class KeyDefinition:
     required_context_keys: tuple[str, ...] = ()
     """Encryption-context keys every cryptographic call must carry (``clinicId`` for the PHI
     key): calls without them are denied for everyone, so ciphertexts are always tenant-bound."""
+    service_role_users: tuple[str, ...] = ()
+    """Roles (path/name under the account) that write objects encrypted with the key, e.g. the
+    AWS Backup reports service-linked role; they get GenerateDataKey* and Decrypt only."""
     tags: dict[str, str]
 
     def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
@@ -59,6 +63,21 @@ class KeyDefinition:
                     "Sid": "ServicesPublishToEncryptedTopic",
                     "Effect": "Allow",
                     "Principal": {"Service": sorted(self.service_publishers)},
+                    "Action": list(PUBLISHER_ACTIONS),
+                    "Resource": "*",
+                }
+            )
+        if self.service_role_users:
+            statements.append(
+                {
+                    "Sid": "ServiceRolesWriteEncryptedObjects",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": sorted(
+                            f"arn:{partition}:iam::{account_id}:role/{role}"
+                            for role in self.service_role_users
+                        )
+                    },
                     "Action": list(PUBLISHER_ACTIONS),
                     "Resource": "*",
                 }
@@ -88,10 +107,13 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.ALERTS: f"SNS topic {names.topic}",
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
+        KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
     }
     purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
+    if cfg.recovery.audit.enabled:
+        purposes.append(KeyPurpose.AUDIT)
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -105,6 +127,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             deletion_window_days=cfg.keys.deletion_window_days,
             service_publishers=ALERT_PUBLISHERS if purpose is KeyPurpose.ALERTS else (),
             required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
+            service_role_users=(REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT else (),
             tags=cfg.tags.as_dict(),
         )
         for purpose in purposes

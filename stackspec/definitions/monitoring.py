@@ -2,7 +2,9 @@
 
 AWS's recommended DynamoDB alarms (read/write throttles on the table and on every GSI, system
 errors, request latency, user errors, on-demand max-throughput throttles) plus AWS Backup job and
-copy-job failures and a missing-backup heartbeat. The ``Monitoring`` component turns each
+copy-job failures, restore-job failures and a missing-backup heartbeat (which also bounds the age
+of the newest recovery point: no completed job in a day means the latest point is over a day
+old). The ``Monitoring`` component turns each
 definition into a ``MetricAlarm``; the local setup puts the same alarms and validate compares them.
 """
 
@@ -198,6 +200,16 @@ def alarm_definitions(config: StackConfig) -> tuple[AlarmDefinition, ...]:
             metric_name="NumberOfCopyJobsFailed",
             dimensions=vault_dims,
         )
+    add(
+        "restore-job-failures",
+        "An AWS Backup restore job of a DynamoDB table failed: a restore test (or a real "
+        "restore) could not bring a recovery point back.",
+        alarms.backup_job_failures,
+        namespace=BACKUP,
+        # Restore jobs belong to no vault: AWS/Backup publishes them per resource type.
+        metric_name="NumberOfRestoreJobsFailed",
+        dimensions=(("ResourceType", "DynamoDB"),),
+    )
     add(
         "backup-missing",
         f"No backup job into {names.vault} completed in the last day: the schedule or "

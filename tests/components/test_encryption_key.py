@@ -36,6 +36,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         ("alias/medeez-prod-alerts", None),
         ("alias/medeez-prod-backup", None),
         ("alias/medeez-prod-backup-dr", "us-west-2"),
+        ("alias/medeez-prod-audit", None),
     }
 
 

@@ -82,6 +82,7 @@ def test_the_recommended_alarm_set(dev_plan: Plan, prod_plan: Plan) -> None:
         "medeez-prod-table-write-max-throughput-throttles",
         "medeez-prod-backup-job-failures",
         "medeez-prod-copy-job-failures",
+        "medeez-prod-restore-job-failures",
         "medeez-prod-backup-missing",
     }
     assert set(alarms(prod_plan)) == expected

@@ -233,6 +233,60 @@ BUCKET_POLICY_DOCUMENT = {
     ],
 }
 
+RESTORE_TESTING_PLAN: dict[str, Any] = {
+    "name": "medeez_dev_restore_testing",
+    "scheduleExpression": "cron(0 9 ? * SUN *)",
+    "startWindowHours": 24,
+    "recoveryPointSelection": {
+        "algorithm": "LATEST_WITHIN_WINDOW",
+        "includeVaults": [f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-vault:medeez-dev-vault"],
+        "recoveryPointTypes": ["SNAPSHOT"],
+        "selectionWindowDays": 7,
+    },
+}
+
+RESTORE_TESTING_SELECTION: dict[str, Any] = {
+    "name": "medeez_dev_table",
+    "restoreTestingPlanName": "medeez_dev_restore_testing",
+    "protectedResourceType": "DynamoDB",
+    "protectedResourceArns": [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/medeez-dev-app"],
+    "iamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-backup",
+    "validationWindowHours": 4,
+}
+
+VAULT_NOTIFICATIONS: dict[str, Any] = {
+    "backupVaultName": "medeez-dev-vault",
+    "snsTopicArn": TOPIC_ARN,
+    "backupVaultEvents": ["RESTORE_JOB_STARTED", "RESTORE_JOB_COMPLETED", "COPY_JOB_FAILED"],
+}
+
+FRAMEWORK: dict[str, Any] = {
+    "name": "medeez_dev_backup_controls",
+    "controls": [
+        {"name": name}
+        for name in (
+            "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
+            "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK",
+            "BACKUP_RECOVERY_POINT_ENCRYPTED",
+            "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED",
+            "BACKUP_LAST_RECOVERY_POINT_CREATED",
+            "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET",
+        )
+    ],
+}
+
+REPORT_PLAN: dict[str, Any] = {
+    "name": "medeez_dev_restore_jobs",
+    "reportDeliveryChannel": {"s3BucketName": "medeez-dev-exports", "formats": ["CSV"]},
+    "reportSetting": {"reportTemplate": "RESTORE_JOB_REPORT"},
+}
+
+OBJECT_LOCK: dict[str, Any] = {
+    "bucket": "medeez-dev-exports",
+    "objectLockEnabled": "Enabled",
+    "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 2190}},
+}
+
 #: A compliant resource per type, for rules that judge that type.
 BASELINES: dict[str, dict[str, Any]] = {
     t.TABLE: TABLE,
@@ -252,6 +306,8 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.LAMBDA_PERMISSION: LAMBDA_PERMISSION,
     t.LAMBDA_EVENT_SOURCE_MAPPING: EVENT_SOURCE_MAPPING,
     t.LAMBDA_FUNCTION: LAMBDA_FUNCTION,
+    t.BACKUP_RESTORE_TESTING_SELECTION: RESTORE_TESTING_SELECTION,
+    t.S3_OBJECT_LOCK: OBJECT_LOCK,
 }
 
 
@@ -333,6 +389,36 @@ def compliant_stack() -> list[Node]:
             "exports-policy",
             {"bucket": "medeez-dev-exports", "policy": as_json(BUCKET_POLICY_DOCUMENT)},
             {"bucket": ["exports"]},
+        ),
+        Node(t.S3_OBJECT_LOCK, "exports-lock", OBJECT_LOCK, {"bucket": ["exports"]}),
+        Node(
+            t.BACKUP_RESTORE_TESTING_PLAN,
+            "restore-testing",
+            RESTORE_TESTING_PLAN,
+            {"recoveryPointSelection": ["vault"]},
+        ),
+        Node(
+            t.BACKUP_RESTORE_TESTING_SELECTION,
+            "restore-testing-table",
+            RESTORE_TESTING_SELECTION,
+            {
+                "restoreTestingPlanName": ["restore-testing"],
+                "protectedResourceArns": ["app-table"],
+                "iamRoleArn": ["backup-role"],
+            },
+        ),
+        Node(
+            t.BACKUP_VAULT_NOTIFICATIONS,
+            "vault-notifications",
+            VAULT_NOTIFICATIONS,
+            {"backupVaultName": ["vault"], "snsTopicArn": ["alerts"]},
+        ),
+        Node(t.BACKUP_FRAMEWORK, "framework", FRAMEWORK),
+        Node(
+            t.BACKUP_REPORT_PLAN,
+            "restore-report",
+            REPORT_PLAN,
+            {"reportDeliveryChannel": ["exports"]},
         ),
     ]
 

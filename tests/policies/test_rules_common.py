@@ -24,6 +24,14 @@ from tests.policies.support import (
 
 #: rule -> (type, violating props); the compliant props are fixtures.BASELINES[type].
 RESOURCE_SUBJECTS = {
+    "hipaa-backup-restore-copy-deleted": (
+        t.BACKUP_RESTORE_TESTING_SELECTION,
+        mutate(f.RESTORE_TESTING_SELECTION, "validationWindowHours", 168),
+    ),
+    "hipaa-s3-object-lock-retention": (
+        t.S3_OBJECT_LOCK,
+        mutate(f.OBJECT_LOCK, "rule.defaultRetention.days", 30),
+    ),
     "hipaa-dynamodb-pitr-enabled": (t.TABLE, mutate(f.TABLE, "pointInTimeRecovery", DELETE)),
     "hipaa-dynamodb-encrypted-with-cmk": (t.TABLE, mutate(f.TABLE, "serverSideEncryption", DELETE)),
     "hipaa-dynamodb-on-demand-or-autoscaled": (t.TABLE, mutate(f.TABLE, "billingMode", DELETE)),
@@ -137,6 +145,18 @@ COMPLIANT = {
 
 #: rule -> (violating stack, name of the resource the finding is about; None for the stack)
 STACK_SUBJECTS = {
+    "hipaa-backup-restore-tested": (
+        f.without(f.compliant_stack(), "restore-testing-table"),
+        "app-table",
+    ),
+    "hipaa-backup-restore-results-routed": (
+        f.without(f.compliant_stack(), "vault-notifications"),
+        "vault",
+    ),
+    "hipaa-backup-audit-framework": (
+        f.replace(f.compliant_stack(), "framework", props={**f.FRAMEWORK, "controls": []}),
+        "framework",
+    ),
     "hipaa-dynamodb-in-backup-plan": (f.without(f.compliant_stack(), "selection"), "app-table"),
     "hipaa-backup-vault-locked": (f.without(f.compliant_stack(), "vault-lock"), "vault"),
     "hipaa-backup-cross-region-copy": (

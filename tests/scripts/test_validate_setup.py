@@ -40,6 +40,9 @@ DEV_SKIPS = {
     "table.contributor-insights",
     "backup.region-settings",
     "backup.selection",
+    "recovery.vault-notifications",
+    "recovery.restore-testing-plan",
+    "recovery.restore-testing-selection",
     "budget.subscribers",
 }
 
@@ -60,7 +63,7 @@ def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
         assert report.row(check).detail.startswith("not emulated locally: the endpoint does not")
     # One row per GSI and one per projection, one per alarm: nothing is folded away.
     assert len([r for r in report.rows if r.check.startswith("table.gsi.")]) == 10
-    assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 22
+    assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 23
     assert report.row("table.pitr").found == "ENABLED, 7 days"
     assert report.row("table.gsi.ByStatus.projection").found == "ALL"
 
@@ -241,7 +244,7 @@ def test_cli_exit_1_and_a_readable_fail_row(
         "found",
         "False",
     ]
-    assert lines[-1].endswith("1 FAIL, 9 SKIP")
+    assert lines[-1].endswith("1 FAIL, 12 SKIP")
 
 
 @pytest.mark.parametrize(

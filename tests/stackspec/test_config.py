@@ -91,6 +91,31 @@ CASES: list[tuple[str, str, Mutation, str]] = [
     ),
     (
         "prod",
+        "no restore testing in prod",
+        _set("recovery.restoreTesting.enabled", False),
+        f"{NS}:recovery.restoreTesting.enabled: must be true in prod (production PHI)",
+    ),
+    (
+        "prod",
+        "no audit evidence in prod",
+        _set("recovery.audit.enabled", False),
+        f"{NS}:recovery.audit.enabled: must be true in prod (production PHI)",
+    ),
+    (
+        "prod",
+        "a restored copy kept for a week",
+        _set("recovery.restoreTesting.validationWindowHours", 168),
+        f"{NS}:recovery.restoreTesting.validationWindowHours: Input should be less than or "
+        "equal to 24 (got 168)",
+    ),
+    (
+        "dev",
+        "no report format",
+        _set("recovery.audit", {"enabled": True, "reportFormats": []}),
+        f"{NS}:recovery.audit: reportFormats must list CSV and/or JSON, each once",
+    ),
+    (
+        "prod",
         "short key deletion window in prod",
         _set("keys.deletionWindowDays", 7),
         f"{NS}:keys.deletionWindowDays: must be 30 in prod (production PHI)",
