@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make cost", description=__doc__.split("\n\n")[1])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--plan", type=Path, help="plan JSON (`make plan OUT=`); default: plan now")
-    parser.add_argument("--usage", type=Path, help="usage model (default Pulumi.<stack>.usage.yaml)")
+    parser.add_argument(
+        "--usage", type=Path, help="usage model (default Pulumi.<stack>.usage.yaml)"
+    )
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     args = parser.parse_args(argv)
     try:

@@ -139,10 +139,7 @@ def index_projections(table: PlanResource) -> dict[str, str]:
 def monthly_write_units(usage: UsageModel, workload: Workload, index: str, kb: float) -> float:
     """Write units a month on ``index`` when its items are ``kb`` each."""
     return sum(
-        usage.requests.clinics
-        * writes
-        * workload.items_per_entity(kind, index)
-        * math.ceil(kb)
+        usage.requests.clinics * writes * workload.items_per_entity(kind, index) * math.ceil(kb)
         for kind, writes in usage.requests.writes_per_clinic_month.items()
     )
 
@@ -191,7 +188,11 @@ def _table(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
         Part(
             f"{_count(rru)} read units",
             rru / 1e6 * p.read_request_units_per_million,
-            ("requests.clinics", "requests.readsPerClinicMonth", "requests.eventuallyConsistentShare"),
+            (
+                "requests.clinics",
+                "requests.readsPerClinicMonth",
+                "requests.eventuallyConsistentShare",
+            ),
         ),
         Part(
             f"{usage.storage.table_gb + gsi_gb:.3g} GB stored (table {usage.storage.table_gb:.3g}"
@@ -249,14 +250,18 @@ def _contributor_insights(resource: PlanResource, ctx: _Context) -> tuple[Part, 
         )
         kind = index_projections(table).get(index, "ALL") if table is not None else "ALL"
         kb = ctx.usage.requests.item_kb if index == TABLE else projected_kb(kind, ctx.usage)
-        events = monthly_write_units(ctx.usage, ctx.workload, index, kb) + ctx.usage.requests.clinics * (
-            ctx.usage.requests.reads_per_clinic_month.get(index, 0)
-        )
+        events = monthly_write_units(
+            ctx.usage, ctx.workload, index, kb
+        ) + ctx.usage.requests.clinics * (ctx.usage.requests.reads_per_clinic_month.get(index, 0))
         parts.append(
             Part(
                 f"{_count(events)} events on {index}",
                 events / 1e6 * p.contributor_insights_events_per_million,
-                ("requests.clinics", "requests.writesPerClinicMonth", "requests.readsPerClinicMonth"),
+                (
+                    "requests.clinics",
+                    "requests.writesPerClinicMonth",
+                    "requests.readsPerClinicMonth",
+                ),
             )
         )
     return tuple(parts)
@@ -379,7 +384,9 @@ def _rules(ctx: _Context) -> list[tuple[PlanResource, dict[str, Any]]]:
     ]
 
 
-def _retained_gb(lifecycle: Mapping[str, Any] | None, per_day: float, gb: float) -> tuple[float, float]:
+def _retained_gb(
+    lifecycle: Mapping[str, Any] | None, per_day: float, gb: float
+) -> tuple[float, float]:
     """(warm GB, cold GB) held at steady state by points made ``per_day`` and kept per
     ``lifecycle`` (deleteAfter days; moveToColdStorageAfterDays days warm first)."""
     lifecycle = lifecycle or {}
@@ -420,9 +427,10 @@ def _vault(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
 def _backup_plan(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
     gb = ctx.usage.storage.table_gb
     copied = sum(
-        runs_per_day(str(rule.get("schedule", ""))) * DAYS_PER_MONTH * gb * len(
-            rule.get("copyActions") or []
-        )
+        runs_per_day(str(rule.get("schedule", "")))
+        * DAYS_PER_MONTH
+        * gb
+        * len(rule.get("copyActions") or [])
         for rule in resource.inputs.get("rules") or []
     )
     if not copied:
@@ -453,7 +461,11 @@ PRICERS: dict[str, Pricer] = {
 def unpriced_types(plan: Plan) -> list[str]:
     """Custom resource types of ``plan`` that have neither a pricer nor a reason to be free."""
     return sorted(
-        {r.type for r in plan.resources if r.custom and r.type not in PRICERS and r.type not in FREE}
+        {
+            r.type
+            for r in plan.resources
+            if r.custom and r.type not in PRICERS and r.type not in FREE
+        }
     )
 
 

@@ -46,7 +46,10 @@ def render_text(estimate: Estimate) -> str:
         (line.name, short_type(line.type), line.region, f"${line.monthly_usd:,.2f}", basis(line))
         for line in sorted(estimate.lines, key=lambda x: (-x.monthly_usd, x.name))
     ]
-    widths = [max(len(r[i]) for r in [("Resource", "Type", "Region", "Monthly", ""), *rows]) for i in range(4)]
+    widths = [
+        max(len(r[i]) for r in [("Resource", "Type", "Region", "Monthly", ""), *rows])
+        for i in range(4)
+    ]
     out = [f"Monthly cost of stack {estimate.stack}: ${estimate.total:,.2f}", ""]
     header = ("Resource", "Type", "Region", "Monthly", "Basis")
     for row in [header, *rows]:
@@ -58,7 +61,12 @@ def render_text(estimate: Estimate) -> str:
             + "  "
             + row[4]
         )
-    out += ["", f"Total: ${estimate.total:,.2f}/month", *budget_lines(estimate), source_line(estimate)]
+    out += [
+        "",
+        f"Total: ${estimate.total:,.2f}/month",
+        *budget_lines(estimate),
+        source_line(estimate),
+    ]
     return "\n".join(out) + "\n"
 
 
