@@ -44,7 +44,7 @@ def headline(capacity: Capacity) -> str:
 
 
 def _rows(capacity: Capacity) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for index in capacity.indexes:
         for load in index.partitions[:3]:
             rows.append(

@@ -83,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="pack config JSON (default: <pack>/config/<stack>.json)",
     )
+    parser.add_argument(
+        "--review",
+        action="store_true",
+        help="add cost, capacity (and with --base-plan the change and its diagram) to the "
+        "Markdown report: the PR comment",
+    )
+    parser.add_argument(
+        "--base-plan",
+        type=Path,
+        help="the base branch's plan of the stack (python -m tools.diff.base), for --review",
+    )
     return parser
 
 
@@ -214,7 +225,41 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         + [f"stderr: {line}" for line in pack.stderr if line.strip()]
     )
     report.launch_note = pack.launch_note
+    _add_review(report, plan, args)
     return report
+
+
+def _add_review(report: GateReport, plan: Plan, args: argparse.Namespace) -> None:
+    """The budget check always; the PR comment's sections with --review. Neither changes the
+    verdict."""
+    from tools.review.sections import budget_check, build_review
+
+    if not args.review:
+        report.warnings = budget_check(plan)
+        return
+    base = None
+    label = "base"
+    if args.base_plan is not None:
+        from tools.plan_source import read_plan_file
+        from tools.review_errors import ReviewError
+
+        try:
+            base = read_plan_file(args.base_plan, args.stack)
+        except ReviewError as exc:
+            raise UsageError(str(exc)) from None
+        label = _base_label(args.base_plan)
+    review = build_review(plan, base=base, base_label=label)
+    report.review = review
+    report.warnings = review.warnings
+
+
+def _base_label(path: Path) -> str:
+    """What the base plan says it was planned from (``tools.diff.base`` records it)."""
+    try:
+        label = json.loads(path.read_text(encoding="utf-8")).get("base")
+    except (OSError, ValueError):
+        label = None
+    return str(label) if label else str(path)
 
 
 def _write(path: Path, text: str) -> None:
