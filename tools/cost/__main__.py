@@ -1,7 +1,7 @@
 """``make cost STACK=<stack> [PLAN=plan.json] [USAGE=file] [FORMAT=text|markdown|json]``.
 
 The monthly cost of a stack, per resource and in total, from its plan (planned now when no plan
-file is given), its usage model (``Pulumi.<stack>.usage.yaml``) and the dated price snapshot in
+file is given), its usage model (``usage.<stack>.yaml``) and the dated price snapshot in
 ``pricing/aws-prices.yaml``. Exit 0, or 2 with one ``error:`` line on bad input.
 """
 
@@ -38,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make cost", description=__doc__.split("\n\n")[1])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--plan", type=Path, help="plan JSON (`make plan OUT=`); default: plan now")
-    parser.add_argument(
-        "--usage", type=Path, help="usage model (default Pulumi.<stack>.usage.yaml)"
-    )
+    parser.add_argument("--usage", type=Path, help="usage model (default usage.<stack>.yaml)")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     args = parser.parse_args(argv)
     try:

@@ -1,4 +1,4 @@
-"""The usage model of a stack: ``Pulumi.<stack>.usage.yaml`` beside ``Pulumi.<stack>.yaml``.
+"""The usage model of a stack: ``usage.<stack>.yaml`` beside ``Pulumi.<stack>.yaml``.
 
 What the plan cannot say: how much traffic, data and notification volume a stack carries. Cost
 (``make cost``) prices it; capacity (``make capacity``) scales its per-clinic activity to a fleet.
@@ -47,8 +47,9 @@ DEFAULT_READS = {
 
 
 def usage_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
-    """Where a stack's usage model lives."""
-    return project_dir / f"Pulumi.{stack}.usage.yaml"
+    """Where a stack's usage model lives: beside ``Pulumi.<stack>.yaml``, but not named
+    ``Pulumi.*.yaml``, which is how stacks are found (``stackspec.stack_file.list_stacks``)."""
+    return project_dir / f"usage.{stack}.yaml"
 
 
 class Requests(ConfigModel):
