@@ -16,7 +16,7 @@ from tools.capacity.report import RENDERERS
 from tools.cost.usage import load_usage, usage_path
 from tools.gate.plan_input import Plan
 from tools.plan_source import check_stack, obtain_plan
-from tools.review_errors import USAGE_ERROR, ReviewError
+from tools.review_errors import USAGE_ERROR, OneLineParser, ReviewError
 
 
 def stack_capacity(
@@ -37,7 +37,7 @@ def _clinics(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make capacity", description=__doc__.split("\n\n")[1])
+    parser = OneLineParser(prog="make capacity", description=__doc__.split("\n\n")[1])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--clinics", type=_clinics, help="fleet size (default: the usage model's)")
     parser.add_argument("--plan", type=Path)

@@ -7,7 +7,6 @@ file is given), its usage model (``usage.<stack>.yaml``) and the dated price sna
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tools.cost.report import RENDERERS
 from tools.cost.usage import load_usage, usage_path
 from tools.gate.plan_input import Plan
 from tools.plan_source import check_stack, obtain_plan, stack_region
-from tools.review_errors import USAGE_ERROR, ReviewError
+from tools.review_errors import USAGE_ERROR, OneLineParser, ReviewError
 
 
 def stack_estimate(stack: str, plan: Plan, usage_file: Path | None = None) -> Estimate:
@@ -35,7 +34,7 @@ def stack_estimate(stack: str, plan: Plan, usage_file: Path | None = None) -> Es
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make cost", description=__doc__.split("\n\n")[1])
+    parser = OneLineParser(prog="make cost", description=__doc__.split("\n\n")[1])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--plan", type=Path, help="plan JSON (`make plan OUT=`); default: plan now")
     parser.add_argument("--usage", type=Path, help="usage model (default usage.<stack>.yaml)")

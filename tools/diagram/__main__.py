@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from stackspec.stack_file import PROJECT_DIR
 from tools.diagram.mermaid import Diagram
 from tools.generated_file import write_or_check
 from tools.plan_source import obtain_plan, stack_region
-from tools.review_errors import USAGE_ERROR, ReviewError
+from tools.review_errors import USAGE_ERROR, OneLineParser, ReviewError
 
 DOC = PROJECT_DIR / "docs" / "architecture.md"
 DOC_STACKS = ("dev", "prod")
@@ -43,7 +42,7 @@ def render_doc() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make diagram", description=__doc__.split("\n\n")[1])
+    parser = OneLineParser(prog="make diagram", description=__doc__.split("\n\n")[1])
     parser.add_argument("--stack")
     parser.add_argument("--plan", type=Path)
     parser.add_argument("--write-docs", action="store_true", help="regenerate " + DOC.name)

@@ -9,7 +9,6 @@ with one ``error:`` line on bad input.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,11 +16,11 @@ from tools.diff.base import plan_at
 from tools.diff.compare import compare
 from tools.diff.report import RENDERERS
 from tools.plan_source import check_stack, obtain_plan, read_plan_file
-from tools.review_errors import USAGE_ERROR, ReviewError
+from tools.review_errors import USAGE_ERROR, OneLineParser, ReviewError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make diff", description=__doc__.split("\n\n")[1])
+    parser = OneLineParser(prog="make diff", description=__doc__.split("\n\n")[1])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--base", default="main", help="git ref to compare with (default main)")
     parser.add_argument("--base-plan", type=Path, help="the base's plan file, instead of --base")
