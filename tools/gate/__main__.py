@@ -24,9 +24,11 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -39,6 +41,9 @@ from tools.gate.plan_input import Plan, PlanError, load_plan, parse_plan
 from tools.gate.report import GateReport, build_report, repo_relative
 from tools.gate.run_loop import run_pack
 from tools.gate.wire import cli_config_env
+
+if TYPE_CHECKING:
+    from tools.review.sections import Review
 
 USAGE_ERROR = 2
 BUILD_DIR = PROJECT_DIR / ".build"
@@ -195,6 +200,10 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         plan_path = args.save_plan or BUILD_DIR / f"plan-{args.stack}.json"
         show_tree = args.format == "text" and args.output is None
         plan = _plan_now(args.stack, plan_path, show_tree)
+    # The review (cost, capacity, diff) is computed while the pack analyzes in its own process.
+    review = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
+    resources.callback(review.shutdown, wait=False, cancel_futures=True)
+    reviewed = review.submit(_review, plan, args)
     info = pack.info()
     config = reconcile(
         [p.schema() for p in info.policies],
@@ -225,18 +234,17 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         + [f"stderr: {line}" for line in pack.stderr if line.strip()]
     )
     report.launch_note = pack.launch_note
-    _add_review(report, plan, args)
+    report.review, report.warnings = reviewed.result()
     return report
 
 
-def _add_review(report: GateReport, plan: Plan, args: argparse.Namespace) -> None:
+def _review(plan: Plan, args: argparse.Namespace) -> tuple[Review | None, list[str]]:
     """The budget check always; the PR comment's sections with --review. Neither changes the
     verdict."""
     from tools.review.sections import budget_check, build_review
 
     if not args.review:
-        report.warnings = budget_check(plan)
-        return
+        return None, budget_check(plan)
     base = None
     label = "base"
     if args.base_plan is not None:
@@ -249,8 +257,7 @@ def _add_review(report: GateReport, plan: Plan, args: argparse.Namespace) -> Non
             raise UsageError(str(exc)) from None
         label = _base_label(args.base_plan)
     review = build_review(plan, base=base, base_label=label)
-    report.review = review
-    report.warnings = review.warnings
+    return review, review.warnings
 
 
 def _base_label(path: Path) -> str:
