@@ -84,3 +84,50 @@ def test_an_oversized_review_is_folded_under_githubs_limit() -> None:
     assert "Change against base: 2000 to update against main" in markdown
     assert "Folded to fit GitHub's 65,536-character comment limit: diff" in markdown
     assert markdown.rstrip().endswith("</sub>")
+
+
+def test_the_gate_warns_about_the_budget_and_reviews_against_a_base(tmp_path, dev_doc) -> None:
+    from tests.gate.test_cli import FIXTURE_ARGS
+    from tools.gate.__main__ import main
+
+    def tight(doc):
+        resource(doc, "cost-budget")["inputs"]["limitAmount"] = "5.00"
+
+    head, base = tmp_path / "head.json", tmp_path / "base.json"
+    changed = json.loads(json.dumps(dev_doc))
+    tight(changed)
+    head.write_text(json.dumps(changed))
+    base.write_text(json.dumps({**dev_doc, "base": "main (0123abcd)"}))
+    out = tmp_path / "gate.json"
+    args = ["--plan", str(head), "--stack", "dev", *FIXTURE_ARGS]
+    # The fixture pack's verdict (0 or 1) is not what this test is about.
+    assert main([*args, "--format", "json", "--output", str(out)]) in (0, 1)
+    (warning,) = json.loads(out.read_text())["warnings"]
+    assert "exceeds budget cost-budget ($5.00)" in warning
+    comment = tmp_path / "comment.md"
+    review = [
+        "--review",
+        "--base-plan",
+        str(base),
+        "--format",
+        "markdown",
+        "--output",
+        str(comment),
+    ]
+    assert main([*args, *review]) in (0, 1)
+    text = comment.read_text()
+    assert "Change against base: 1 to update against main (0123abcd)" in text
+    assert "`limitAmount: 23.00 -> 5.00`" in text
+
+
+def test_a_bad_base_plan_is_one_line_and_exit_2(tmp_path, capsys, dev_doc) -> None:
+    from tests.gate.test_cli import FIXTURE_ARGS
+    from tools.gate.__main__ import main
+
+    head = tmp_path / "head.json"
+    head.write_text(json.dumps(dev_doc))
+    args = ["--plan", str(head), "--stack", "dev", "--review", "--base-plan", str(tmp_path / "x")]
+    assert main([*args, *FIXTURE_ARGS]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'x'}: no such plan file")
+    assert err.count("\n") == 1
