@@ -24,7 +24,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
@@ -200,10 +199,6 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         plan_path = args.save_plan or BUILD_DIR / f"plan-{args.stack}.json"
         show_tree = args.format == "text" and args.output is None
         plan = _plan_now(args.stack, plan_path, show_tree)
-    # The review (cost, capacity, diff) is computed while the pack analyzes in its own process.
-    review = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
-    resources.callback(review.shutdown, wait=False, cancel_futures=True)
-    reviewed = review.submit(_review, plan, args)
     info = pack.info()
     config = reconcile(
         [p.schema() for p in info.policies],
@@ -234,7 +229,9 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         + [f"stderr: {line}" for line in pack.stderr if line.strip()]
     )
     report.launch_note = pack.launch_note
-    report.review, report.warnings = reviewed.result()
+    # After the pack has answered, so that a signal during analysis meets the gate as it always
+    # has (a review thread running then let gRPC's shutdown chatter reach stderr first).
+    report.review, report.warnings = _review(plan, args)
     return report
 
 
