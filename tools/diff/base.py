@@ -16,10 +16,11 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from stackspec.stack_file import PROJECT, PROJECT_DIR
-from tools.gate.plan_input import Plan, parse_plan
-from tools.review_errors import ReviewError
+from tools.gate.plan_input import Plan, PlanError, parse_plan
+from tools.review_errors import OneLineParser, ReviewError
 
 CACHE = PROJECT_DIR / ".build" / "base-plans"
 
@@ -43,17 +44,23 @@ def resolve(ref: str) -> str:
     return done.stdout.decode().strip()
 
 
-def empty_plan(stack: str) -> Plan:
-    return Plan(project=PROJECT, stack=stack, resources=())
+def empty_plan(stack: str) -> dict[str, Any]:
+    return {"project": PROJECT, "stack": stack, "resources": []}
 
 
 def plan_at(ref: str, stack: str, *, cache: Path = CACHE) -> tuple[Plan, str]:
     """``stack`` planned at ``ref``: (plan, label). A stack the ref does not have plans empty."""
+    document, label = plan_document_at(ref, stack, cache=cache)
+    return parse_plan(document, f"plan of {stack} at {ref}"), label
+
+
+def plan_document_at(ref: str, stack: str, *, cache: Path = CACHE) -> tuple[dict[str, Any], str]:
+    """The plan document (as ``make plan OUT=`` writes it) of ``stack`` at ``ref``, and a label."""
     commit = resolve(ref)
     label = f"{ref} ({commit[:8]})"
     cached = cache / f"{commit}-{stack}.json"
     if cached.exists():
-        return parse_plan(json.loads(cached.read_text(encoding="utf-8")), str(cached)), label
+        return json.loads(cached.read_text(encoding="utf-8")), label
     archive = _git("archive", "--format=tar", commit)
     if archive.returncode != 0:
         raise ReviewError(f"git archive {ref}: {archive.stderr.decode().strip().splitlines()[-1]}")
@@ -79,41 +86,24 @@ def plan_at(ref: str, stack: str, *, cache: Path = CACHE) -> tuple[Plan, str]:
         document = json.loads(out.read_text(encoding="utf-8"))
     cache.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(document) + "\n", encoding="utf-8")
-    return parse_plan(document, f"plan of {stack} at {ref}"), label
+    return document, label
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m tools.diff.base --ref REF --stack STACK --out FILE``: CI's base-branch plan."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m tools.diff.base")
+    parser = OneLineParser(prog="python -m tools.diff.base")
     parser.add_argument("--ref", required=True)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     try:
-        plan, label = plan_at(args.ref, args.stack)
-    except ReviewError as exc:
+        document, label = plan_document_at(args.ref, args.stack)
+        parse_plan(document, f"plan of {args.stack} at {args.ref}")
+    except (ReviewError, PlanError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    document = {
-        "project": plan.project,
-        "stack": plan.stack,
-        "base": label,
-        "resources": [
-            {
-                "urn": r.urn,
-                "type": r.type,
-                "name": r.name,
-                "custom": r.custom,
-                "parent": r.parent,
-                "dependencies": list(r.dependencies),
-                "inputs": r.inputs,
-                "options": {"protect": r.protect, "retainOnDelete": r.retain_on_delete},
-            }
-            for r in plan.resources
-        ],
-    }
+    # The gate's comment names the base by this label.
+    document = {**document, "base": label}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"planned {args.stack} at {label} into {args.out}", file=sys.stderr)
