@@ -23,8 +23,8 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
              AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 .DEFAULT_GOAL := help
-.PHONY: help install plan gate preview test lint typecheck format docs bench \
-        local local-up local-down setup seed validate drill clean
+.PHONY: help install plan gate preview cost capacity diff diagram test lint typecheck format docs \
+        bench local local-up local-down setup seed validate drill clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,18 @@ gate: $(STAMP) ## Policy pack over a plan, as the CLI runs it: PLAN=plan.json ST
 
 preview: $(STAMP) ## Offline `pulumi preview --policy-pack`: plan STACK, then gate it [FORMAT=... OUTPUT=file]
 	@$(PY) -m tools.gate --stack $(STACK) --save-plan $(BUILD)/plan-$(STACK).json --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+
+cost: $(STAMP) ## Monthly cost of STACK per resource [PLAN=plan.json USAGE=file FORMAT=text|markdown|json]
+	@$(PY) -m tools.cost --stack $(STACK) $(if $(PLAN),--plan $(PLAN)) $(if $(USAGE),--usage $(USAGE)) $(if $(filter-out text,$(FORMAT)),--format $(FORMAT))
+
+capacity: $(STAMP) ## Partition load of STACK's table at fleet scale [CLINICS=n PLAN=... USAGE=... FORMAT=...]
+	@$(PY) -m tools.capacity --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(PLAN),--plan $(PLAN)) $(if $(USAGE),--usage $(USAGE)) $(if $(filter-out text,$(FORMAT)),--format $(FORMAT))
+
+diff: $(STAMP) ## STACK's plan against the plan of BASE (git ref, default main) [PLAN=... FORMAT=...]
+	@$(PY) -m tools.diff --stack $(STACK) --base $(or $(BASE),main) $(if $(PLAN),--plan $(PLAN)) $(if $(filter-out text,$(FORMAT)),--format $(FORMAT))
+
+diagram: $(STAMP) ## STACK's architecture as a Mermaid diagram, from its plan [PLAN=plan.json]
+	@$(PY) -m tools.diagram --stack $(STACK) $(if $(PLAN),--plan $(PLAN))
 
 test: $(STAMP) ## Run the test suite (no network, no AWS, no Pulumi CLI)
 	$(PY) -m pytest -q
@@ -67,8 +79,10 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 seed: $(STAMP) ## Synthetic data (PHI encrypted) into STACK's table on the local emulator [CLINICS=N SEED=S TARGET=aws FORCE=1]
 	@$(PY) -m scripts.seed_data --stack $(STACK) $(if $(CLINICS),--clinics $(CLINICS)) $(if $(SEED),--seed $(SEED)) $(TARGET_ARGS) $(FORCE_ARGS)
 
-docs: $(STAMP) ## Regenerate the generated docs (config reference, access patterns, POLICIES.md)
+docs: $(STAMP) ## Regenerate the generated docs (config reference, access patterns, POLICIES.md, architecture, README cost table)
 	$(PY) -m tools.config_docs
+	$(PY) -m tools.diagram --write-docs
+	$(PY) -m tools.cost.readme
 	$(PY) -m datalayer.docs
 	PYTHONPATH=policies $(PY) -m hipaa_guardrails.docs
 

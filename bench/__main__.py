@@ -7,6 +7,7 @@ import importlib
 
 SECTIONS = (
     "bench.preview_speed",
+    "bench.review_speed",
     "bench.crypto",
     "bench.seed_load",
     "bench.local_env",

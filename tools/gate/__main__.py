@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -39,6 +40,9 @@ from tools.gate.plan_input import Plan, PlanError, load_plan, parse_plan
 from tools.gate.report import GateReport, build_report, repo_relative
 from tools.gate.run_loop import run_pack
 from tools.gate.wire import cli_config_env
+
+if TYPE_CHECKING:
+    from tools.review.sections import Review
 
 USAGE_ERROR = 2
 BUILD_DIR = PROJECT_DIR / ".build"
@@ -82,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
         "--pack-config",
         type=Path,
         help="pack config JSON (default: <pack>/config/<stack>.json)",
+    )
+    parser.add_argument(
+        "--review",
+        action="store_true",
+        help="add cost, capacity (and with --base-plan the change and its diagram) to the "
+        "Markdown report: the PR comment",
+    )
+    parser.add_argument(
+        "--base-plan",
+        type=Path,
+        help="the base branch's plan of the stack (python -m tools.diff.base), for --review",
     )
     return parser
 
@@ -214,7 +229,41 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
         + [f"stderr: {line}" for line in pack.stderr if line.strip()]
     )
     report.launch_note = pack.launch_note
+    # After the pack has answered, so that a signal during analysis meets the gate as it always
+    # has (a review thread running then let gRPC's shutdown chatter reach stderr first).
+    report.review, report.warnings = _review(plan, args)
     return report
+
+
+def _review(plan: Plan, args: argparse.Namespace) -> tuple[Review | None, list[str]]:
+    """The budget check always; the PR comment's sections with --review. Neither changes the
+    verdict."""
+    from tools.review.sections import budget_check, build_review
+
+    if not args.review:
+        return None, budget_check(plan)
+    base = None
+    label = "base"
+    if args.base_plan is not None:
+        from tools.plan_source import read_plan_file
+        from tools.review_errors import ReviewError
+
+        try:
+            base = read_plan_file(args.base_plan, args.stack)
+        except ReviewError as exc:
+            raise UsageError(str(exc)) from None
+        label = _base_label(args.base_plan)
+    review = build_review(plan, base=base, base_label=label)
+    return review, review.warnings
+
+
+def _base_label(path: Path) -> str:
+    """What the base plan says it was planned from (``tools.diff.base`` records it)."""
+    try:
+        label = json.loads(path.read_text(encoding="utf-8")).get("base")
+    except (OSError, ValueError):
+        label = None
+    return str(label) if label else str(path)
 
 
 def _write(path: Path, text: str) -> None:

@@ -7,9 +7,12 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.gate.report import Exemption, GateReport, Violation
+
+if TYPE_CHECKING:
+    from tools.review.sections import Review
 
 FORMATS = ("text", "markdown", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -94,6 +97,8 @@ def render_text(report: GateReport) -> str:
         lines += _table(rows)
     if report.pack_log:
         lines += ["", "PACK LOG", *(f"  {line}" for line in report.pack_log)]
+    if report.warnings:
+        lines += ["", *(f"warning: {w}" for w in report.warnings)]
     lines += [
         "",
         f"Summary: {_summary(report)}.",
@@ -172,13 +177,50 @@ def render_markdown(report: GateReport) -> str:
         for policy in remediations:
             lines.append(f"- `{policy.name}`: {_one_line(policy.remediation)}")
         lines += ["", "</details>"]
-    lines += [
+    footer = [
         "",
         *([f"<sub>Note: {report.launch_note}.</sub>", ""] if report.launch_note else []),
         f"<sub>Offline plan `{report.plan_path}` analyzed by the policy pack over the Pulumi "
         "analyzer protocol (`make preview STACK=" + report.stack + "`).</sub>",
     ]
-    return "\n".join(lines) + "\n"
+    if report.warnings:
+        lines[3:3] = [*(f"> [!WARNING]\n> {w}\n" for w in report.warnings)]
+    body = "\n".join(lines) + "\n"
+    tail = "\n".join(footer) + "\n"
+    if report.review is not None:
+        body += _review_sections(report.review, COMMENT_LIMIT - len(body) - len(tail))
+    return body + tail
+
+
+#: GitHub refuses an issue comment longer than this many characters.
+COMMENT_LIMIT = 65_536
+#: Kept free for the note that says what was folded.
+_FOLD_NOTE_ROOM = 400
+
+
+def _review_sections(review: Review, room: int) -> str:
+    """The review sections in full while they fit in ``room``, then folded, then left out; the
+    comment says which (the job summary and the make targets have everything)."""
+    room -= _FOLD_NOTE_ROOM
+    out: list[str] = []
+    folded: list[str] = []
+    for section in review.sections:
+        if len(section.full) + 1 <= room:
+            out.append(section.full)
+            room -= len(section.full) + 1
+        elif section.folded and len(section.folded) + 1 <= room:
+            out.append(section.folded)
+            room -= len(section.folded) + 1
+            folded.append(section.key)
+        else:
+            folded.append(section.key)
+    if folded:
+        out.append(
+            f"<sub>Folded to fit GitHub's {COMMENT_LIMIT:,}-character comment limit: "
+            f"{', '.join(folded)}; `make {' / make '.join(folded)} STACK={review.stack}` shows "
+            "them whole.</sub>\n"
+        )
+    return "".join(f"\n{part}" for part in out)
 
 
 # -- json -----------------------------------------------------------------------------------------
@@ -212,7 +254,7 @@ def _exemption_json(e: Exemption) -> dict[str, Any]:
 
 def render_json(report: GateReport) -> str:
     """Every violation and exemption, machine-readable."""
-    document = {
+    document: dict[str, Any] = {
         "project": report.project,
         "stack": report.stack,
         "plan": report.plan_path,
@@ -231,6 +273,8 @@ def render_json(report: GateReport) -> str:
         "violations": [_violation_json(v) for v in report.violations],
         "exemptions": [_exemption_json(e) for e in report.exemptions],
     }
+    if report.warnings:
+        document["warnings"] = report.warnings
     return json.dumps(document, indent=2) + "\n"
 
 

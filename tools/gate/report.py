@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # The pack owns the message format; the gate parses with the same definition (stdlib only).
 from policies.hipaa_guardrails import notices
 from tools.gate.protocol import PackInfo, PolicyMeta
 from tools.gate.run_loop import Diagnostic, PackRun
+
+if TYPE_CHECKING:
+    from tools.review.sections import Review
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
 ENFORCEMENT_ORDER = ("mandatory", "advisory")
@@ -86,6 +90,10 @@ class GateReport:
     exemptions: list[Exemption] = field(default_factory=list)
     pack_log: list[str] = field(default_factory=list)
     launch_note: str = ""
+    #: Not verdicts: an estimated cost above the stack's budget (tools/review/sections.py).
+    warnings: list[str] = field(default_factory=list)
+    #: The PR comment's cost, capacity, diff and diagram sections, when asked for (--review).
+    review: Review | None = None
 
     @property
     def mandatory(self) -> list[Violation]:

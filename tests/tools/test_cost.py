@@ -1,0 +1,259 @@
+"""``make cost``: fixed prices are the snapshot's, one change moves the total by exactly its price,
+no planned type goes unpriced, the usage model is strict, bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from stackspec.stack_file import PROJECT_DIR
+from tests.tools.review_support import add_copy, edited, resource
+from tools.cost.__main__ import main, stack_estimate
+from tools.cost.estimate import FREE, PRICERS, Estimate, estimate, unpriced_types
+from tools.cost.pricing import default_snapshot, load_snapshot
+from tools.cost.readme import main as readme_main
+from tools.cost.report import RENDERERS, to_json
+from tools.cost.usage import UsageModel, load_usage, parse_usage, usage_path
+from tools.review.sections import budget_warnings
+from tools.review_errors import ReviewError
+
+PRICES = default_snapshot().region("us-east-1")
+DR_PRICES = default_snapshot().region("us-west-2")
+
+
+def priced(plan, usage=None) -> Estimate:
+    return estimate(
+        plan,
+        usage or UsageModel(),
+        default_snapshot(),
+        region="us-east-1",
+        usage_source="test",
+    )
+
+
+def line(result: Estimate, name: str):
+    (found,) = [x for x in result.lines if x.name == name]
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_planned_type_is_priced_or_known_free(stack, request) -> None:
+    plan = request.getfixturevalue(stack)
+    assert unpriced_types(plan) == []
+    assert not set(PRICERS) & set(FREE)
+
+
+def test_an_unpriced_resource_type_is_refused_by_name(dev_doc) -> None:
+    def add_bucket(doc):
+        add_copy(doc, "cost-budget", "logs-bucket")["type"] = "aws:s3/bucket:Bucket"
+        resource(doc, "logs-bucket")["urn"] = resource(doc, "logs-bucket")["urn"].replace(
+            "aws:budgets/budget:Budget", "aws:s3/bucket:Bucket"
+        )
+
+    plan = edited(dev_doc, add_bucket)
+    assert unpriced_types(plan) == ["aws:s3/bucket:Bucket"]
+    with pytest.raises(ReviewError, match=r"no price for resource type aws:s3/bucket:Bucket"):
+        priced(plan)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_fixed_price_is_the_snapshots(stack, request) -> None:
+    plan = request.getfixturevalue(stack)
+    result = priced(plan)
+    by_urn = {r.urn: r for r in plan.resources}
+    checked = set()
+    for item in result.lines:
+        r = by_urn[item.urn]
+        prices = DR_PRICES if r.inputs.get("region") == "us-west-2" else PRICES
+        parts = {p.label: p.usd for p in item.parts}
+        if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            metrics = sum(1 for q in r.inputs.get("metricQueries") or [] if q.get("metric")) or 1
+            assert item.monthly_usd == pytest.approx(metrics * prices.cloudwatch.alarm_metric_month)
+            assert item.fixed
+        elif r.type == "aws:cloudwatch/dashboard:Dashboard":
+            assert item.monthly_usd == prices.cloudwatch.dashboard_month == 3.00
+            assert item.fixed
+        elif r.type == "aws:kms/key:Key":
+            assert parts["key-month"] == prices.kms.key_month == 1.00
+        elif r.type == "aws:dynamodb/contributorInsights:ContributorInsights":
+            assert parts["4 rules"] == 4 * prices.cloudwatch.contributor_insights_rule_month
+        elif r.type == "aws:budgets/budget:Budget":
+            assert item.monthly_usd == prices.budgets.budget_month == 0
+        elif r.type in FREE:
+            assert item.monthly_usd == 0
+            assert item.free_reason == FREE[r.type]
+        checked.add(r.type)
+    assert "aws:cloudwatch/metricAlarm:MetricAlarm" in checked
+    # The system-errors alarm sums its operations with metric math: one price per metric.
+    system = line(result, "monitoring-system-errors")
+    assert system.monthly_usd == pytest.approx(10 * PRICES.cloudwatch.alarm_metric_month)
+
+
+def test_one_more_alarm_moves_the_total_by_exactly_an_alarm(dev_doc, dev) -> None:
+    before = priced(dev).total
+    after = priced(edited(dev_doc, lambda d: add_copy(d, "monitoring-user-errors", "extra"))).total
+    assert after - before == pytest.approx(PRICES.cloudwatch.alarm_metric_month, abs=1e-9)
+
+
+def test_one_property_change_moves_only_that_resources_price(prod_doc, prod) -> None:
+    def throttled_only(doc):
+        resource(doc, "app-insights-ByStatus")["inputs"]["mode"] = "THROTTLED_KEYS"
+
+    before, after = priced(prod), priced(edited(prod_doc, throttled_only))
+    moved = {
+        a.name: b.monthly_usd - a.monthly_usd
+        for a, b in zip(before.lines, after.lines, strict=True)
+        if a.monthly_usd != b.monthly_usd
+    }
+    assert list(moved) == ["app-insights-ByStatus"]
+    assert after.total - before.total == pytest.approx(moved["app-insights-ByStatus"])
+    assert line(after, "app-insights-ByStatus").monthly_usd == pytest.approx(
+        2 * PRICES.cloudwatch.contributor_insights_rule_month
+    )
+
+
+def test_pitr_off_saves_exactly_its_storage_price(dev_doc, dev) -> None:
+    def no_pitr(doc):
+        resource(doc, "app-table")["inputs"]["pointInTimeRecovery"]["enabled"] = False
+
+    saved = priced(dev).total - priced(edited(dev_doc, no_pitr)).total
+    assert saved == pytest.approx(UsageModel().storage.table_gb * PRICES.dynamodb.pitr_gb_month)
+
+
+def test_a_narrower_projection_lowers_index_writes_and_storage(dev_doc, dev) -> None:
+    usage = parse_usage({"requests": {"itemKb": 1.5}}, "test")
+
+    def keys_only(doc):
+        for gsi in resource(doc, "app-table")["inputs"]["globalSecondaryIndexes"]:
+            gsi["projectionType"] = "KEYS_ONLY"
+
+    wide = line(priced(dev, usage), "app-table").monthly_usd
+    narrow = line(priced(edited(dev_doc, keys_only), usage), "app-table").monthly_usd
+    assert narrow < wide
+
+
+def test_the_dr_copy_costs_transfer_and_dr_storage(prod) -> None:
+    usage = load_usage(usage_path("prod"))
+    result = priced(prod, usage)
+    gb = usage.storage.table_gb
+    assert line(result, "backup-plan").monthly_usd == pytest.approx(
+        30 * gb * PRICES.transfer.inter_region_gb
+    )
+    # Daily points kept 35 days, in each vault.
+    for vault in ("backup-vault", "backup-dr-vault"):
+        assert line(result, vault).monthly_usd == pytest.approx(
+            35 * gb * PRICES.backup.dynamodb_warm_gb_month
+        )
+
+
+def test_the_dev_defaults_reproduce_the_designs_dev_estimate(dev) -> None:
+    assert load_usage(usage_path("dev")) == UsageModel()
+    assert 7 <= priced(dev).total <= 23
+
+
+def test_json_lists_every_resource_free_ones_at_zero(dev) -> None:
+    result = stack_estimate("dev", dev)
+    document = to_json(result)
+    custom = [r for r in dev.resources if r.custom]
+    assert [r["urn"] for r in document["resources"]] == [r.urn for r in custom]
+    assert {"urn", "type", "monthlyUsd"} <= set(document["resources"][0])
+    assert document["totalMonthlyUsd"] == pytest.approx(
+        sum(r["monthlyUsd"] for r in document["resources"]), abs=1e-3
+    )
+    alias = next(r for r in document["resources"] if r["type"] == "aws:kms/alias:Alias")
+    assert alias["monthlyUsd"] == 0
+    assert alias["free"]
+    table = next(r for r in document["resources"] if r["type"] == "aws:dynamodb/table:Table")
+    assert not table["fixed"]
+    assert "requests.writesPerClinicMonth" in table["drivers"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_every_format_prints_the_price_date_and_source(dev, fmt) -> None:
+    text = RENDERERS[fmt](stack_estimate("dev", dev))
+    snapshot = default_snapshot().snapshot
+    assert snapshot.date in text
+    assert snapshot.source[:40] in text
+
+
+def test_a_budget_below_the_estimate_is_warned(dev_doc) -> None:
+    def tight(doc):
+        resource(doc, "cost-budget")["inputs"]["limitAmount"] = "5.00"
+
+    result = stack_estimate("dev", edited(dev_doc, tight))
+    (warning,) = budget_warnings(result)
+    assert warning.startswith(f"estimated monthly cost ${result.total:,.2f} exceeds budget")
+    assert budget_warnings(stack_estimate("dev", edited(dev_doc, lambda d: None))) == []
+
+
+@pytest.mark.parametrize(
+    ("usage", "message"),
+    [
+        ({"requests": {"clinic": 3}}, "requests.clinic: unknown key"),
+        ({"storage": {"tableGb": -1}}, "storage.tableGb: Input should be greater than or equal"),
+        ({"requests": {"writesPerClinicMonth": {"VISIT": 1}}}, "unknown entity type"),
+        ({"requests": {"readsPerClinicMonth": {"GSI9": 1}}}, "unknown index"),
+        ({"fleet": {"sizes": [{"name": "a", "share": 0.5, "activity": 1}]}}, "add up to 0.5"),
+        ([1, 2], "expected a mapping"),
+    ],
+)
+def test_a_bad_usage_model_is_one_line_naming_file_and_key(usage, message) -> None:
+    with pytest.raises(ReviewError) as caught:
+        parse_usage(usage, "usage.dev.yaml")
+    text = str(caught.value)
+    assert text.startswith("usage.dev.yaml: ")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_the_cli_refuses_bad_input_with_one_line_and_exit_2(tmp_path, capsys, dev_doc) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(dev_doc))
+    bad_usage = tmp_path / "usage.yaml"
+    bad_usage.write_text("requests:\n  clinics: 1\n  clinics: 2\n")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    cases = [
+        (["--stack", "staging", "--plan", str(plan)], "unknown stack 'staging'"),
+        (["--stack", "prod", "--plan", str(plan)], "planned for medeez-platform/dev"),
+        (["--stack", "dev", "--plan", str(broken)], "not JSON"),
+        (["--stack", "dev", "--plan", str(tmp_path / "none.json")], "no such plan file"),
+        (["--stack", "dev", "--plan", str(plan), "--usage", str(bad_usage)], "appears twice"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: "), argv
+        assert message in err, argv
+        assert err.count("\n") == 1
+        assert "Traceback" not in err
+    with pytest.raises(SystemExit) as exited:
+        main(["--stack", "dev", "--plan", str(plan), "--format", "xml"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: make cost: argument --format")
+    assert err.count("\n") == 1
+
+
+def test_a_snapshot_missing_a_price_is_refused(tmp_path) -> None:
+    text = (PROJECT_DIR / "pricing" / "aws-prices.yaml").read_text()
+    broken = tmp_path / "prices.yaml"
+    broken.write_text(text.replace("      dashboardMonth: 3.00\n", ""))
+    with pytest.raises(ReviewError, match="dashboardMonth: Field required"):
+        load_snapshot(broken)
+
+
+def test_the_readme_cost_table_is_current() -> None:
+    assert readme_main(["--check"]) == 0
+
+
+def test_a_month_of_writes_is_priced_per_started_kb(dev) -> None:
+    heavy = parse_usage({"requests": {"itemKb": 1.1}}, "test")
+    light = parse_usage({"requests": {"itemKb": 1.0}}, "test")
+    ratio = (
+        line(priced(dev, heavy), "app-table").parts[0].usd
+        / line(priced(dev, light), "app-table").parts[0].usd
+    )
+    assert ratio == pytest.approx(math.ceil(1.1) / math.ceil(1.0))

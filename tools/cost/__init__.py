@@ -1,0 +1,1 @@
+"""``make cost``: the monthly cost of a stack, per resource, from its plan and usage model."""

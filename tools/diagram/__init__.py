@@ -1,0 +1,1 @@
+"""``make diagram``: the architecture as a Mermaid diagram, generated from the plan."""
