@@ -26,7 +26,13 @@ from typing import Any, Protocol
 from auditlog.chain import Event
 from datalayer.entities import ENTITY_TYPE_ATTRIBUTE, ItemCodec
 from datalayer.phi import PHI_ATTRIBUTE, PhiContextMismatch
-from stackspec.key_schema import PARTITION_KEY, SORT_KEY
+from stackspec.key_schema import (
+    CLINIC_PARTITION,
+    PARTITION_KEY,
+    PATIENT_PARTITION,
+    SORT_KEY,
+    KeyFormatError,
+)
 
 #: Why PHI is read: HIPAA's treatment, payment and health care operations, and the disclosures
 #: an accounting (164.528) must list.
@@ -94,6 +100,16 @@ def _text(item: Mapping[str, Any], name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _from_key(pk: str) -> dict[str, str]:
+    """Clinic (and patient) from a partition key: KEYS_ONLY index items carry nothing else."""
+    for fmt in (PATIENT_PARTITION, CLINIC_PARTITION):
+        try:
+            return fmt.parse(pk)
+        except KeyFormatError:
+            continue
+    return {}
+
+
 class AuditedPhiReader:
     """Decrypts PHI (and resolves beacon lookups) only after auditing the read."""
 
@@ -110,7 +126,8 @@ class AuditedPhiReader:
         at = self._clock()
         events = []
         for item in items:
-            clinic = _text(item, "clinicId")
+            from_key = _from_key(str(item[PARTITION_KEY]))
+            clinic = _text(item, "clinicId") or from_key.get("clinicId")
             if clinic != ctx.clinic_id:
                 # Identifiers only: a record of another clinic is never read in this one's name.
                 raise PhiContextMismatch(
@@ -127,7 +144,7 @@ class AuditedPhiReader:
                     pk=str(item[PARTITION_KEY]),
                     sk=str(item[SORT_KEY]),
                     entity_type=_text(item, ENTITY_TYPE_ATTRIBUTE),
-                    patient_id=_text(item, "patientId"),
+                    patient_id=_text(item, "patientId") or from_key.get("patientId"),
                     principal=ctx.principal,
                     access_pattern=access_pattern,
                     purpose=ctx.purpose,
@@ -158,4 +175,7 @@ class AuditedPhiReader:
         """The patient ids a beacon lookup found, audited first (which patient has this email or
         phone is itself PHI)."""
         self.record(lookup_items, ctx, access_pattern)
-        return [str(item["patientId"]) for item in lookup_items]
+        return [
+            _text(item, "patientId") or _from_key(str(item[PARTITION_KEY]))["patientId"]
+            for item in lookup_items
+        ]

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditlog.chain import Event
+from stackspec.key_schema import CLINIC_PARTITION, PATIENT_PARTITION, KeyFormatError
 
 #: The attribute every write carries: who wrote the item (datalayer.entities.WRITTEN_BY).
 WRITTEN_BY = "writtenBy"
@@ -53,14 +54,14 @@ def _digest(value: Mapping[str, Any] | None) -> str | None:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _clinic_from_pk(pk: str) -> str | None:
-    parts = pk.split("#")
-    return parts[1] if len(parts) >= 2 and parts[0] == "CLINIC" and parts[1] else None
-
-
-def _patient_from_pk(pk: str) -> str | None:
-    parts = pk.split("#")
-    return parts[3] if len(parts) >= 4 and parts[2] == "PATIENT" else None
+def _from_key(pk: str) -> dict[str, str]:
+    """Clinic (and patient) named by a partition key (stackspec.key_schema's formats)."""
+    for fmt in (PATIENT_PARTITION, CLINIC_PARTITION):
+        try:
+            return fmt.parse(pk)
+        except KeyFormatError:
+            continue
+    return {}
 
 
 def to_event(record: Mapping[str, Any]) -> Event:
@@ -83,7 +84,8 @@ def to_event(record: Mapping[str, Any]) -> Event:
     ):
         raise PoisonRecord(f"record {event_id}: images are not maps")
     image = new if name != "REMOVE" else old
-    clinic = _string(image, "clinicId") or _clinic_from_pk(pk)
+    from_key = _from_key(pk)
+    clinic = _string(image, "clinicId") or from_key.get("clinicId")
     if not clinic:
         raise PoisonRecord(f"record {event_id}: no clinic (no clinicId and PK is not a clinic's)")
     action = name
@@ -110,7 +112,7 @@ def to_event(record: Mapping[str, Any]) -> Event:
         entity_type=_string(image, "entityType"),
         pk=pk,
         sk=sk,
-        patient_id=_string(image, "patientId") or _patient_from_pk(pk),
+        patient_id=_string(image, "patientId") or from_key.get("patientId"),
         principal=principal,
         changed_attributes=tuple(changed),
         phi_digests=digests,
