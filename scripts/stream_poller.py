@@ -7,7 +7,9 @@ as Lambda delivers them, plus ``eventSourceARN`` and ``awsRegion``, which Lambda
 
 Like the mapping with ReportBatchItemFailures, a batch whose response names failures is retried
 from the lowest failed sequence number; after ``max_retries`` the failing record is written to the
-on-failure file (``stream-poller.failed.jsonl``: ids only, never values) and skipped. The position
+on-failure file (``stream-poller.failed.jsonl``: ids only, never values) and skipped. A
+function error (the handler raised: the audit store is unavailable) retries the whole batch until
+it lands. The position
 of each shard is checkpointed in a file after each handled batch, so a killed poller resumes from
 its last checkpoint; the batch it was in is delivered again and the consumer drops what it had
 already stored. ``make local-up`` runs this as a background process (``.local/stream-poller.pid``
@@ -64,6 +66,7 @@ class StreamPoller:
         batch_size: int = 100,
         max_retries: int = 3,
         log: Callable[[str], None] = print,
+        pause_before_checkpoint: float = 0.0,
     ) -> None:
         self.dynamodb, self.streams, self.table = dynamodb, streams, table
         self.handler = handler
@@ -74,6 +77,9 @@ class StreamPoller:
         self.region = streams.meta.region_name
         self.checkpoints: dict[str, dict[str, str]] = self._load()
         self.attempts: dict[str, int] = {}
+        self.outage_polls = 0
+        #: Fault injection (tests): a window between a delivered batch and its checkpoint.
+        self.pause_before_checkpoint = pause_before_checkpoint
 
     def _load(self) -> dict[str, dict[str, str]]:
         try:
@@ -125,7 +131,19 @@ class StreamPoller:
         if not raw:
             return 0
         records = lambda_records(raw, arn, self.region)
-        response = self.handler({"Records": records}, None)
+        try:
+            response = self.handler({"Records": records}, None)
+        except Exception as exc:
+            # The audit store is unavailable (or the function failed as a whole): retry the
+            # same batch until it lands; nothing is parked for an outage. Back off a little.
+            self.outage_polls += 1
+            if self.outage_polls in (1, 10) or self.outage_polls % 100 == 0:
+                self.log(f"stream-poller: batch not delivered ({exc}); retrying")
+            time.sleep(min(2.0, 0.1 * self.outage_polls))
+            return 0
+        self.outage_polls = 0
+        if self.pause_before_checkpoint:
+            time.sleep(self.pause_before_checkpoint)
         failed = {str(f.get("itemIdentifier")) for f in response.get("batchItemFailures", [])}
         if not failed:
             self._advance(arn, shard_id, str(records[-1]["dynamodb"]["SequenceNumber"]))
@@ -144,6 +162,7 @@ class StreamPoller:
         seq = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
         if index > 0:
             self._advance(arn, shard_id, str(records[index - 1]["dynamodb"]["SequenceNumber"]))
+        self.outage_polls = 0
         self.attempts[seq] = self.attempts.get(seq, 0) + 1
         if self.attempts[seq] > self.max_retries:
             with self.failed_path.open("a") as out:
@@ -172,7 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--digest-every", type=float, default=60.0)
+    parser.add_argument(
+        "--pause-before-checkpoint", type=float, default=0.0, help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    import logging
+
+    # The consumer's own lines (audited / already stored / poison) go to the poller's log.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
     import boto3
 
@@ -201,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoint_path=args.state_dir / "stream-poller.checkpoint.json",
         failed_path=args.state_dir / "stream-poller.failed.jsonl",
         log=lambda line: print(line, flush=True),
+        pause_before_checkpoint=args.pause_before_checkpoint,
     )
     digest_dir = args.state_dir / "audit-digests" / args.stack
     stopping = []

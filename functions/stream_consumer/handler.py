@@ -12,8 +12,9 @@
   its on-failure destination (the event source mapping of the next issue sets
   ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts and OnFailure), so it
   never blocks the shard and never takes its neighbours with it.
-- When the audit database cannot be written, every record is reported as failed (nothing was
-  stored: the transaction rolled back) and the batch is retried.
+- When the audit database cannot be written, the handler raises :class:`AuditStoreUnavailable`
+  (nothing was stored: the transaction rolled back): a function error, so Lambda retries the whole
+  batch, CloudWatch counts it in Errors, and an outage is never mistaken for poison records.
 
 Logs name event ids and sequence numbers, never attribute values.
 """
@@ -32,6 +33,10 @@ from auditlog.ingest import append
 from functions.stream_consumer.records import PoisonRecord, to_event
 
 log = logging.getLogger("medeez.stream_consumer")
+
+
+class AuditStoreUnavailable(RuntimeError):
+    """The batch could not be stored; Lambda retries it whole."""
 
 
 def _identifier(record: Any) -> str:
@@ -77,7 +82,7 @@ class Consumer:
         except (psycopg.Error, ConnectError) as exc:
             log.error("audit store unavailable, batch of %d will be retried: %s", len(records), exc)
             self.close()
-            return {"batchItemFailures": [{"itemIdentifier": _identifier(r)} for r in records]}
+            raise AuditStoreUnavailable(f"audit store unavailable: {exc}") from None
         log.info(
             "audited %d records (%d already stored, %d poison)",
             result.inserted,

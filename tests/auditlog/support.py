@@ -73,11 +73,11 @@ def drain(p: StreamPoller) -> int:
     return total
 
 
-def stream_records(ddb: Any, streams: Any) -> list[dict[str, Any]]:
+def stream_records(ddb: Any, streams: Any, table: str = TABLE) -> list[dict[str, Any]]:
     """Every record of the table's stream, Lambda-shaped."""
     from scripts.stream_poller import RawRecords, lambda_records
 
-    arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     raw = RawRecords(streams)
     out: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
