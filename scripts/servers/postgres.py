@@ -16,6 +16,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,10 +155,29 @@ class Cluster:
             conf.write("\n# medeez local settings\n" + "\n".join(settings) + "\n")
 
     def start(self, timeout: int = 30) -> int:
-        """Start the server and wait until it accepts connections; returns the postmaster pid."""
+        """Start the server and wait until it accepts connections; returns the postmaster pid.
+
+        After a postmaster was killed, its children hold the shared memory until they notice
+        (about a second); the server refuses to start until then, so start is retried briefly.
+        """
         if port_in_use(self.port):
             raise PostgresError(f"another process holds port {self.port}")
         self._own(self.log)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                return self._start(timeout)
+            except PostgresError as exc:
+                log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+                if (
+                    ("shared memory block is still in use" not in log + str(exc)
+                    and ("another server might be running" not in str(exc)))
+                    or time.monotonic() > deadline
+                ):
+                    raise
+                time.sleep(0.5)
+
+    def _start(self, timeout: int) -> int:
         self._run(
             "pg_ctl",
             "-D",
