@@ -11,8 +11,8 @@ read raises :class:`AuditUnavailable` and returns nothing: PHI is never disclose
 accounting (45 CFR 164.312(b), 164.528). Non-PHI reads (schedules by key, staff lists) are not
 audited here; the app stays up for them.
 
-Event ids are random per record read and fixed for the call, so retrying a batch after an
-ambiguous failure (the commit may have landed) records nothing twice.
+Event ids are random per record read (``read-<uuid4>``); a failed batch is not resent (the read
+fails instead), so no duplicate lookup is needed for reads.
 """
 
 from __future__ import annotations
@@ -72,11 +72,18 @@ class ReadContext:
 
 class PostgresAuditSink:
     """Appends read events to the audit database (``auditlog.ingest``), reconnecting once a
-    connection has failed. ``connect`` returns a new autocommit psycopg connection."""
+    connection has failed. ``connect`` returns a new autocommit psycopg connection.
 
-    def __init__(self, connect: Callable[[], Any]) -> None:
+    ``durable`` (default) waits for the commit's WAL flush before the PHI is returned.
+    ``durable=False`` (``synchronous_commit = off`` for these transactions) still fails closed on
+    every error, but a database crash within ~0.6 s of a read can lose that read's events; it
+    cuts the commit wait (see ``make bench``) and is a decision for the privacy officer, not a
+    default."""
+
+    def __init__(self, connect: Callable[[], Any], *, durable: bool = True) -> None:
         self._connect = connect
         self._conn: Any = None
+        self.durable = durable
 
     def append(self, events: Sequence[Event]) -> None:
         import psycopg
@@ -87,7 +94,8 @@ class PostgresAuditSink:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = self._connect()
-            append(self._conn, events)
+            # Read events get new random ids and are never resent: no duplicate lookup.
+            append(self._conn, events, durable=self.durable, fresh_ids=True)
         except (psycopg.Error, ConnectError) as exc:
             if self._conn is not None:
                 self._conn.close()

@@ -170,10 +170,9 @@ class Cluster:
             except PostgresError as exc:
                 log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
                 if (
-                    ("shared memory block is still in use" not in log + str(exc)
-                    and ("another server might be running" not in str(exc)))
-                    or time.monotonic() > deadline
-                ):
+                    "shared memory block is still in use" not in log + str(exc)
+                    and ("another server might be running" not in str(exc))
+                ) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
 
