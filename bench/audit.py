@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def ingest_and_verify(server: _Server) -> None:
     for batch_size in (1000, 100):
         db = server.database(f"bench_ingest_{batch_size}")
         records = [_record(i, 1764547200) for i in range(RECORDS)]
-        consumer = Consumer(lambda db=db: connect(db.ingest_url))
+        consumer = Consumer(partial(connect, db.ingest_url))
         consumer({"Records": records[:10]}, None)  # connect, warm up
         rest = records[10:]
         wall, cpu = time.perf_counter(), time.process_time()
