@@ -147,6 +147,9 @@ class Cluster:
             "unix_socket_directories = ''",
             "password_encryption = 'scram-sha-256'",
             "log_connections = on",
+            # Schema and privilege changes (disabling the audit guard trigger, granting UPDATE)
+            # land in postgres.log; RDS adds pgaudit for this (next issue).
+            "log_statement = 'ddl'",
             "log_line_prefix = '%m [%p] %u@%d '",
         ]
         if not self.durable:

@@ -109,6 +109,41 @@ def test_local_up_runs_the_audit_servers_idempotently_and_down_stops_them(state:
     status = _status(state)
     assert status.count(" running ") == 3
 
+    # What `make local` ends with: every write seeded is in the audit trail, and it verifies.
+    local = {
+        **os.environ,
+        "LOCAL_STATE_DIR": str(state),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    local.pop("AWS_ENDPOINT_URL", None)
+    py = str(REPO / ".venv/bin/python")
+    for argv in (
+        ["-m", "scripts.setup_database", "--stack", "dev", "--target", "local"],
+        [
+            "-m",
+            "scripts.seed_data",
+            "--stack",
+            "dev",
+            "--target",
+            "local",
+            "--clinics",
+            "1",
+            "--patients",
+            "2",
+            "--no-progress",
+        ],
+        ["-m", "scripts.local_servers", "audit-catch-up", "--stack", "dev", "--timeout", "60"],
+    ):
+        step = subprocess.run(
+            [py, *argv], cwd=REPO, env=local, capture_output=True, text=True, check=False
+        )
+        assert step.returncode == 0, step.stdout + step.stderr
+    assert "stream records of medeez-dev-app recorded; 1 chains," in step.stdout
+    with psycopg.connect(env["AUDIT_DATABASE_URL"]) as conn:
+        principals = conn.execute("SELECT DISTINCT principal FROM audit.event").fetchall()
+    assert principals == [("script:seed_data",)]
+
     again = _run("start-local.sh", state, port)
     assert again.returncode == 0
     assert "PostgreSQL is already running" in again.stdout
