@@ -41,10 +41,16 @@ class AppendResult:
 #: (migration 0002: one round trip).
 _LOCK_CHAINS = "SELECT * FROM audit.lock_chains(%s::text[], %s::text[])"
 _COPY = f"COPY audit.event ({', '.join(COLUMNS)}) FROM STDIN"
-_INSERT = (
-    f"INSERT INTO audit.event ({', '.join(COLUMNS)}) "  # noqa: S608 - fixed column names
-    f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
-)
+_ROW = f"({', '.join(['%s'] * len(COLUMNS))})"
+
+
+def _insert(rows: int) -> str:
+    return (
+        f"INSERT INTO audit.event ({', '.join(COLUMNS)}) "  # noqa: S608 - fixed column names
+        f"VALUES {', '.join([_ROW] * rows)}"
+    )
+
+
 #: Batches up to this size are written with pipelined INSERTs: BEGIN and the lock in one round
 #: trip, the rows and COMMIT in another (a PHI read's batch); larger ones with COPY.
 PIPELINE_MAX = 64
@@ -76,8 +82,8 @@ def append(
     if len(unique) <= PIPELINE_MAX:
         with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
             rows, duplicates = _chain(cur, unique, clinics, len(events), clock, durable, fresh_ids)
-            if rows:
-                cur.executemany(_INSERT, [_values(row) for row in rows])
+            if rows:  # one multi-row INSERT: one statement for the server to plan and route
+                cur.execute(_insert(len(rows)), [v for row in rows for v in _values(row)])
         return AppendResult(len(rows), duplicates)
     with conn.transaction(), conn.cursor() as cur:
         rows, duplicates = _chain(cur, unique, clinics, len(events), clock, durable, fresh_ids)

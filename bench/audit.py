@@ -320,7 +320,11 @@ def read_audit_cost(server: _Server) -> None:
 
 
 def run() -> None:
-    print("== audit trail: stream -> PostgreSQL 16 (real, durable), one consumer, one core")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        "== audit trail: stream -> PostgreSQL 16 (real, durable), one consumer, one core "
+        f"({os.cpu_count()} CPUs, load average {load})"
+    )
     server = _Server()
     try:
         ingest_and_verify(server)
