@@ -147,3 +147,30 @@ def test_poller_retries_then_parks_a_poison_record(aws, audit_db, tmp_path: Path
     assert [r["patient_id"] for r in rows(audit_db.reader_url)] == ["p0", "p2"]
     assert len((tmp_path / "failed.jsonl").read_text().splitlines()) == 1
     assert len(stream_records(ddb, streams)) == 3
+
+
+def test_retried_batch_after_partial_failure_is_exact(aws, audit_db, tmp_path: Path) -> None:
+    """A record fails once (partial batch failure), the poller retries from it as Lambda does:
+    afterwards the audit rows are exactly the stream's records and the chains verify."""
+    ddb, streams = aws
+    for i in range(6):
+        ddb.put_item(TableName="medeez-test-app", Item=patient_item(f"c{i % 2}", f"p{i}", b"x"))
+    p = poller(ddb, streams, audit_db.ingest_url, tmp_path)
+    real, failed_once = p.handler, set()
+
+    def flaky(event, context):
+        records = [dict(r) for r in event["Records"]]
+        for r in records:
+            if r["dynamodb"]["Keys"]["PK"]["S"].endswith("p3") and "p3" not in failed_once:
+                failed_once.add("p3")
+                r["eventName"] = "BOGUS"  # fails this delivery only
+        return real({"Records": records}, context)
+
+    p.handler = flaky
+    drain(p)
+    drain(p)
+    expected = sorted(r["eventID"] for r in stream_records(ddb, streams))
+    assert sorted(r["event_id"] for r in rows(audit_db.reader_url)) == expected
+    assert not (tmp_path / "failed.jsonl").exists()
+    with connect(audit_db.reader_url) as conn:
+        assert verify(conn, None).intact
