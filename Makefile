@@ -24,7 +24,8 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
 
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview cost capacity diff diagram test lint typecheck format docs \
-        bench local local-up local-down setup seed validate drill clean
+        bench local local-up local-down local-status setup seed validate drill clean \
+        audit-verify audit-report audit-digest
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -69,7 +70,7 @@ lint: $(STAMP) ## ruff check and format check; GitHub workflows against their sc
 	$(VENV)/bin/zizmor --offline --no-progress --persona pedantic .github/workflows
 
 typecheck: $(STAMP) ## mypy (strict) over the code
-	$(PY) -m mypy components stackspec tools scripts datalayer bench __main__.py
+	$(PY) -m mypy components stackspec tools scripts datalayer bench auditlog functions __main__.py
 	cd policies && ../$(PY) -m mypy --config-file ../pyproject.toml hipaa_guardrails __main__.py
 
 format: $(STAMP) ## Apply ruff's formatting and safe fixes
@@ -89,11 +90,26 @@ docs: $(STAMP) ## Regenerate the generated docs (config reference, access patter
 bench: $(STAMP) ## Benchmarks: speed and cost goals, measured (not tests)
 	@$(PY) -m bench
 
-local-up: $(STAMP) ## Start the local AWS emulator (moto_server) on 127.0.0.1 [MOTO_PORT=5000]
-	@MOTO_PORT=$(MOTO_PORT) scripts/start-local.sh
+local-up: $(STAMP) ## Start moto_server, PostgreSQL (audit) and the stream poller on 127.0.0.1 [MOTO_PORT=5000 AUDIT_PG_PORT=]
+	@MOTO_PORT=$(MOTO_PORT) $(if $(AUDIT_PG_PORT),AUDIT_PG_PORT=$(AUDIT_PG_PORT)) scripts/start-local.sh
 
-local-down: ## Stop the emulator that local-up started (and nothing else)
+local-down: ## Stop what local-up started (and nothing else)
 	@scripts/stop-local.sh
+
+local-status: $(STAMP) ## What runs where: each local server, its pid, address and log
+	@$(PY) -m scripts.local_servers status
+
+# The audit trail (README "Audit trail"): local PostgreSQL by default, RDS with TARGET=aws.
+AUDIT_ARGS = --stack $(STACK) $(TARGET_ARGS)
+audit-verify: $(STAMP) ## Verify every audit chain and the latest digest: 0 intact, 1 broken (names the row), 2 usage [TARGET=aws]
+	@$(PY) -m scripts.audit verify $(AUDIT_ARGS)
+
+audit-report: $(STAMP) ## A patient's accounting of writes and reads: CLINIC=<id> PATIENT=<id> [FROM= TO= FORMAT=text|csv|json TARGET=aws]
+	@$(PY) -m scripts.audit report $(AUDIT_ARGS) --clinic "$(CLINIC)" --patient "$(PATIENT)" \
+		$(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") --format $(FORMAT)
+
+audit-digest: $(STAMP) ## Write a digest of every chain head now (the external anchor; local: .local/audit-digests/)
+	@$(PY) -m scripts.audit digest $(AUDIT_ARGS)
 
 setup: $(STAMP) ## Local emulator: create STACK; AWS (TARGET=aws): wait until its table is ACTIVE
 	@$(PY) -m scripts.setup_database --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS)
@@ -105,11 +121,12 @@ drill: $(STAMP) ## Restore STACK's table into a scratch table and prove it [FROM
 	@$(PY) -m scripts.drill --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS) \
 		$(if $(FROM),--from $(FROM)) $(if $(AT),--at $(AT)) $(if $(OUT),--out $(OUT))
 
-local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate
+local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate, audit rows verified
 	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)
 	@$(LOCAL_ENV) $(MAKE) --no-print-directory setup STACK=dev FORMAT=text TARGET=local
 	@$(LOCAL_ENV) $(MAKE) --no-print-directory seed STACK=dev TARGET=local FORCE=
 	@$(LOCAL_ENV) $(MAKE) --no-print-directory validate STACK=dev FORMAT=text TARGET=local
+	@$(LOCAL_ENV) $(PY) -m scripts.local_servers audit-catch-up --stack dev
 	@$(LOCAL_ENV) $(PY) -m scripts.setup_database --stack dev --connection-info --target local
 
 clean: ## Remove build output (keeps .venv)

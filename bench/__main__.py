@@ -11,6 +11,7 @@ SECTIONS = (
     "bench.crypto",
     "bench.seed_load",
     "bench.local_env",
+    "bench.audit",
 )
 
 

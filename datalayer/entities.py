@@ -398,6 +398,9 @@ class Invoice:
         }
 
 
+#: The attribute naming who wrote an item (read by functions/stream_consumer for the audit trail).
+WRITTEN_BY_ATTRIBUTE = "writtenBy"
+
 AnyEntity = Clinic | User | Patient | Appointment | Note | Invoice
 
 #: Entities whose items carry an encrypted ``phi`` attribute, and the fields inside it.
@@ -425,6 +428,9 @@ class ItemCodec:
     beacons: BeaconKeyring
     #: The table's TTL attribute (``cfg.table.ttl_attribute``).
     ttl_attribute: str
+    #: Who writes these items (a user id, a service or a script): every item carries it in
+    #: ``writtenBy``, so the audit trail's stream consumer can name the principal of each write.
+    written_by: str
 
     def items(self, entity: AnyEntity) -> list[dict[str, Any]]:
         """The entity's item, followed by its lookup items (patients only)."""
@@ -432,6 +438,7 @@ class ItemCodec:
             **BASE_TABLE.key(entity.pk, entity.sk),
             ENTITY_TYPE_ATTRIBUTE: str(entity.entity_type),
             "clinicId": entity.clinic_id,
+            WRITTEN_BY_ATTRIBUTE: self.written_by,
         }
         extra: list[dict[str, Any]] = []
         if isinstance(entity, Clinic):
@@ -541,6 +548,7 @@ class ItemCodec:
                 ENTITY_TYPE_ATTRIBUTE: LOOKUP_ENTITY_TYPE,
                 "clinicId": patient.clinic_id,
                 "patientId": patient.patient_id,
+                WRITTEN_BY_ATTRIBUTE: self.written_by,
                 **gsi5(
                     self.beacons.lookup_key(patient.clinic_id, kind, value, system=system),
                     EntityType.PATIENT,

@@ -585,6 +585,7 @@ class Drill:
                 kms, alias, clinic_beacon_key_source(self.dynamodb, self.scratch)
             ),
             ttl_attribute=self.cfg.table.ttl_attribute,
+            written_by="script:drill",  # the drill only decrypts; it writes no item
         )
 
     def _phi_check(self, restored: Snapshot, codec: ItemCodec) -> tuple[str, bool, str]:

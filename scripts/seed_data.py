@@ -61,6 +61,9 @@ from stackspec.errors import ConfigError
 MAX_CLINICS = 200
 MAX_PATIENTS = 2_000
 
+#: The principal of seeded items (``writtenBy``): the audit trail attributes them to this script.
+SEED_PRINCIPAL = "script:seed_data"
+
 
 class NotReady(Exception):
     """The target lacks what seeding needs; the message says what and how to fix it."""
@@ -380,6 +383,7 @@ def seed(
             cipher=PhiCipher(kms, alias),
             beacons=BeaconKeyring(kms, alias, clinic_beacon_key_source(dynamodb, cfg.names.table)),
             ttl_attribute=cfg.table.ttl_attribute,
+            written_by=SEED_PRINCIPAL,
         )
         started = time.perf_counter()
 

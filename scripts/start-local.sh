@@ -9,7 +9,13 @@
 # and the line AWS_ENDPOINT_URL=<endpoint> in $LOCAL_STATE_DIR/env (other KEY=VALUE lines are
 # kept), which make setup/seed/validate read (scripts/aws_target.py).
 #
-# Idempotent: when the server this script started is still running, it says so and exits 0.
+# Then (unless LOCAL_AUDIT=0) the audit trail's servers, managed in Python by
+# scripts/local_servers.py: PostgreSQL 16 (pgserver's binaries, SCRAM, loopback) with the audit
+# database migrated, and the stream poller that feeds the table's stream to the stream consumer;
+# each keeps $LOCAL_STATE_DIR/<service>.pid and <service>.log and records its URLs in env.
+#
+# Idempotent: when the server this script started is still running, it says so and exits 0
+# (after starting again any audit server that died).
 # Listens on 127.0.0.1 only: the emulator accepts any credentials, so it must not be reachable
 # from the network.
 set -euo pipefail
@@ -25,6 +31,13 @@ envfile="$state/env"
 endpoint="http://127.0.0.1:$port"
 
 fail() { echo "local-up: $1" >&2; exit "${2:-1}"; }
+
+# The audit database and the stream poller (scripts/local_servers.py); idempotent.
+audit_servers() {
+  if [[ "${LOCAL_AUDIT:-1}" == "0" ]]; then return 0; fi
+  (cd "$repo" && "$repo/.venv/bin/python" -m scripts.local_servers up --endpoint-url "$endpoint") ||
+    fail "the audit servers did not start; see the lines above and $state/postgres.log"
+}
 
 if ! [[ "$port" =~ ^[1-9][0-9]{0,4}$ ]] || ((port > 65535)); then
   fail "MOTO_PORT must be a port number 1-65535, got '$port'" 2
@@ -75,7 +88,8 @@ record_endpoint() {
     if [[ -f "$envfile" ]]; then grep -v '^AWS_ENDPOINT_URL=' "$envfile" || true; fi
     if [[ $# -gt 0 ]]; then echo "AWS_ENDPOINT_URL=$1"; fi
   } >"$tmp"
-  if [[ -s "$tmp" ]]; then mv -f "$tmp" "$envfile"; else rm -f "$tmp" "$envfile"; fi
+  # 0600: the env file also carries the local audit database's passwords.
+  if [[ -s "$tmp" ]]; then chmod 600 "$tmp" && mv -f "$tmp" "$envfile"; else rm -f "$tmp" "$envfile"; fi
 }
 
 mkdir -p "$state"
@@ -88,6 +102,7 @@ if [[ -f "$pidfile" ]]; then
     fi
     record_endpoint "$endpoint"
     echo "local-up: moto_server is already running (pid $old_pid) at $endpoint"
+    audit_servers
     echo "AWS_ENDPOINT_URL=$endpoint"
     exit 0
   fi
@@ -133,4 +148,5 @@ done
 
 record_endpoint "$endpoint"
 echo "local-up: moto_server running (pid $pid) at $endpoint; log: $logfile; endpoint recorded in $envfile"
+audit_servers
 echo "AWS_ENDPOINT_URL=$endpoint"

@@ -7,6 +7,8 @@
 # a pid that has been reused by another program is left alone. The AWS_ENDPOINT_URL line that
 # start-local.sh recorded in $LOCAL_STATE_DIR/env is removed (other lines are kept), so the
 # scripts no longer point at it. Idempotent: with nothing running it says so and exits 0.
+# First (unless LOCAL_AUDIT=0) the stream poller and PostgreSQL that local-up started are stopped
+# by scripts/local_servers.py, the same way: only while each pid is still that server.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +22,14 @@ forget_endpoint() {
   [[ -f "$envfile" ]] || return 0
   local tmp="$envfile.$$"
   grep -v '^AWS_ENDPOINT_URL=' "$envfile" >"$tmp" || true
-  if [[ -s "$tmp" ]]; then mv -f "$tmp" "$envfile"; else rm -f "$tmp" "$envfile"; fi
+  # 0600: the env file also carries the local audit database's passwords.
+  if [[ -s "$tmp" ]]; then chmod 600 "$tmp" && mv -f "$tmp" "$envfile"; else rm -f "$tmp" "$envfile"; fi
 }
+
+if [[ "${LOCAL_AUDIT:-1}" != "0" && -x "$repo/.venv/bin/python" ]]; then
+  (cd "$repo" && "$repo/.venv/bin/python" -m scripts.local_servers down) ||
+    echo "local-down: the audit servers did not stop cleanly; see above" >&2
+fi
 
 if [[ ! -f "$pidfile" ]]; then
   forget_endpoint

@@ -1,6 +1,16 @@
-"""Shared fixtures: the dev and prod plans, recorded once per session under the mock runtime."""
+"""Shared fixtures: the dev and prod plans, recorded once per session under the mock runtime;
+a real PostgreSQL for the audit trail."""
 
 from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,3 +25,47 @@ def dev_plan() -> Plan:
 @pytest.fixture(scope="session")
 def prod_plan() -> Plan:
     return plan_stack("prod")
+
+
+# --- a real PostgreSQL 16 (pgserver's binaries) for the audit-trail tests ----------------------
+
+
+@dataclass(frozen=True)
+class AuditServer:
+    cluster: Any
+    superuser_password: str
+    passwords: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def audit_server() -> Iterator[AuditServer]:
+    """One PostgreSQL cluster for the session on a free loopback port (as root: run by the
+    dedicated ``pgserver`` user), fsync off for speed; each test gets its own database."""
+    from auditlog import schema
+    from scripts.servers.postgres import Cluster, free_port
+
+    base = Path(tempfile.mkdtemp(prefix="medeez-audit-pg-"))
+    os.chmod(base, 0o755)  # noqa: S103 - the pgserver user must reach the data directory
+    cluster = Cluster(base / "data", free_port(), base / "postgres.log", durable=False)
+    superuser_password = secrets.token_urlsafe(18)
+    cluster.init(superuser_password)
+    cluster.start()
+    try:
+        yield AuditServer(
+            cluster, superuser_password, {r: secrets.token_urlsafe(18) for r in schema.ROLES}
+        )
+    finally:
+        if cluster.pid() is not None:
+            cluster.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def audit_db(audit_server: AuditServer) -> Any:
+    """A fresh, migrated audit database (roles and privileges as in the cloud)."""
+    from scripts.servers.audit_db import provision
+
+    name = f"audit_test_{secrets.token_hex(6)}"
+    return provision(
+        audit_server.cluster, audit_server.superuser_password, audit_server.passwords, name
+    )

@@ -74,6 +74,7 @@ class LocalEnv:
                 self.kms, alias, clinic_beacon_key_source(self.dynamodb, self.cfg.names.table)
             ),
             ttl_attribute=self.cfg.table.ttl_attribute,
+            written_by="test:datalayer",
         )
 
 

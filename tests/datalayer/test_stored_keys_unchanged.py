@@ -52,7 +52,9 @@ class _NoCipher:
 def current_keys(seed: int, shape: DatasetShape) -> dict[str, Any]:
     dataset = generate_dataset(seed, AS_OF, shape)
     beacons = BeaconKeyring(_FixedKms(), "alias/phi")
-    codec = ItemCodec(cipher=_NoCipher(), beacons=beacons, ttl_attribute="expiresAt")  # type: ignore[arg-type]
+    codec = ItemCodec(
+        cipher=_NoCipher(), beacons=beacons, ttl_attribute="expiresAt", written_by="test"
+    )  # type: ignore[arg-type]
     items = [
         {name: value for name, value in sorted(item.items()) if _KEY_ATTRIBUTE.match(name)}
         for entity in dataset.entities()

@@ -58,7 +58,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """moto_server started by start-local.sh (its state in a private directory), with the dev
     stack set up on it."""
     emu = Emulator(tmp_path_factory.mktemp("emulator") / "state", free_port())
-    env = {**os.environ, "MOTO_PORT": str(emu.port), "LOCAL_STATE_DIR": str(emu.state)}
+    env = {
+        **os.environ,
+        "MOTO_PORT": str(emu.port),
+        "LOCAL_STATE_DIR": str(emu.state),
+        "LOCAL_AUDIT": "0",  # moto_server alone (tests/scripts/test_local_audit_servers.py)
+    }
     started = subprocess.run([str(START)], env=env, capture_output=True, text=True, check=False)
     assert started.returncode == 0, started.stderr
     try:

@@ -45,7 +45,13 @@ class Local:
     def __init__(self, state: Path, port: int) -> None:
         self.state = state
         self.port = port
-        self.env = {**os.environ, "MOTO_PORT": str(port), "LOCAL_STATE_DIR": str(state)}
+        # moto_server alone: tests/scripts/test_local_audit_servers.py covers the audit servers.
+        self.env = {
+            **os.environ,
+            "MOTO_PORT": str(port),
+            "LOCAL_STATE_DIR": str(state),
+            "LOCAL_AUDIT": "0",
+        }
 
     def run(self, script: Path, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -108,7 +108,12 @@ def start_emulator(state: Path) -> Emulator:
     emu = Emulator(state, free_port())
     started = subprocess.run(
         [str(START)],
-        env={**os.environ, "MOTO_PORT": str(emu.port), "LOCAL_STATE_DIR": str(state)},
+        env={
+            **os.environ,
+            "MOTO_PORT": str(emu.port),
+            "LOCAL_STATE_DIR": str(state),
+            "LOCAL_AUDIT": "0",  # moto_server alone (test_local_audit_servers.py)
+        },
         capture_output=True,
         text=True,
         check=False,

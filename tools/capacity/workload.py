@@ -122,6 +122,7 @@ def sample_workload() -> Workload:
         cipher=cast(PhiCipher, _StubCipher()),
         beacons=BeaconKeyring(_StandInKms(), "alias/stand-in"),
         ttl_attribute="expiresAt",
+        written_by="tool:capacity",  # counted, never written
     )
     entities: Counter[tuple[str, str]] = Counter()
     placed: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)

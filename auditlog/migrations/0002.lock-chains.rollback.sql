@@ -1,0 +1,1 @@
+DROP FUNCTION audit.lock_chains(text[], text[]);

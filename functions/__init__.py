@@ -1,0 +1,1 @@
+"""Lambda functions of the data layer, each in its own folder (packaged with ``auditlog``)."""

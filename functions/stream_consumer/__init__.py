@@ -1,0 +1,1 @@
+"""The DynamoDB stream consumer that writes the audit trail (``handler.handler``)."""

@@ -1,0 +1,265 @@
+"""The local stand-in for Lambda's DynamoDB event source mapping: read the table's stream on the
+local emulator and call the stream consumer's handler with the event Lambda would send.
+
+Lambda-shaped records come from the raw GetRecords JSON (botocore's
+``before-parse.dynamodb-streams.GetRecords`` hook): epoch-number timestamps and base64 binaries,
+as Lambda delivers them, plus ``eventSourceARN`` and ``awsRegion``, which Lambda adds.
+
+Like the mapping with ReportBatchItemFailures, a batch whose response names failures is retried
+from the lowest failed sequence number; after ``max_retries`` the failing record is written to the
+on-failure file (``stream-poller.failed.jsonl``: ids only, never values) and skipped. A
+function error (the handler raised: the audit store is unavailable) retries the whole batch until
+it lands. The position
+of each shard is checkpointed in a file after each handled batch, so a killed poller resumes from
+its last checkpoint; the batch it was in is delivered again and the consumer drops what it had
+already stored. ``make local-up`` runs this as a background process (``.local/stream-poller.pid``
+and ``.log``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+Handler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
+
+
+class RawRecords:
+    """Keeps the raw JSON body of the last GetRecords response of a streams client."""
+
+    def __init__(self, streams_client: Any) -> None:
+        self.body: dict[str, Any] = {}
+        streams_client.meta.events.register(
+            "before-parse.dynamodb-streams.GetRecords", self._capture
+        )
+
+    def _capture(self, response_dict: Mapping[str, Any], **_: Any) -> None:
+        try:
+            self.body = json.loads(response_dict.get("body") or b"{}")
+        except ValueError:
+            self.body = {}
+
+
+def lambda_records(
+    raw: Sequence[Mapping[str, Any]], stream_arn: str, region: str
+) -> list[dict[str, Any]]:
+    return [{**record, "eventSourceARN": stream_arn, "awsRegion": region} for record in raw]
+
+
+class StreamPoller:
+    def __init__(
+        self,
+        *,
+        dynamodb: Any,
+        streams: Any,
+        table: str,
+        handler: Handler,
+        checkpoint_path: Path,
+        failed_path: Path,
+        batch_size: int = 100,
+        max_retries: int = 3,
+        log: Callable[[str], None] = print,
+        pause_before_checkpoint: float = 0.0,
+    ) -> None:
+        self.dynamodb, self.streams, self.table = dynamodb, streams, table
+        self.handler = handler
+        self.checkpoint_path, self.failed_path = checkpoint_path, failed_path
+        self.batch_size, self.max_retries = batch_size, max_retries
+        self.log = log
+        self.raw = RawRecords(streams)
+        self.region = streams.meta.region_name
+        self.checkpoints: dict[str, dict[str, str]] = self._load()
+        self.attempts: dict[str, int] = {}
+        self.outage_polls = 0
+        #: Fault injection (tests): a window between a delivered batch and its checkpoint.
+        self.pause_before_checkpoint = pause_before_checkpoint
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.checkpoint_path.read_text())
+            return {str(k): {str(s): str(q) for s, q in v.items()} for k, v in data.items()}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def _save(self) -> None:
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.checkpoints, indent=1, sort_keys=True))
+        os.replace(tmp, self.checkpoint_path)
+
+    def stream_arn(self) -> str | None:
+        try:
+            table = self.dynamodb.describe_table(TableName=self.table)["Table"]
+        except self.dynamodb.exceptions.ResourceNotFoundException:
+            return None
+        arn = table.get("LatestStreamArn")
+        return str(arn) if arn else None
+
+    def poll_once(self) -> int:
+        """Deliver at most one batch per shard; returns the number of records delivered."""
+        arn = self.stream_arn()
+        if arn is None:
+            return 0
+        delivered = 0
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            delivered += self._poll_shard(arn, str(shard["ShardId"]))
+        return delivered
+
+    def _poll_shard(self, arn: str, shard_id: str) -> int:
+        position = self.checkpoints.get(arn, {}).get(shard_id)
+        if position is None:
+            it = self.streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )
+        else:
+            it = self.streams.get_shard_iterator(
+                StreamArn=arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=position,
+            )
+        self.raw.body = {}
+        self.streams.get_records(ShardIterator=it["ShardIterator"], Limit=self.batch_size)
+        raw = self.raw.body.get("Records") or []
+        if not raw:
+            return 0
+        records = lambda_records(raw, arn, self.region)
+        try:
+            response = self.handler({"Records": records}, None)
+        except Exception as exc:
+            # The audit store is unavailable (or the function failed as a whole): retry the
+            # same batch until it lands; nothing is parked for an outage. Back off a little.
+            self.outage_polls += 1
+            if self.outage_polls in (1, 10) or self.outage_polls % 100 == 0:
+                self.log(f"stream-poller: batch not delivered ({exc}); retrying")
+            time.sleep(min(2.0, 0.1 * self.outage_polls))
+            return 0
+        self.outage_polls = 0
+        if self.pause_before_checkpoint:
+            time.sleep(self.pause_before_checkpoint)
+        failed = {str(f.get("itemIdentifier")) for f in response.get("batchItemFailures", [])}
+        if not failed:
+            self._advance(arn, shard_id, str(records[-1]["dynamodb"]["SequenceNumber"]))
+            return len(records)
+        # Retry from the first failed record, as Lambda does; skip it after max_retries.
+        index = next(
+            (
+                i
+                for i, r in enumerate(records)
+                if str(r.get("dynamodb", {}).get("SequenceNumber", "")) in failed
+                or str(r.get("eventID")) in failed
+            ),
+            0,  # an identifier naming no record of the batch: Lambda retries the whole batch
+        )
+        record = records[index]
+        seq = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
+        if index > 0:
+            self._advance(arn, shard_id, str(records[index - 1]["dynamodb"]["SequenceNumber"]))
+        self.outage_polls = 0
+        self.attempts[seq] = self.attempts.get(seq, 0) + 1
+        if self.attempts[seq] > self.max_retries:
+            with self.failed_path.open("a") as out:
+                out.write(
+                    json.dumps(
+                        {"eventID": record.get("eventID"), "sequenceNumber": seq, "stream": arn}
+                    )
+                    + "\n"
+                )
+            self.log(
+                f"stream-poller: record {seq} failed {self.max_retries + 1} times; "
+                f"sent to {self.failed_path.name} and skipped"
+            )
+            self._advance(arn, shard_id, seq)
+        return index
+
+    def _advance(self, arn: str, shard_id: str, seq: str) -> None:
+        self.checkpoints.setdefault(arn, {})[shard_id] = seq
+        self._save()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--endpoint-url", required=True)
+    parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--interval", type=float, default=0.2)
+    parser.add_argument("--digest-every", type=float, default=60.0)
+    parser.add_argument(
+        "--pause-before-checkpoint", type=float, default=0.0, help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    import logging
+
+    # The consumer's own lines (audited / already stored / poison) go to the poller's log.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+    import boto3
+
+    from auditlog.connect import connect
+    from auditlog.digest import write_digest
+    from functions.stream_consumer.handler import Consumer
+    from scripts.aws_target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
+    from stackspec.config.stack import load_stack_config
+
+    cfg = load_stack_config(args.stack)
+    url = os.environ.get("AUDIT_INGEST_DATABASE_URL")
+    if not url:
+        print("stream-poller: AUDIT_INGEST_DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    session = boto3.Session(
+        aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+        aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
+        region_name=cfg.region,
+    )
+    consumer = Consumer(lambda: connect(url, application_name="medeez-stream-poller"))
+    poller = StreamPoller(
+        dynamodb=session.client("dynamodb", endpoint_url=args.endpoint_url),
+        streams=session.client("dynamodbstreams", endpoint_url=args.endpoint_url),
+        table=cfg.names.table,
+        handler=consumer,
+        checkpoint_path=args.state_dir / "stream-poller.checkpoint.json",
+        failed_path=args.state_dir / "stream-poller.failed.jsonl",
+        log=lambda line: print(line, flush=True),
+        pause_before_checkpoint=args.pause_before_checkpoint,
+    )
+    digest_dir = args.state_dir / "audit-digests" / args.stack
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    print(f"stream-poller: following {cfg.names.table} at {args.endpoint_url}", flush=True)
+    since_digest, last_digest = 0, time.monotonic()
+    while not stopping:
+        try:
+            n = poller.poll_once()
+        except Exception as exc:
+            print(f"stream-poller: {type(exc).__name__}: {exc}", flush=True)
+            n = 0
+            time.sleep(1)
+        if n:
+            since_digest += n
+            print(f"stream-poller: delivered {n} records", flush=True)
+        if since_digest and time.monotonic() - last_digest >= args.digest_every:
+            try:
+                with connect(url) as conn:
+                    path = write_digest(conn, digest_dir, label=args.stack)
+                print(f"stream-poller: wrote {path.name}", flush=True)
+                since_digest, last_digest = 0, time.monotonic()
+            except Exception as exc:
+                print(f"stream-poller: digest failed: {exc}", flush=True)
+        if not n:
+            time.sleep(args.interval)
+    consumer.close()
+    print("stream-poller: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
