@@ -46,15 +46,15 @@ def test_every_planned_type_is_priced_or_known_free(stack, request) -> None:
 
 
 def test_an_unpriced_resource_type_is_refused_by_name(dev_doc) -> None:
-    def add_bucket(doc):
-        add_copy(doc, "cost-budget", "logs-bucket")["type"] = "aws:s3/bucket:Bucket"
-        resource(doc, "logs-bucket")["urn"] = resource(doc, "logs-bucket")["urn"].replace(
-            "aws:budgets/budget:Budget", "aws:s3/bucket:Bucket"
+    def add_queue(doc):
+        add_copy(doc, "cost-budget", "jobs-queue")["type"] = "aws:sqs/queue:Queue"
+        resource(doc, "jobs-queue")["urn"] = resource(doc, "jobs-queue")["urn"].replace(
+            "aws:budgets/budget:Budget", "aws:sqs/queue:Queue"
         )
 
-    plan = edited(dev_doc, add_bucket)
-    assert unpriced_types(plan) == ["aws:s3/bucket:Bucket"]
-    with pytest.raises(ReviewError, match=r"no price for resource type aws:s3/bucket:Bucket"):
+    plan = edited(dev_doc, add_queue)
+    assert unpriced_types(plan) == ["aws:sqs/queue:Queue"]
+    with pytest.raises(ReviewError, match=r"no price for resource type aws:sqs/queue:Queue"):
         priced(plan)
 
 
@@ -148,6 +148,83 @@ def test_the_dr_copy_costs_transfer_and_dr_storage(prod) -> None:
         )
 
 
+WEEKLY_RUNS = 30 / 7  # the restore testing plan's cron(0 9 ? * SUN *), in a 30-day month
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_weekly_restore_test_costs_a_job_and_the_restored_table(stack, request) -> None:
+    usage = load_usage(usage_path(stack))
+    item = line(priced(request.getfixturevalue(stack), usage), "recovery-restore-testing-selection")
+    jobs, restored, kept = (part.usd for part in item.parts)
+    gb = WEEKLY_RUNS * usage.storage.table_gb
+    assert PRICES.backup.restore_test_job == 1.50
+    assert PRICES.backup.dynamodb_restore_gb == 0.15
+    assert jobs == pytest.approx(WEEKLY_RUNS * PRICES.backup.restore_test_job)
+    assert restored == pytest.approx(gb * PRICES.backup.dynamodb_restore_gb)
+    # The restored copy is a table kept for the 4-hour validation window, then deleted.
+    assert kept == pytest.approx(gb * 4 / 730 * PRICES.dynamodb.storage_gb_month)
+    assert line(priced(request.getfixturevalue(stack)), "recovery-restore-testing-plan").fixed
+
+
+def test_a_daily_restore_test_moves_the_total_by_exactly_the_extra_runs(dev_doc, dev) -> None:
+    def daily(doc):
+        resource(doc, "recovery-restore-testing-plan")["inputs"]["scheduleExpression"] = (
+            "cron(0 9 ? * * *)"
+        )
+
+    gb = UsageModel().storage.table_gb
+    per_run = (
+        PRICES.backup.restore_test_job
+        + gb * PRICES.backup.dynamodb_restore_gb
+        + gb * 4 / 730 * PRICES.dynamodb.storage_gb_month
+    )
+    moved = priced(edited(dev_doc, daily)).total - priced(dev).total
+    assert moved == pytest.approx((30 - WEEKLY_RUNS) * per_run)
+
+
+def test_the_framework_costs_its_control_evaluations(prod) -> None:
+    usage = load_usage(usage_path("prod"))
+    framework = next(r for r in prod.resources if r.type == "aws:backup/framework:Framework")
+    controls = len(framework.inputs["controls"])
+    assert controls == 9
+    assert PRICES.backup.control_evaluations_per1k == 1.25
+    evaluations = controls * usage.backup_audit.resources_per_control * 30
+    assert line(priced(prod, usage), "recovery-framework").monthly_usd == pytest.approx(
+        evaluations / 1000 * PRICES.backup.control_evaluations_per1k
+    )
+    wider = parse_usage({"backupAudit": {"resourcesPerControl": 25}}, "test")
+    moved = priced(prod, wider).total - priced(prod).total
+    assert moved == pytest.approx(controls * 15 * 30 / 1000 * 1.25)
+
+
+def test_the_audit_bucket_costs_its_reports_storage_and_requests(prod) -> None:
+    assert (PRICES.s3.standard_gb_month, DR_PRICES.s3.standard_gb_month) == (0.023, 0.023)
+    assert (PRICES.s3.put_requests_per1k, PRICES.s3.get_requests_per1k) == (0.005, 0.0004)
+    bucket = line(priced(prod), "audit-bucket")
+    defaults = UsageModel().audit_bucket
+    assert bucket.monthly_usd == pytest.approx(
+        defaults.stored_gb * 0.023
+        + defaults.put_requests_per_month / 1000 * 0.005
+        + defaults.get_requests_per_month / 1000 * 0.0004
+    )
+    # Object lock keeps six years of reports: ten more GB stored is exactly ten GB-months more.
+    grown = parse_usage({"auditBucket": {"storedGb": defaults.stored_gb + 10}}, "test")
+    assert priced(prod, grown).total - priced(prod).total == pytest.approx(10 * 0.023)
+    busier = parse_usage({"auditBucket": {"putRequestsPerMonth": 1180}}, "test")
+    assert priced(prod, busier).total - priced(prod).total == pytest.approx(1000 / 1000 * 0.005)
+
+
+def test_the_audit_bucket_settings_and_report_plans_are_free_with_a_reason(prod) -> None:
+    result = priced(prod)
+    settings = [x for x in result.lines if x.type.startswith("aws:s3/bucket") and x.type in FREE]
+    assert len(settings) == 6
+    reports = [x for x in result.lines if x.type == "aws:backup/reportPlan:ReportPlan"]
+    assert len(reports) == 3
+    for item in (*settings, *reports):
+        assert item.monthly_usd == 0
+        assert item.free_reason == FREE[item.type]
+
+
 def test_the_dev_defaults_reproduce_the_designs_dev_estimate(dev) -> None:
     assert load_usage(usage_path("dev")) == UsageModel()
     assert 7 <= priced(dev).total <= 23
@@ -196,6 +273,9 @@ def test_a_budget_below_the_estimate_is_warned(dev_doc) -> None:
         ({"requests": {"writesPerClinicMonth": {"VISIT": 1}}}, "unknown entity type"),
         ({"requests": {"readsPerClinicMonth": {"GSI9": 1}}}, "unknown index"),
         ({"fleet": {"sizes": [{"name": "a", "share": 0.5, "activity": 1}]}}, "add up to 0.5"),
+        ({"auditBucket": {"storedGb": -1}}, "auditBucket.storedGb: Input should be greater than"),
+        ({"backupAudit": {"resourcesPerControl": 0}}, "backupAudit.resourcesPerControl: Input"),
+        ({"backupAudit": {"controls": 9}}, "backupAudit.controls: unknown key"),
         ([1, 2], "expected a mapping"),
     ],
 )

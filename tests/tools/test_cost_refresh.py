@@ -61,6 +61,10 @@ def test_refresh_reads_the_first_paid_tier_in_the_snapshots_units() -> None:
     assert prices.backup.dynamodb_warm_gb_month == 2
     assert prices.transfer.inter_region_gb == 0.02
     assert prices.budgets.budget_month == 0  # not a Price List product: kept
+    assert prices.s3.put_requests_per1k == 2e3
+    assert prices.s3.standard_gb_month == 2
+    # Unverified AWS Backup figures are kept from the snapshot, never filled from a guessed type.
+    assert prices.backup.restore_test_job == 1.50
     assert {c["Filters"][0]["Value"] for c in calls} == {"us-east-1"}
     assert any("NextToken" in c for c in calls)
 

@@ -102,6 +102,21 @@ FREE: dict[str, str] = {
     "aws:backup/regionSettings:RegionSettings": "a setting",
     "aws:backup/selection:Selection": "storage is priced on the vaults",
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "a setting",
+    "aws:backup/vaultNotifications:VaultNotifications": "a setting; deliveries are priced on the "
+    "topic",
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": "a schedule; its restore tests are priced "
+    "on its selections",
+    "aws:backup/reportPlan:ReportPlan": "Audit Manager bills control evaluations (priced on the "
+    "framework), not reports; report objects are priced on the audit bucket",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "a setting",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "a setting",
+    "aws:s3/bucketPolicy:BucketPolicy": "a setting",
+    "aws:s3/bucketVersioning:BucketVersioning": "a setting; versions are priced on the bucket",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": "a setting; locked "
+    "objects are priced on the bucket",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "a setting; KMS requests are priced on the key"
+    ),
 }
 
 
@@ -444,6 +459,87 @@ def _backup_plan(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
     )
 
 
+def _restore_testing_selection(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    """Each scheduled run restores every protected resource of the selection: a restore test job
+    each, the restored GB, and the restored table's storage until the validation window ends."""
+    p = ctx.at(resource)
+    plan = next(
+        (
+            r
+            for r in ctx.plan.resources
+            if r.type == "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+            and r.inputs.get("name") == resource.inputs.get("restoreTestingPlanName")
+        ),
+        None,
+    )
+    schedule = str((plan.inputs if plan is not None else {}).get("scheduleExpression", ""))
+    tests = (
+        runs_per_day(schedule)
+        * DAYS_PER_MONTH
+        * len(resource.inputs.get("protectedResourceArns") or [])
+    )
+    gb = tests * ctx.usage.storage.table_gb
+    hours = float(resource.inputs.get("validationWindowHours") or 0)
+    return (
+        Part(f"{tests:.3g} restore test jobs", tests * p.backup.restore_test_job),
+        Part(
+            f"{gb:.3g} GB restored",
+            gb * p.backup.dynamodb_restore_gb,
+            ("storage.tableGb",),
+        ),
+        Part(
+            f"restored copies kept {hours:g} h each",
+            gb * hours / HOURS_PER_MONTH * p.dynamodb.storage_gb_month,
+            ("storage.tableGb",),
+        ),
+    )
+
+
+def control_evaluations(resource: PlanResource, usage: UsageModel) -> float:
+    """Control evaluations a month of a framework: its controls x the resources each evaluates x
+    evaluations a month."""
+    controls = len(resource.inputs.get("controls") or [])
+    audit = usage.backup_audit
+    return controls * audit.resources_per_control * audit.evaluations_per_month
+
+
+def _framework(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    evaluations = control_evaluations(resource, ctx.usage)
+    controls = len(resource.inputs.get("controls") or [])
+    return (
+        Part(
+            f"{_count(evaluations)} control evaluations ({controls} controls)",
+            evaluations / 1e3 * ctx.at(resource).backup.control_evaluations_per1k,
+            ("backupAudit.resourcesPerControl", "backupAudit.evaluationsPerMonth"),
+        ),
+    )
+
+
+# ---- S3 ----
+
+
+def _bucket(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    p = ctx.at(resource).s3
+    b = ctx.usage.audit_bucket
+    return (
+        Part(
+            f"{b.stored_gb:.3g} GB stored (Standard)",
+            b.stored_gb * p.standard_gb_month,
+            ("auditBucket.storedGb",),
+        ),
+        Part(
+            f"{_count(b.put_requests_per_month)} PUT requests",
+            b.put_requests_per_month / 1e3 * p.put_requests_per1k,
+            ("auditBucket.putRequestsPerMonth",),
+        ),
+        Part(
+            f"{_count(b.get_requests_per_month)} GET requests",
+            b.get_requests_per_month / 1e3 * p.get_requests_per1k,
+            ("auditBucket.getRequestsPerMonth",),
+        ),
+    )
+
+
 PRICERS: dict[str, Pricer] = {
     "aws:dynamodb/table:Table": _table,
     "aws:dynamodb/contributorInsights:ContributorInsights": _contributor_insights,
@@ -455,6 +551,9 @@ PRICERS: dict[str, Pricer] = {
     "aws:budgets/budget:Budget": _budget,
     "aws:backup/vault:Vault": _vault,
     "aws:backup/plan:Plan": _backup_plan,
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": _restore_testing_selection,
+    "aws:backup/framework:Framework": _framework,
+    "aws:s3/bucket:Bucket": _bucket,
 }
 
 

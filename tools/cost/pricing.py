@@ -53,6 +53,15 @@ class SnsPrices(_Prices):
 class BackupPrices(_Prices):
     dynamodb_warm_gb_month: float
     dynamodb_cold_gb_month: float
+    dynamodb_restore_gb: float
+    restore_test_job: float
+    control_evaluations_per1k: float
+
+
+class S3Prices(_Prices):
+    standard_gb_month: float
+    put_requests_per1k: float
+    get_requests_per1k: float
 
 
 class BudgetsPrices(_Prices):
@@ -70,6 +79,7 @@ class RegionPrices(_Prices):
     cloudwatch: CloudWatchPrices
     sns: SnsPrices
     backup: BackupPrices
+    s3: S3Prices
     budgets: BudgetsPrices
     transfer: TransferPrices
 

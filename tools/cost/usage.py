@@ -126,6 +126,33 @@ class Transfer(ConfigModel):
     """Data read out of the table to the internet (the app in the same region pays nothing)."""
 
 
+class AuditBucket(ConfigModel):
+    """The audit bucket's reports: AWS Backup Audit Manager writes each report plan's report once
+    a day, once per format (3 plans x CSV and JSON = 6 small objects a day), and object lock keeps
+    every one for six years, so the bucket only grows."""
+
+    stored_gb: NonNegative = 0.7
+    """Report data held (S3 Standard). The default is the six-year plateau: 6 reports a day of
+    ~50 KB each for 2,190 days is ~0.66 GB; the first year holds about a sixth of it."""
+    put_requests_per_month: NonNegative = 180
+    """Objects written a month: 6 reports a day for 30 days."""
+    get_requests_per_month: NonNegative = 200
+    """Reads a month (auditors and reviewers downloading reports, the console listing them)."""
+
+
+class BackupAudit(ConfigModel):
+    """AWS Backup Audit Manager, billed per control evaluation: controls (from the planned
+    framework) x resources each control evaluates x evaluations a month."""
+
+    resources_per_control: Positive = 10
+    """Resources an average control evaluates. Recovery-point controls (encrypted, minimum
+    retention) see every point kept (35 daily points a vault); the others one table, plan or
+    vault each. dev's 7 controls: (1+1+35+35+1+1+1)/7 ~ 11."""
+    evaluations_per_month: NonNegative = 30
+    """Evaluations of each control on each resource a month: AWS evaluates them every 24 hours
+    (and on configuration changes, which are rare here)."""
+
+
 class ClinicSize(ConfigModel):
     name: str
     share: Share
@@ -173,6 +200,8 @@ class UsageModel(ConfigModel):
     logs: Logs = Field(default_factory=Logs)
     notifications: Notifications = Field(default_factory=Notifications)
     transfer: Transfer = Field(default_factory=Transfer)
+    audit_bucket: AuditBucket = Field(default_factory=AuditBucket)
+    backup_audit: BackupAudit = Field(default_factory=BackupAudit)
     fleet: Fleet = Field(default_factory=Fleet)
 
 

@@ -47,6 +47,27 @@ FORCE_NEW: dict[str, frozenset[str]] = {
         {"backupVaultName", "changeableForDays"}
     ),
     "aws:backup/regionSettings:RegionSettings": frozenset(),
+    # vault_notifications has no Update: every argument is ForceNew.
+    "aws:backup/vaultNotifications:VaultNotifications": frozenset(
+        {"backupVaultName", "snsTopicArn", "backupVaultEvents"}
+    ),
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": frozenset({"name"}),
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": frozenset(
+        {"name", "restoreTestingPlanName", "protectedResourceType"}
+    ),
+    "aws:backup/framework:Framework": frozenset({"name"}),
+    "aws:backup/reportPlan:ReportPlan": frozenset({"name"}),
+    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": frozenset({"bucket"}),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": frozenset({"bucket"}),
+    "aws:s3/bucketPolicy:BucketPolicy": frozenset({"bucket"}),
+    "aws:s3/bucketVersioning:BucketVersioning": frozenset({"bucket", "expectedBucketOwner"}),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        frozenset({"bucket", "expectedBucketOwner"})
+    ),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": frozenset(
+        {"bucket", "expectedBucketOwner", "objectLockEnabled"}
+    ),
     "aws:sns/topic:Topic": frozenset({"name", "namePrefix", "fifoTopic"}),
     "aws:sns/topicPolicy:TopicPolicy": frozenset({"arn"}),
     "aws:sns/topicSubscription:TopicSubscription": frozenset({"topic", "protocol", "endpoint"}),
@@ -65,6 +86,8 @@ DATA_BEARING: dict[str, str] = {
     "aws:backup/vault:Vault": "the vault's recovery points go with it",
     "aws:kms/key:Key": "everything encrypted under the old key becomes unreadable once it is "
     "deleted",
+    "aws:s3/bucket:Bucket": "a new, empty bucket; the audit reports stay in the old one (object "
+    "lock keeps them), apart from the new reports",
 }
 
 
