@@ -85,7 +85,9 @@ def test_setup_seed_validate_in_process(moto: None):
         TableName=cfg.names.table,
         IndexName="ByEntityType",
         KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": "ENTITY#PATIENT"}},
+        ExpressionAttributeValues={
+            ":pk": {"S": f"CLINIC#{dataset.clinics[0].clinic_id}#ENTITY#PATIENT"}
+        },
     )
     assert found["Count"] == 3
 
