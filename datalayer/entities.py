@@ -2,8 +2,8 @@
 
 Every partition key of a tenant's items, on the table and on every index, begins with the clinic
 (``CLINIC#<clinicId>``), so one tenant's items never share a partition with another's and IAM's
-``dynamodb:LeadingKeys`` can confine a credential to them. A patient's records (profile, appointments,
-notes, invoices, identifier lookups) share the patient's partition
+``dynamodb:LeadingKeys`` can confine a credential to them. A patient's records (profile,
+appointments, notes, invoices, identifier lookups) share the patient's partition
 ``CLINIC#<clinicId>#PATIENT#<patientId>``, so "a patient's notes" or "a patient's invoices" is one
 base-table Query. Every key, on the table and its GSIs, is rendered by a format of
 :mod:`stackspec.key_schema`; no key text is put together here.
@@ -152,9 +152,7 @@ def gsi2(
     )
 
 
-def gsi3(
-    clinic_id: str, provider_id: str, start_time: str, appointment_id: str
-) -> dict[str, str]:
+def gsi3(clinic_id: str, provider_id: str, start_time: str, appointment_id: str) -> dict[str, str]:
     """ByProviderTime: a provider's schedule in one clinic."""
     return BY_PROVIDER_TIME.key(
         PROVIDER_PARTITION.render(clinicId=clinic_id, providerId=provider_id),
@@ -491,9 +489,8 @@ class ItemCodec:
         elif isinstance(entity, Note):
             nid = entity.note_id
             item.update(gsi1(entity.entity_type, entity.clinic_id, nid))
-            item.update(
-                gsi2(entity.clinic_id, entity.patient_id, entity.entity_type, entity.created_at, nid)
-            )
+            cid = entity.clinic_id
+            item.update(gsi2(cid, entity.patient_id, entity.entity_type, entity.created_at, nid))
             item.update(
                 patientId=entity.patient_id,
                 noteId=nid,

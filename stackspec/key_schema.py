@@ -243,6 +243,7 @@ PATIENT_PHONE_LOOKUP = KeyFormat("CLINIC#{clinicId}#PHONE#{beacon}")
 PATIENT_EXTERNAL_ID_LOOKUP = KeyFormat("CLINIC#{clinicId}#EXTERNAL#{system}#{beacon}")
 LOOKUP_ENTITY_TYPE_SORT = KeyFormat("{entityType}")
 
+
 #: The IAM ``dynamodb:LeadingKeys`` values that confine a credential to one clinic: the clinic's
 #: own partition exactly, and every key that continues it past the delimiter (patients on the
 #: table; every tenant partition of every index). ``CLINIC#c1`` never matches ``CLINIC#c10#...``.

@@ -189,7 +189,7 @@ def test_tenant_leading_keys_are_the_clinic_exactly_or_past_its_delimiter() -> N
     for key in tenant_keys:
         assert key == exact or fnmatch.fnmatchcase(key, below), key
     assert not fnmatch.fnmatchcase("CLINIC#c10#PATIENT#p", below)
-    assert "CLINIC#c10" != exact
+    assert exact != "CLINIC#c10"
 
 
 def test_every_index_partition_but_the_staff_email_leads_with_the_clinic() -> None:
