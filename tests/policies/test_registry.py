@@ -320,7 +320,7 @@ MANIFEST = [
         ("164.312(a)(1)", "164.312(d)"),
         None,
         None,
-        "CKV_AWS_60, CKV_AWS_61",
+        "CKV_AWS_60, CKV_AWS_61, CKV_AWS_393",
     ),
     Pin(
         "hipaa-kms-key-deletion-guarded",
