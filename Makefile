@@ -23,7 +23,7 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
              AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 .DEFAULT_GOAL := help
-.PHONY: help install plan gate preview test lint typecheck format docs bench \
+.PHONY: help install plan gate preview isolation-check test lint typecheck format docs bench \
         local local-up local-down setup seed validate clean
 
 help: ## List the targets
@@ -45,6 +45,9 @@ gate: $(STAMP) ## Policy pack over a plan, as the CLI runs it: PLAN=plan.json ST
 
 preview: $(STAMP) ## Offline `pulumi preview --policy-pack`: plan STACK, then gate it [FORMAT=... OUTPUT=file]
 	@$(PY) -m tools.gate --stack $(STACK) --save-plan $(BUILD)/plan-$(STACK).json --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+
+isolation-check: $(STAMP) ## Tenant-isolation case table over STACK's IAM policies: offline over the plan; TARGET=aws: iam:SimulateCustomPolicy
+	@$(PY) -m tools.isolation --stack $(STACK) $(TARGET_ARGS)
 
 test: $(STAMP) ## Run the test suite (no network, no AWS, no Pulumi CLI)
 	$(PY) -m pytest -q

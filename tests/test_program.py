@@ -30,9 +30,12 @@ BASE_TYPES = {
     "aws:backup/vault:Vault": 1,
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
-    "aws:iam/role:Role": 1,
-    "aws:iam/policy:Policy": 1,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    # The backup role, and the four access roles (tenant, operations, deploy, stream
+    # consumer) with a managed policy each, plus their shared permissions boundary.
+    "medeez:data:AccessRoles": 1,
+    "aws:iam/role:Role": 5,
+    "aws:iam/policy:Policy": 6,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 7,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
 }
@@ -67,6 +70,11 @@ OUTPUTS = {
     "drBackupVaultArn",
     "backupPlanArn",
     "budgetName",
+    "permissionsBoundaryArn",
+    "tenantRoleArn",
+    "operationsRoleArn",
+    "deployRoleArn",
+    "streamConsumerRoleArn",
 }
 
 
@@ -128,7 +136,16 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         for child in children:
             assert child.name.startswith(f"{component.name}-"), (component.name, child.name)
     roots = {r.name for r in prod_plan.resources if "::pulumi:pulumi:Stack::" in r.parent}
-    assert roots == {"table-key", "phi-key", "alerts-key", "app", "monitoring", "backup", "cost"}
+    assert roots == {
+        "table-key",
+        "phi-key",
+        "alerts-key",
+        "app",
+        "monitoring",
+        "backup",
+        "access",
+        "cost",
+    }
 
 
 def test_data_resources_protected_in_prod_and_not_in_dev(dev_plan: Plan, prod_plan: Plan) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stackspec.config.stack import StackConfig
+from stackspec.definitions.access import AccessDefinition, access_definition
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
@@ -28,6 +29,7 @@ class StackDefinition:
     monitoring: MonitoringDefinition
     backup: BackupDefinition
     budget: BudgetDefinition
+    access: AccessDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -38,4 +40,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         monitoring=monitoring_definition(cfg),
         backup=backup_definition(cfg),
         budget=budget_definition(cfg),
+        access=access_definition(cfg),
     )
