@@ -174,7 +174,7 @@ def test_target_local_prefers_the_recorded_emulator_over_aws_endpoint_url(
     assert (
         capsys.readouterr()
         .out.splitlines()[-1]
-        .startswith(f"78 checks of stack dev on local endpoint {emulator.endpoint}: ")
+        .startswith(f"83 checks of stack dev on local endpoint {emulator.endpoint}: ")
     )
 
 
