@@ -8,6 +8,7 @@ import importlib
 SECTIONS = (
     "bench.preview_speed",
     "bench.crypto",
+    "bench.clinic_keys",
     "bench.seed_load",
     "bench.local_env",
 )
