@@ -382,3 +382,52 @@ def test_tenant_rule_scope_follows_pack_config():
     policy = {**MANAGED_POLICY, "policy": document(statement)}
     other_tables = {"tableArnPattern": r"arn:aws:dynamodb:.*:table/medeez-prod-.*"}
     assert run_resource(LEADING, t.IAM_POLICY, policy, other_tables).passed
+
+
+BOUNDARY_RULE = "hipaa-iam-role-permissions-boundary"
+APP = {"AWS": "arn:aws:iam::111122223333:role/medeez-dev-app-runtime"}
+
+
+def trusting(principal) -> str:
+    return document({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
+
+
+@pytest.mark.parametrize(
+    ("principal", "boundary", "expected"),
+    [
+        (APP, "arn:aws:iam::111122223333:policy/medeez-dev-boundary", None),
+        (APP, UNKNOWN_STRING_VALUE, None),  # computed at preview: counts as present
+        (APP, None, "can be assumed by arn:aws:iam::111122223333:role/medeez-dev-app-runtime"),
+        (APP, "", "has no permissionsBoundary"),
+        ({"Federated": "arn:aws:iam::1:oidc-provider/x"}, None, "oidc-provider/x"),
+        ("*", None, "can be assumed by *"),
+    ],
+)
+def test_assumable_roles_carry_a_boundary(principal, boundary, expected):
+    role = {**ROLE, "assumeRolePolicy": trusting(principal)}
+    if boundary is not None:
+        role["permissionsBoundary"] = boundary
+    outcome = run_resource(BOUNDARY_RULE, t.IAM_ROLE, role)
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert len(outcome.violations) == 1, outcome
+        assert expected in outcome.violations[0]
+
+
+def test_service_only_roles_are_not_judged_for_a_boundary():
+    role = {**ROLE, "assumeRolePolicy": trusting({"Service": "backup.amazonaws.com"})}
+    assert run_resource(BOUNDARY_RULE, t.IAM_ROLE, role).not_applicable
+    denied = document(
+        {"Effect": "Deny", "Principal": APP, "Action": "sts:AssumeRole"},
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        },
+    )
+    assert run_resource(
+        BOUNDARY_RULE, t.IAM_ROLE, {**ROLE, "assumeRolePolicy": denied}
+    ).not_applicable
+    unknown = {**ROLE, "assumeRolePolicy": UNKNOWN_STRING_VALUE}
+    assert run_resource(BOUNDARY_RULE, t.IAM_ROLE, unknown).deferred
