@@ -23,9 +23,9 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
              AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 .DEFAULT_GOAL := help
-.PHONY: help install plan gate preview cost capacity diff diagram test lint typecheck format docs \
-        bench local local-up local-down local-status setup seed validate drill clean \
-        audit-verify audit-report audit-digest
+.PHONY: help install plan gate preview isolation-check cost capacity diff diagram test lint \
+        typecheck format docs bench local local-up local-down local-status setup seed validate \
+        drill clean audit-verify audit-report audit-digest
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ diff: $(STAMP) ## STACK's plan against the plan of BASE (git ref, default main) 
 
 diagram: $(STAMP) ## STACK's architecture as a Mermaid diagram, from its plan [PLAN=plan.json]
 	@$(PY) -m tools.diagram --stack $(STACK) $(if $(PLAN),--plan $(PLAN))
+
+isolation-check: $(STAMP) ## Tenant-isolation case table over STACK's IAM policies: offline over the plan; TARGET=aws: iam:SimulateCustomPolicy
+	@$(PY) -m tools.isolation --stack $(STACK) $(TARGET_ARGS)
 
 test: $(STAMP) ## Run the test suite (no network, no AWS, no Pulumi CLI)
 	$(PY) -m pytest -q

@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.access_roles import AccessRoles, AccessRolesArgs
 from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
@@ -70,6 +71,12 @@ recovery = RecoveryAssurance(
         report_bucket_name=audit_bucket.bucket_name if audit_bucket else None,
     ),
 )
+access = AccessRoles(
+    "access",
+    AccessRolesArgs(
+        definition=stack.access, table_arn=table.arn, phi_key_arn=keys[KeyPurpose.PHI].arn
+    ),
+)
 budget = CostBudget("cost", CostBudgetArgs(definition=stack.budget, topic_arn=monitoring.topic_arn))
 
 pulumi.export("environment", config.environment)
@@ -88,3 +95,7 @@ pulumi.export("drBackupVaultArn", backup.dr_vault_arn)
 pulumi.export("backupPlanArn", backup.plan_arn)
 pulumi.export("budgetName", stack.budget.name)
 pulumi.export("auditBucketName", audit_bucket.bucket_name if audit_bucket else None)
+pulumi.export("permissionsBoundaryArn", access.boundary.arn)
+for role_purpose, role_arn in access.role_arns.items():
+    camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))
+    pulumi.export(f"{camel}RoleArn", role_arn)

@@ -9,6 +9,7 @@ SECTIONS = (
     "bench.preview_speed",
     "bench.review_speed",
     "bench.crypto",
+    "bench.clinic_keys",
     "bench.seed_load",
     "bench.local_env",
     "bench.audit",

@@ -7,10 +7,11 @@ example. :func:`query_request` turns a pattern and parameter values into the bot
 request. The catalog drives the seed generator's checks, the tests (each pattern returns exactly
 the expected items with one Query) and ``docs/access-patterns.md``.
 
-Tenant scoping: base-table keys, GSI1 and GSI4 sort keys begin with the clinic, and GSI5 beacons
-are keyed per clinic. GSI2 and GSI3 are keyed by globally unique patient and provider ids, so those
-patterns also filter on ``clinicId`` (projected on both indexes), so that an id from another clinic
-returns nothing even if the caller passes one.
+Tenant boundary: every tenant pattern's partition key begins with ``CLINIC#<clinicId>`` (the
+table's and every index's), so the tenant role's ``dynamodb:LeadingKeys`` condition confines it
+to the caller's clinic: IAM, not this code, refuses another clinic's key. A pattern that is
+cross-tenant by nature (``cross_tenant=True``: a staff sign-in email, before the clinic is known)
+has no clinic to confine it to and runs under the operations role only.
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ from stackspec.key_schema import (
     BY_PATIENT,
     BY_PROVIDER_TIME,
     BY_STATUS,
-    CLINIC_ENTITY_SORT,
     CLINIC_PARTITION,
-    CLINIC_QUEUE_SORT,
     ENTITY_TYPE_PARTITION,
     EXTERNAL_IDS,
     INVOICE_SORT,
@@ -49,6 +48,7 @@ from stackspec.key_schema import (
     PATIENT_TIMELINE_SORT,
     PROVIDER_PARTITION,
     PROVIDER_SCHEDULE_SORT,
+    QUEUE_SORT,
     STAFF_EMAIL_LOOKUP,
     USER_ROLE_PARTITION,
     USER_SORT,
@@ -159,9 +159,9 @@ class AccessPattern:
     index: Index
     partition: PartitionIs | PartitionIsBeacon
     sort: SortBeginsWith | SortBetween | SortIs | None
-    #: Tenant guard for GSI2/GSI3, whose keys do not carry the clinic: ``clinicId`` (projected
-    #: on both) must equal the parameter.
-    filter_by_clinic: bool = False
+    #: No clinic leads its key (cross-tenant by nature): the tenant role cannot run it, only the
+    #: operations role.
+    cross_tenant: bool = False
     parameters: tuple[str, ...]
     example: Mapping[str, str]
     #: Entity types of the items the query returns.
@@ -180,6 +180,30 @@ class AccessPattern:
             raise ValueError(
                 f"{self.name}: {self.sort.format} is not a sort format of {self.target}"
             )
+        if not self.cross_tenant and not self.iam_confined:
+            raise ValueError(
+                f"{self.name}: a tenant pattern's partition key must begin with "
+                f"{CLINIC_PARTITION.template} (IAM LeadingKeys confines nothing else); "
+                f"{self.partition.format} does not"
+            )
+
+    @property
+    def iam_confined(self) -> bool:
+        """Whether the partition key leads with the clinic, so ``dynamodb:LeadingKeys`` of the
+        tenant role confines the query to the caller's clinic."""
+        return self.partition.format.fields[:1] == ("clinicId",) and (
+            self.partition.format.template.startswith(CLINIC_PARTITION.template)
+        )
+
+    @property
+    def boundary(self) -> str:
+        """How the tenant boundary of this pattern is enforced (the catalog's column)."""
+        if self.cross_tenant:
+            return "cross-tenant: operations role only (the tenant role cannot reach the key)"
+        return (
+            f"IAM: tenant role's dynamodb:LeadingKeys on {self.target} "
+            f"(`{self.index.partition_key}` begins `CLINIC#<clinicId>`)"
+        )
 
     @property
     def index_name(self) -> str | None:
@@ -198,11 +222,6 @@ class AccessPattern:
         return condition
 
     @property
-    def filter(self) -> str | None:
-        """Applied after the key condition; only projected attributes."""
-        return "clinicId = :clinicId" if self.filter_by_clinic else None
-
-    @property
     def uses_beacon(self) -> bool:
         """True when a parameter is a PHI identifier that is beaconed before the query."""
         return isinstance(self.partition, PartitionIsBeacon)
@@ -212,8 +231,6 @@ class AccessPattern:
         values = {":pk": self.partition.value(params, beacons)}
         if self.sort is not None:
             values.update(self.sort.values(params))
-        if self.filter_by_clinic:
-            values[":clinicId"] = params["clinicId"]
         return values
 
 
@@ -234,8 +251,11 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="clinic_patients",
         description="A clinic's patients (the patient list), in id order.",
         index=BY_ENTITY_TYPE,
-        partition=PartitionIs(ENTITY_TYPE_PARTITION, lambda p: {"entityType": EntityType.PATIENT}),
-        sort=SortBeginsWith(CLINIC_ENTITY_SORT, _same("clinicId")),
+        partition=PartitionIs(
+            ENTITY_TYPE_PARTITION,
+            lambda p: {"clinicId": p["clinicId"], "entityType": EntityType.PATIENT},
+        ),
+        sort=None,
         parameters=("clinicId",),
         example={"clinicId": "4f1c0c1e-clinic"},
         returns=(EntityType.PATIENT,),
@@ -245,8 +265,8 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="clinic_entities_of_type",
         description="All entities of one type in a clinic (staff list, exports, admin views).",
         index=BY_ENTITY_TYPE,
-        partition=PartitionIs(ENTITY_TYPE_PARTITION, _same("entityType")),
-        sort=SortBeginsWith(CLINIC_ENTITY_SORT, _same("clinicId")),
+        partition=PartitionIs(ENTITY_TYPE_PARTITION, _same("clinicId", "entityType")),
+        sort=None,
         parameters=("clinicId", "entityType"),
         example={"clinicId": "4f1c0c1e-clinic", "entityType": "INVOICE"},
         returns=tuple(EntityType),
@@ -257,9 +277,8 @@ CATALOG: tuple[AccessPattern, ...] = (
         description="A patient's timeline: appointments, notes and invoices, grouped by type "
         "and in time order within each type.",
         index=BY_PATIENT,
-        partition=PartitionIs(PATIENT_TIMELINE_PARTITION, _same("patientId")),
+        partition=PartitionIs(PATIENT_TIMELINE_PARTITION, _same("clinicId", "patientId")),
         sort=None,
-        filter_by_clinic=True,
         parameters=("clinicId", "patientId"),
         example={"clinicId": "4f1c0c1e-clinic", "patientId": "9a7e-patient"},
         returns=(EntityType.APPOINTMENT, EntityType.NOTE, EntityType.INVOICE),
@@ -269,11 +288,10 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="patient_appointments",
         description="A patient's appointments in time order (past and upcoming visits).",
         index=BY_PATIENT,
-        partition=PartitionIs(PATIENT_TIMELINE_PARTITION, _same("patientId")),
+        partition=PartitionIs(PATIENT_TIMELINE_PARTITION, _same("clinicId", "patientId")),
         sort=SortBeginsWith(
             PATIENT_TIMELINE_SORT, lambda p: {"entityType": EntityType.APPOINTMENT}
         ),
-        filter_by_clinic=True,
         parameters=("clinicId", "patientId"),
         example={"clinicId": "4f1c0c1e-clinic", "patientId": "9a7e-patient"},
         returns=(EntityType.APPOINTMENT,),
@@ -283,14 +301,13 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="provider_schedule",
         description="A provider's appointments starting in [from, to) (the schedule grid).",
         index=BY_PROVIDER_TIME,
-        partition=PartitionIs(PROVIDER_PARTITION, _same("providerId")),
+        partition=PartitionIs(PROVIDER_PARTITION, _same("clinicId", "providerId")),
         # "<to>" sorts before "<to>#<id>", so an appointment starting exactly at `to` is excluded.
         sort=SortBetween(
             PROVIDER_SCHEDULE_SORT,
             low=lambda p: {"startTime": p["from"]},
             high=lambda p: {"startTime": p["to"]},
         ),
-        filter_by_clinic=True,
         parameters=("clinicId", "providerId", "from", "to"),
         example={
             "clinicId": "4f1c0c1e-clinic",
@@ -305,8 +322,8 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="appointments_by_status",
         description="A clinic's appointments in one status (e.g. unconfirmed visits), by start.",
         index=BY_STATUS,
-        partition=PartitionIs(APPOINTMENT_STATUS_PARTITION, _same("status")),
-        sort=SortBeginsWith(CLINIC_QUEUE_SORT, _same("clinicId")),
+        partition=PartitionIs(APPOINTMENT_STATUS_PARTITION, _same("clinicId", "status")),
+        sort=None,
         parameters=("clinicId", "status"),
         example={"clinicId": "4f1c0c1e-clinic", "status": AppointmentStatus.SCHEDULED},
         returns=(EntityType.APPOINTMENT,),
@@ -317,11 +334,11 @@ CATALOG: tuple[AccessPattern, ...] = (
         description="A clinic's appointments in one status starting in [from, to) "
         "(e.g. tomorrow's visits to confirm).",
         index=BY_STATUS,
-        partition=PartitionIs(APPOINTMENT_STATUS_PARTITION, _same("status")),
+        partition=PartitionIs(APPOINTMENT_STATUS_PARTITION, _same("clinicId", "status")),
         sort=SortBetween(
-            CLINIC_QUEUE_SORT,
-            low=lambda p: {"clinicId": p["clinicId"], "timestamp": p["from"]},
-            high=lambda p: {"clinicId": p["clinicId"], "timestamp": p["to"]},
+            QUEUE_SORT,
+            low=lambda p: {"timestamp": p["from"]},
+            high=lambda p: {"timestamp": p["to"]},
         ),
         parameters=("clinicId", "status", "from", "to"),
         example={
@@ -337,8 +354,10 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="invoices_by_status",
         description="A clinic's invoices in one status (e.g. open or overdue), by due date.",
         index=BY_STATUS,
-        partition=PartitionIs(INVOICE_STATE_PARTITION, lambda p: {"state": p["status"]}),
-        sort=SortBeginsWith(CLINIC_QUEUE_SORT, _same("clinicId")),
+        partition=PartitionIs(
+            INVOICE_STATE_PARTITION, lambda p: {"clinicId": p["clinicId"], "state": p["status"]}
+        ),
+        sort=None,
         parameters=("clinicId", "status"),
         example={"clinicId": "4f1c0c1e-clinic", "status": InvoiceStatus.OPEN},
         returns=(EntityType.INVOICE,),
@@ -348,8 +367,8 @@ CATALOG: tuple[AccessPattern, ...] = (
         name="users_by_role",
         description="A clinic's users with one role (e.g. the providers for a schedule picker).",
         index=BY_STATUS,
-        partition=PartitionIs(USER_ROLE_PARTITION, _same("role")),
-        sort=SortBeginsWith(CLINIC_QUEUE_SORT, _same("clinicId")),
+        partition=PartitionIs(USER_ROLE_PARTITION, _same("clinicId", "role")),
+        sort=None,
         parameters=("clinicId", "role"),
         example={"clinicId": "4f1c0c1e-clinic", "role": Role.DOCTOR},
         returns=(EntityType.USER,),
@@ -398,6 +417,7 @@ CATALOG: tuple[AccessPattern, ...] = (
             STAFF_EMAIL_LOOKUP, lambda p: {"email": normalize_staff_email(p["email"])}
         ),
         sort=SortIs(LOOKUP_ENTITY_TYPE_SORT, lambda p: {"entityType": EntityType.USER}),
+        cross_tenant=True,
         parameters=("email",),
         example={"email": "dr.rivera@clinic.example.test"},
         returns=(EntityType.USER,),
@@ -500,8 +520,6 @@ def query_request(
     }
     if pattern.index_name is not None:
         request["IndexName"] = pattern.index_name
-    if pattern.filter is not None:
-        request["FilterExpression"] = pattern.filter
     return request
 
 

@@ -159,9 +159,9 @@ class BeaconKeyring:
         beacon = self.beacon(clinic_id, kind, value, system=system)
         if kind is IdentifierKind.EXTERNAL:
             return PATIENT_EXTERNAL_ID_LOOKUP.render(
-                system=_check_system(kind, system), beacon=beacon
+                clinicId=clinic_id, system=_check_system(kind, system), beacon=beacon
             )
-        return LOOKUP_KEY_FORMATS[kind].render(beacon=beacon)
+        return LOOKUP_KEY_FORMATS[kind].render(clinicId=clinic_id, beacon=beacon)
 
     # ---- internals ----
 

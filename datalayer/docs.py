@@ -32,7 +32,9 @@ class _PlaceholderBeacons(BeaconKeyring):
     ) -> str:
         beacon = f"<beacon of {kind.lower()}>"
         fmt = LOOKUP_KEY_FORMATS[kind]
-        return fmt.render(system=system, beacon=beacon) if system else fmt.render(beacon=beacon)
+        if system:
+            return fmt.render(clinicId=clinic_id, system=system, beacon=beacon)
+        return fmt.render(clinicId=clinic_id, beacon=beacon)
 
 
 def _example_values(pattern: AccessPattern) -> str:
@@ -86,14 +88,15 @@ def render() -> str:
         "",
         "## Catalog",
         "",
-        "| Pattern | Index | Key condition | Parameters | Returns |",
-        "|---|---|---|---|---|",
+        _enforcement_summary(),
+        "",
+        "| Pattern | Index | Key condition | Parameters | Returns | Tenant boundary enforced by |",
+        "|---|---|---|---|---|---|",
     ]
     for p in CATALOG:
-        condition = f"`{p.key_condition}`" + (f"<br>filter `{p.filter}`" if p.filter else "")
         lines.append(
-            f"| [{p.name}](#{p.name}) | {p.target} | {condition} | "
-            f"{', '.join(p.parameters)} | {', '.join(p.returns)} |"
+            f"| [{p.name}](#{p.name}) | {p.target} | `{p.key_condition}` | "
+            f"{', '.join(p.parameters)} | {', '.join(p.returns)} | {p.boundary} |"
         )
     for p in CATALOG:
         lines += [
@@ -105,8 +108,7 @@ def render() -> str:
             f"- Index: **{p.target}**",
             f"- Key condition: `{p.key_condition}`",
         ]
-        if p.filter:
-            lines.append(f"- Filter: `{p.filter}` (tenant guard; `clinicId` is projected)")
+        lines.append(f"- Tenant boundary: {p.boundary}")
         lines += [
             "- Example: " + ", ".join(f"{k}=`{v}`" for k, v in p.example.items()),
             "- Expression values: " + _example_values(p),
@@ -119,6 +121,19 @@ def render() -> str:
                 "(datalayer/beacons.py) before the query; it is never stored or sent."
             )
     return "\n".join(lines) + "\n"
+
+
+def _enforcement_summary() -> str:
+    tenant = [p for p in CATALOG if not p.cross_tenant]
+    confined = [p for p in tenant if p.iam_confined]
+    cross = [p.name for p in CATALOG if p.cross_tenant]
+    return (
+        f"Tenant patterns whose boundary IAM enforces: **{len(confined)} of {len(tenant)} "
+        f"({100 * len(confined) // len(tenant)} %)**: each partition key begins "
+        "`CLINIC#<clinicId>`, and the tenant role's `dynamodb:LeadingKeys` condition admits only "
+        "the caller's clinic (`make isolation-check` proves it on the planned policy). "
+        f"Cross-tenant by nature, operations role only: {', '.join(cross) or 'none'}."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """The entities of the single-table design: keys, GSI attributes, PHI fields and TTL.
 
-Every base-table partition key begins with the clinic (``CLINIC#<clinicId>``), so one tenant's
-items can never share a partition with another's. A patient's records (profile, appointments,
-notes, invoices, identifier lookups) share the patient's partition
+Every partition key of a tenant's items, on the table and on every index, begins with the clinic
+(``CLINIC#<clinicId>``), so one tenant's items never share a partition with another's and IAM's
+``dynamodb:LeadingKeys`` can confine a credential to them. A patient's records (profile,
+appointments, notes, invoices, identifier lookups) share the patient's partition
 ``CLINIC#<clinicId>#PATIENT#<patientId>``, so "a patient's notes" or "a patient's invoices" is one
 base-table Query. Every key, on the table and its GSIs, is rendered by a format of
 :mod:`stackspec.key_schema`; no key text is put together here.
@@ -30,10 +31,9 @@ from stackspec.key_schema import (
     BY_PATIENT,
     BY_PROVIDER_TIME,
     BY_STATUS,
-    CLINIC_ENTITY_SORT,
     CLINIC_PARTITION,
-    CLINIC_QUEUE_SORT,
     CLINIC_SORT,
+    ENTITY_ID_SORT,
     ENTITY_TYPE_PARTITION,
     EXTERNAL_IDS,
     INVOICE_SORT,
@@ -50,6 +50,7 @@ from stackspec.key_schema import (
     PATIENT_TIMELINE_SORT,
     PROVIDER_PARTITION,
     PROVIDER_SCHEDULE_SORT,
+    QUEUE_SORT,
     SORT_KEY,
     STAFF_EMAIL_LOOKUP,
     USER_ROLE_PARTITION,
@@ -132,38 +133,37 @@ def patient_pk(clinic_id: str, patient_id: str) -> str:
 
 
 def gsi1(entity_type: str, clinic_id: str, entity_id: str) -> dict[str, str]:
-    """ByEntityType: every entity of a type, clinic by clinic."""
+    """ByEntityType: every entity of a type in one clinic (one partition per clinic and type)."""
     return BY_ENTITY_TYPE.key(
-        ENTITY_TYPE_PARTITION.render(entityType=entity_type),
-        CLINIC_ENTITY_SORT.render(clinicId=clinic_id, entityId=entity_id),
+        ENTITY_TYPE_PARTITION.render(clinicId=clinic_id, entityType=entity_type),
+        ENTITY_ID_SORT.render(entityId=entity_id),
     )
 
 
-def gsi2(patient_id: str, entity_type: str, timestamp: str, entity_id: str) -> dict[str, str]:
+def gsi2(
+    clinic_id: str, patient_id: str, entity_type: str, timestamp: str, entity_id: str
+) -> dict[str, str]:
     """ByPatient: a patient's timeline."""
     return BY_PATIENT.key(
-        PATIENT_TIMELINE_PARTITION.render(patientId=patient_id),
+        PATIENT_TIMELINE_PARTITION.render(clinicId=clinic_id, patientId=patient_id),
         PATIENT_TIMELINE_SORT.render(
             entityType=entity_type, timestamp=timestamp, entityId=entity_id
         ),
     )
 
 
-def gsi3(provider_id: str, start_time: str, appointment_id: str) -> dict[str, str]:
-    """ByProviderTime: a provider's schedule."""
+def gsi3(clinic_id: str, provider_id: str, start_time: str, appointment_id: str) -> dict[str, str]:
+    """ByProviderTime: a provider's schedule in one clinic."""
     return BY_PROVIDER_TIME.key(
-        PROVIDER_PARTITION.render(providerId=provider_id),
+        PROVIDER_PARTITION.render(clinicId=clinic_id, providerId=provider_id),
         PROVIDER_SCHEDULE_SORT.render(startTime=start_time, appointmentId=appointment_id),
     )
 
 
-def gsi4(partition: str, clinic_id: str, timestamp: str, entity_id: str) -> dict[str, str]:
-    """ByStatus work queues; ``partition`` is an appointment status, invoice state or user role
-    partition (``BY_STATUS.key`` refuses anything else)."""
-    return BY_STATUS.key(
-        partition,
-        CLINIC_QUEUE_SORT.render(clinicId=clinic_id, timestamp=timestamp, entityId=entity_id),
-    )
+def gsi4(partition: str, timestamp: str, entity_id: str) -> dict[str, str]:
+    """ByStatus work queues; ``partition`` is a clinic's appointment status, invoice state or
+    user role partition (``BY_STATUS.key`` refuses anything else)."""
+    return BY_STATUS.key(partition, QUEUE_SORT.render(timestamp=timestamp, entityId=entity_id))
 
 
 def gsi5(lookup_key: str, entity_type: str) -> dict[str, str]:
@@ -449,8 +449,7 @@ class ItemCodec:
             item.update(gsi1(entity.entity_type, entity.clinic_id, entity.user_id))
             item.update(
                 gsi4(
-                    USER_ROLE_PARTITION.render(role=entity.role),
-                    entity.clinic_id,
+                    USER_ROLE_PARTITION.render(clinicId=entity.clinic_id, role=entity.role),
                     entity.created_at,
                     entity.user_id,
                 )
@@ -478,10 +477,11 @@ class ItemCodec:
         elif isinstance(entity, Appointment):
             aid = entity.appointment_id
             item.update(gsi1(entity.entity_type, entity.clinic_id, aid))
-            item.update(gsi2(entity.patient_id, entity.entity_type, entity.start_time, aid))
-            item.update(gsi3(entity.provider_id, entity.start_time, aid))
-            status = APPOINTMENT_STATUS_PARTITION.render(status=entity.status)
-            item.update(gsi4(status, entity.clinic_id, entity.start_time, aid))
+            cid = entity.clinic_id
+            item.update(gsi2(cid, entity.patient_id, entity.entity_type, entity.start_time, aid))
+            item.update(gsi3(cid, entity.provider_id, entity.start_time, aid))
+            status = APPOINTMENT_STATUS_PARTITION.render(clinicId=cid, status=entity.status)
+            item.update(gsi4(status, entity.start_time, aid))
             item.update(
                 patientId=entity.patient_id,
                 appointmentId=aid,
@@ -496,7 +496,8 @@ class ItemCodec:
         elif isinstance(entity, Note):
             nid = entity.note_id
             item.update(gsi1(entity.entity_type, entity.clinic_id, nid))
-            item.update(gsi2(entity.patient_id, entity.entity_type, entity.created_at, nid))
+            cid = entity.clinic_id
+            item.update(gsi2(cid, entity.patient_id, entity.entity_type, entity.created_at, nid))
             item.update(
                 patientId=entity.patient_id,
                 noteId=nid,
@@ -511,11 +512,13 @@ class ItemCodec:
         else:
             iid = entity.invoice_id
             item.update(gsi1(entity.entity_type, entity.clinic_id, iid))
-            item.update(gsi2(entity.patient_id, entity.entity_type, entity.issued_at, iid))
+            item.update(
+                gsi2(entity.clinic_id, entity.patient_id, entity.entity_type, entity.issued_at, iid)
+            )
             # Invoices use the design's STATE# partition, so their work queues never mix with
             # appointment statuses; ordered by due date, so "due before" is a range condition.
-            state = INVOICE_STATE_PARTITION.render(state=entity.status)
-            item.update(gsi4(state, entity.clinic_id, entity.due_date, iid))
+            state = INVOICE_STATE_PARTITION.render(clinicId=entity.clinic_id, state=entity.status)
+            item.update(gsi4(state, entity.due_date, iid))
             item.update(
                 patientId=entity.patient_id,
                 invoiceId=iid,

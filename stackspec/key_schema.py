@@ -214,28 +214,43 @@ LOOKUP_PHONE_SORT = KeyFormat("LOOKUP#PHONE")
 LOOKUP_EXTERNAL_SORT = KeyFormat("LOOKUP#EXTERNAL#{system}")
 
 # ---- the indexes' key values ----
+#
+# Every tenant index's partition key begins with the clinic (``CLINIC#{clinicId}#...``): IAM's
+# ``dynamodb:LeadingKeys`` on an index is that index's partition key, so only a key that leads
+# with the clinic can be confined to a tenant's credentials (docs/data-model.md, "Tenancy").
 
-ENTITY_TYPE_PARTITION = KeyFormat("ENTITY#{entityType}")
-CLINIC_ENTITY_SORT = KeyFormat("{clinicId}#{entityId}")
+ENTITY_TYPE_PARTITION = KeyFormat("CLINIC#{clinicId}#ENTITY#{entityType}")
+ENTITY_ID_SORT = KeyFormat("{entityId}")
 
-PATIENT_TIMELINE_PARTITION = KeyFormat("PATIENT#{patientId}")
+PATIENT_TIMELINE_PARTITION = KeyFormat("CLINIC#{clinicId}#PATIENT#{patientId}")
 PATIENT_TIMELINE_SORT = KeyFormat("{entityType}#{timestamp}#{entityId}")
 
-PROVIDER_PARTITION = KeyFormat("PROVIDER#{providerId}")
+PROVIDER_PARTITION = KeyFormat("CLINIC#{clinicId}#PROVIDER#{providerId}")
 PROVIDER_SCHEDULE_SORT = KeyFormat("{startTime}#{appointmentId}")
 
-APPOINTMENT_STATUS_PARTITION = KeyFormat("STATUS#{status}")
-INVOICE_STATE_PARTITION = KeyFormat("STATE#{state}")
-USER_ROLE_PARTITION = KeyFormat("ROLE#{role}")
-CLINIC_QUEUE_SORT = KeyFormat("{clinicId}#{timestamp}#{entityId}")
+APPOINTMENT_STATUS_PARTITION = KeyFormat("CLINIC#{clinicId}#STATUS#{status}")
+INVOICE_STATE_PARTITION = KeyFormat("CLINIC#{clinicId}#STATE#{state}")
+USER_ROLE_PARTITION = KeyFormat("CLINIC#{clinicId}#ROLE#{role}")
+QUEUE_SORT = KeyFormat("{timestamp}#{entityId}")
 
 #: A staff sign-in email, normalized, in plaintext (workforce data, not PHI; docs/data-model.md).
+#: Cross-tenant by nature (sign-in finds the user before the clinic is known): the only key no
+#: tenant credential can reach; the operations role serves it.
 STAFF_EMAIL_LOOKUP = KeyFormat("EMAIL#{email}", last_field_takes_rest=True)
 #: A patient's PHI identifiers appear only as keyed beacons (datalayer/beacons.py).
-PATIENT_EMAIL_LOOKUP = KeyFormat("EMAIL#{beacon}")
-PATIENT_PHONE_LOOKUP = KeyFormat("PHONE#{beacon}")
-PATIENT_EXTERNAL_ID_LOOKUP = KeyFormat("EXTERNAL#{system}#{beacon}")
+PATIENT_EMAIL_LOOKUP = KeyFormat("CLINIC#{clinicId}#EMAIL#{beacon}")
+PATIENT_PHONE_LOOKUP = KeyFormat("CLINIC#{clinicId}#PHONE#{beacon}")
+PATIENT_EXTERNAL_ID_LOOKUP = KeyFormat("CLINIC#{clinicId}#EXTERNAL#{system}#{beacon}")
 LOOKUP_ENTITY_TYPE_SORT = KeyFormat("{entityType}")
+
+
+#: The IAM ``dynamodb:LeadingKeys`` values that confine a credential to one clinic: the clinic's
+#: own partition exactly, and every key that continues it past the delimiter (patients on the
+#: table; every tenant partition of every index). ``CLINIC#c1`` never matches ``CLINIC#c10#...``.
+def tenant_leading_keys(clinic_id: str) -> tuple[str, str]:
+    """``(CLINIC#<clinic>, CLINIC#<clinic>#*)``; the clinic may be a policy variable."""
+    exact = CLINIC_PARTITION.string_like(clinicId=clinic_id)
+    return exact, exact + SEPARATOR + "*"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,7 +339,7 @@ BY_ENTITY_TYPE = GlobalIndex(
     number=1,
     name="ByEntityType",
     partition_key_formats=(ENTITY_TYPE_PARTITION,),
-    sort_key_formats=(CLINIC_ENTITY_SORT,),
+    sort_key_formats=(ENTITY_ID_SORT,),
     serves="all entities of a type in a clinic (patient list, staff list)",
 )
 BY_PATIENT = GlobalIndex(
@@ -349,7 +364,7 @@ BY_STATUS = GlobalIndex(
         INVOICE_STATE_PARTITION,
         USER_ROLE_PARTITION,
     ),
-    sort_key_formats=(CLINIC_QUEUE_SORT,),
+    sort_key_formats=(QUEUE_SORT,),
     serves="work queues: appointments or invoices by status, users by role",
 )
 EXTERNAL_IDS = GlobalIndex(

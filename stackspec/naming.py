@@ -97,5 +97,22 @@ class StackNames:
     def budget(self) -> str:
         return f"{self.prefix}-monthly-cost"
 
+    def role(self, purpose: str) -> str:
+        """An access role: ``tenant``, ``operations``, ``deploy``, ``stream-consumer``."""
+        return f"{self.prefix}-{purpose}"
+
+    def role_policy(self, purpose: str) -> str:
+        return f"{self.prefix}-{purpose}-access"
+
+    @property
+    def permissions_boundary(self) -> str:
+        """The managed policy every role of the stack carries as its permissions boundary."""
+        return f"{self.prefix}-boundary"
+
+    @property
+    def application_role(self) -> str:
+        """The application's runtime role (outside this stack) that assumes the tenant role."""
+        return f"{self.prefix}-app-runtime"
+
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"

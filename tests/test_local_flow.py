@@ -88,7 +88,9 @@ def test_setup_seed_validate_in_process(moto: None):
         TableName=cfg.names.table,
         IndexName="ByEntityType",
         KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": "ENTITY#PATIENT"}},
+        ExpressionAttributeValues={
+            ":pk": {"S": f"CLINIC#{dataset.clinics[0].clinic_id}#ENTITY#PATIENT"}
+        },
     )
     assert found["Count"] == 3
 
@@ -395,6 +397,40 @@ def report_plan_deleted(cfg: StackConfig, clients: Clients) -> None:
     clients("backup").delete_report_plan(ReportPlanName=cfg.names.report_plan("restore_jobs"))
 
 
+def tenant_policy_opened(cfg: StackConfig, clients: Clients) -> None:
+    arn = f"arn:aws:iam::123456789012:policy/{cfg.names.role_policy('tenant')}"
+    clients("iam").create_policy_version(
+        PolicyArn=arn,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"}],
+            }
+        ),
+        SetAsDefault=True,
+    )
+
+
+def tenant_boundary_removed(cfg: StackConfig, clients: Clients) -> None:
+    clients("iam").delete_role_permissions_boundary(RoleName=cfg.names.role("tenant"))
+
+
+def operations_session_lengthened(cfg: StackConfig, clients: Clients) -> None:
+    clients("iam").update_role(RoleName=cfg.names.role("operations"), MaxSessionDuration=43200)
+
+
+def deploy_trusts_any_repository(cfg: StackConfig, clients: Clients) -> None:
+    role = clients("iam").get_role(RoleName=cfg.names.role("deploy"))["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    condition = trust["Statement"][0]["Condition"]
+    condition["StringLike"] = {"token.actions.githubusercontent.com:sub": "repo:*"}
+    del condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    clients("iam").update_assume_role_policy(
+        RoleName=cfg.names.role("deploy"), PolicyDocument=json.dumps(trust)
+    )
+
+
 def _build_with(section: str, change: dict[str, Any]) -> Callable[[StackConfig], StackConfig]:
     """A config that differs from the stack's in one setting of ``section``: the environment is
     built from it, then validated against the real stack config. (For what moto cannot change
@@ -499,6 +535,22 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
     ("dev", "dashboard replaced", dashboard_replaced, None, "cloudwatch.dashboard"),
     ("dev", "backup role trusts any account", role_trusts_any_account, None, "backup.role"),
     ("dev", "backup role's key grant detached", role_key_grant_detached, None, "backup.role"),
+    ("dev", "tenant policy opened to Scan", tenant_policy_opened, None, "access.tenant"),
+    ("dev", "tenant role's boundary removed", tenant_boundary_removed, None, "access.tenant"),
+    (
+        "prod",
+        "operations sessions lengthened",
+        operations_session_lengthened,
+        None,
+        "access.operations",
+    ),
+    (
+        "dev",
+        "deploy role trusts any repository",
+        deploy_trusts_any_repository,
+        None,
+        "access.deploy",
+    ),
     (
         "dev",
         "budget filtered on another tag value",

@@ -551,19 +551,21 @@ def test_backup(plan: Plan, built: Built, planned: Identities, live: Identities)
     ) == planned({k: v for k, v in selection.inputs.items() if k != "planId"})
 
     iam = built.clients("iam")
-    (role,) = plan.of_type("aws:iam/role:Role")
+    backup_children = plan.descendants(plan.named("backup"))
+    (role,) = [r for r in backup_children if r.type == "aws:iam/role:Role"]
     have_role = iam.get_role(RoleName=role.inputs["name"])["Role"]
     assert have_role["Description"] == role.inputs["description"]
     assert live(have_role["AssumeRolePolicyDocument"]) == planned(
         _doc(role.inputs["assumeRolePolicy"])
     )
     assert _tags(have_role["Tags"]) == role.inputs["tags"]
-    (keys_policy,) = plan.of_type("aws:iam/policy:Policy")
+    (keys_policy,) = [r for r in backup_children if r.type == "aws:iam/policy:Policy"]
     attached = iam.list_attached_role_policies(RoleName=role.inputs["name"])["AttachedPolicies"]
     planned_attachments = [
         planned(a.inputs["policyArn"])
-        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-        if isinstance(a.inputs["policyArn"], str)
+        for a in backup_children
+        if a.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+        and isinstance(a.inputs["policyArn"], str)
     ]
     assert sorted(live(a["PolicyArn"]) for a in attached) == sorted(planned_attachments)
     assert f"arn:aws:iam::<account>:policy/{keys_policy.inputs['name']}" in planned_attachments
@@ -752,6 +754,52 @@ def test_audit_bucket(plan: Plan, built: Built, planned: Identities, live: Ident
     assert live(policy) == planned(_doc(side(S3 + "bucketPolicy:BucketPolicy")["policy"]))
 
 
+# --- access roles --------------------------------------------------------------------------------
+
+
+def test_access(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    iam = built.clients("iam")
+    access = plan.descendants(plan.named("access"))
+    policies = {p.inputs["name"]: p for p in access if p.type == "aws:iam/policy:Policy"}
+    for name, policy in policies.items():
+        arn = f"arn:aws:iam::{MOTO_ACCOUNT_ID}:policy/{name}"
+        have = iam.get_policy(PolicyArn=arn)["Policy"]
+        assert have["Description"] == policy.inputs["description"]
+        assert _tags(have["Tags"]) == policy.inputs["tags"]
+        version = iam.get_policy_version(PolicyArn=arn, VersionId=have["DefaultVersionId"])
+        assert live(_doc(version["PolicyVersion"]["Document"])) == planned(
+            _doc(policy.inputs["policy"])
+        ), name
+    roles = [r for r in access if r.type == "aws:iam/role:Role"]
+    assert len(roles) == 4
+    for role in roles:
+        have = iam.get_role(RoleName=role.inputs["name"])["Role"]
+        assert have["Description"] == role.inputs["description"]
+        assert have["MaxSessionDuration"] == role.inputs["maxSessionDuration"]
+        assert live(have["PermissionsBoundary"]["PermissionsBoundaryArn"]) == planned(
+            role.inputs["permissionsBoundary"]
+        )
+        assert live(have["AssumeRolePolicyDocument"]) == planned(
+            _doc(role.inputs["assumeRolePolicy"])
+        )
+        assert _tags(have["Tags"]) == role.inputs["tags"]
+        attached = iam.list_attached_role_policies(RoleName=role.inputs["name"])
+        planned_arns = [
+            planned(a.inputs["policyArn"])
+            for a in access
+            if a.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+            and a.inputs["role"] == role.inputs["name"]
+        ]
+        assert [live(a["PolicyArn"]) for a in attached["AttachedPolicies"]] == planned_arns
+    cfg = built.cfg
+    deploy = next(r for r in roles if r.inputs["name"] == cfg.names.role("deploy"))
+    sub = _doc(deploy.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
+    assert sub["token.actions.githubusercontent.com:sub"] == (
+        f"repo:{cfg.access.github_repository}:environment:"
+        f"{cfg.access.deploy_environment or cfg.environment}"
+    )
+
+
 # --- budget --------------------------------------------------------------------------------------
 
 
@@ -813,9 +861,10 @@ COMPARED = {
     "aws:backup/regionSettings:RegionSettings": test_backup,
     "aws:backup/plan:Plan": test_backup,
     "aws:backup/selection:Selection": test_backup,
-    "aws:iam/role:Role": test_backup,
-    "aws:iam/policy:Policy": test_backup,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": test_backup,
+    # The backup role and the access roles: test_backup and test_access compare their own.
+    "aws:iam/role:Role": test_access,
+    "aws:iam/policy:Policy": test_access,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": test_access,
     "aws:budgets/budget:Budget": test_budget,
     NOTIFICATIONS: test_recovery,
     RESTORE_TESTING_PLAN: test_recovery,

@@ -30,9 +30,12 @@ BASE_TYPES = {
     "aws:backup/vault:Vault": 1,
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
-    "aws:iam/role:Role": 1,
-    "aws:iam/policy:Policy": 1,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    # The backup role, and the four access roles (tenant, operations, deploy, stream
+    # consumer) with a managed policy each, plus their shared permissions boundary.
+    "medeez:data:AccessRoles": 1,
+    "aws:iam/role:Role": 5,
+    "aws:iam/policy:Policy": 6,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 7,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
@@ -83,6 +86,11 @@ OUTPUTS = {
     "backupPlanArn",
     "budgetName",
     "auditBucketName",
+    "permissionsBoundaryArn",
+    "tenantRoleArn",
+    "operationsRoleArn",
+    "deployRoleArn",
+    "streamConsumerRoleArn",
 }
 
 
@@ -153,6 +161,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "backup",
         "audit",
         "recovery",
+        "access",
         "cost",
     }
 

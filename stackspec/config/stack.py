@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_pascal
 
+from stackspec.config.access import AccessConfig
 from stackspec.config.alarms import AlarmsConfig
 from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
@@ -100,6 +101,8 @@ class StackConfig(ConfigModel):
     """AWS Budgets monthly cost budget."""
     recovery: RecoveryConfig = RecoveryConfig()
     """Recovery targets, restore testing and the audit evidence of backups and restores."""
+    access: AccessConfig = AccessConfig()
+    """IAM roles around the data: tenant, operations, deploy, stream consumer."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:

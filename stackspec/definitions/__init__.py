@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stackspec.config.stack import StackConfig
+from stackspec.definitions.access import AccessDefinition, access_definition
 from stackspec.definitions.audit_bucket import AuditBucketDefinition, audit_bucket_definition
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
@@ -32,6 +33,7 @@ class StackDefinition:
     budget: BudgetDefinition
     recovery: RecoveryDefinition
     audit_bucket: AuditBucketDefinition | None
+    access: AccessDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -44,4 +46,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         budget=budget_definition(cfg),
         recovery=recovery_definition(cfg),
         audit_bucket=audit_bucket_definition(cfg),
+        access=access_definition(cfg),
     )

@@ -90,7 +90,9 @@ def test_backup_role_trusts_only_this_accounts_backup_service(prod_plan: Plan) -
             "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}},
         }
     ]
-    assert sorted(a.inputs["policyArn"] for a in prod_plan.of_type(ATTACHMENT)) == [
+    backup = prod_plan.named("backup")
+    attachments = [a for a in prod_plan.descendants(backup) if a.type == ATTACHMENT]
+    assert sorted(a.inputs["policyArn"] for a in attachments) == [
         "arn:aws:iam::111122223333:policy/medeez-prod-backup-keys",
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",

@@ -68,9 +68,9 @@ def test_beacons_match_within_a_clinic_and_differ_across_clinics_and_purposes(
         "a", EXTERNAL, "X1", system="insurance-member"
     )
     assert ring.lookup_key("a", EXTERNAL, "x1", system="ehr-mrn") == (
-        "EXTERNAL#ehr-mrn#" + ring.beacon("a", EXTERNAL, "X1", system="ehr-mrn")
+        "CLINIC#a#EXTERNAL#ehr-mrn#" + ring.beacon("a", EXTERNAL, "X1", system="ehr-mrn")
     )
-    assert ring.lookup_key("a", PHONE, "+12015550142").startswith("PHONE#")
+    assert ring.lookup_key("a", PHONE, "+12015550142").startswith("CLINIC#a#PHONE#")
 
 
 def test_one_kms_call_per_clinic_per_process(dev_env: LocalEnv) -> None:

@@ -20,10 +20,18 @@ def stored_items(seeded: Seeded) -> list[dict[str, Any]]:
 
 
 def test_every_partition_key_begins_with_its_clinic(seeded: Seeded) -> None:
+    # On the table and on every index: what IAM's dynamodb:LeadingKeys can confine. The one
+    # exception is the staff sign-in email on GSI5 (cross-tenant by nature).
     items = stored_items(seeded)
     assert len(items) == seeded.summary["items"]
     for item in items:
-        assert item["PK"].startswith(f"CLINIC#{item['clinicId']}")
+        clinic = f"CLINIC#{item['clinicId']}"
+        assert item["PK"] == clinic or item["PK"].startswith(clinic + "#")
+        for n in range(1, 6):
+            key = item.get(f"GSI{n}PK")
+            if key is None or (n == 5 and item["entityType"] == "USER"):
+                continue
+            assert key.startswith(clinic + "#"), (n, key)
 
 
 def test_keys_and_index_attributes_follow_the_design(seeded: Seeded) -> None:
@@ -32,25 +40,26 @@ def test_keys_and_index_attributes_follow_the_design(seeded: Seeded) -> None:
     a = ds.appointments[0]
     item = by_key[(f"CLINIC#{a.clinic_id}#PATIENT#{a.patient_id}", a.sk)]
     assert a.sk == f"APPOINTMENT#{a.start_time}#{a.appointment_id}"
-    assert item["GSI1PK"] == "ENTITY#APPOINTMENT"
-    assert item["GSI1SK"] == f"{a.clinic_id}#{a.appointment_id}"
-    assert item["GSI2PK"] == f"PATIENT#{a.patient_id}"
+    c = f"CLINIC#{a.clinic_id}"
+    assert item["GSI1PK"] == f"{c}#ENTITY#APPOINTMENT"
+    assert item["GSI1SK"] == a.appointment_id
+    assert item["GSI2PK"] == f"{c}#PATIENT#{a.patient_id}"
     assert item["GSI2SK"] == f"APPOINTMENT#{a.start_time}#{a.appointment_id}"
-    assert item["GSI3PK"] == f"PROVIDER#{a.provider_id}"
+    assert item["GSI3PK"] == f"{c}#PROVIDER#{a.provider_id}"
     assert item["GSI3SK"] == f"{a.start_time}#{a.appointment_id}"
-    assert item["GSI4PK"] == f"STATUS#{a.status}"
-    assert item["GSI4SK"] == f"{a.clinic_id}#{a.start_time}#{a.appointment_id}"
+    assert item["GSI4PK"] == f"{c}#STATUS#{a.status}"
+    assert item["GSI4SK"] == f"{a.start_time}#{a.appointment_id}"
 
     inv = ds.invoices[0]
     item = by_key[(inv.pk, inv.sk)]
-    assert item["GSI4PK"] == f"STATE#{inv.status}"
-    assert item["GSI4SK"] == f"{inv.clinic_id}#{inv.due_date}#{inv.invoice_id}"
+    assert item["GSI4PK"] == f"CLINIC#{inv.clinic_id}#STATE#{inv.status}"
+    assert item["GSI4SK"] == f"{inv.due_date}#{inv.invoice_id}"
     assert item["totalCents"] == sum(li.amount_cents for li in inv.line_items)
     assert InvoiceStatus(item["status"]) is inv.status
 
     doctor = next(u for u in ds.users if u.role is Role.DOCTOR)
     item = by_key[(f"CLINIC#{doctor.clinic_id}", f"USER#{doctor.user_id}")]
-    assert item["GSI4PK"] == "ROLE#DOCTOR"
+    assert item["GSI4PK"] == f"CLINIC#{doctor.clinic_id}#ROLE#DOCTOR"
     assert item["GSI5PK"] == f"EMAIL#{doctor.email}"
     assert item["GSI5SK"] == "USER"
 

@@ -7,6 +7,12 @@ every key attribute of every item of a small dataset, and the key-condition valu
 catalog pattern, both for the dataset's own parameters and for each pattern's example. A second,
 larger dataset is compared by digest only (its listing would be too large to keep here).
 Change the file only for a deliberate key migration.
+
+Re-recorded once, deliberately, for issue 10: every tenant index's partition key now begins with
+``CLINIC#<clinicId>`` (so IAM's dynamodb:LeadingKeys can confine it) and the clinic left the GSI1
+and GSI4 sort keys; base-table keys and the staff email key are unchanged (docs/data-model.md,
+"What changed from the design's formats"). Items written under the old GSI keys need their GSI
+attributes rewritten (the base-table keys still find them).
 """
 
 from __future__ import annotations

@@ -137,6 +137,18 @@ TRUST = {
 
 ROLE: dict[str, Any] = {"name": "medeez-dev-backup", "assumeRolePolicy": as_json(TRUST)}
 
+#: A trust policy that lets a workload of the account in (not only an AWS service).
+APP_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/medeez-dev-app-runtime"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
 ROLE_POLICY_DOCUMENT = {
     "Version": "2012-10-17",
     "Statement": [

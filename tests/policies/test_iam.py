@@ -193,7 +193,24 @@ def test_trust_policy_missing_or_unknown():
 
 LEADING = "hipaa-iam-tenant-leading-keys"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/medeez-dev-app"
-TENANT = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CLINIC#${aws:PrincipalTag/c}*"]}}
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234"
+TAG = "${aws:PrincipalTag/clinicId}"
+OWN = [f"CLINIC#{TAG}", f"CLINIC#{TAG}#*"]
+GUARD = {"dynamodb:LeadingKeys": "false"}
+
+
+def tenant(values=OWN, operator="ForAllValues:StringLike", guard=GUARD) -> dict:
+    condition: dict = {operator: {"dynamodb:LeadingKeys": values}}
+    if guard is not None:
+        condition["Null"] = guard
+    return condition
+
+
+PHI = allow(
+    ["kms:Decrypt", "kms:GenerateDataKey"],
+    KEY_ARN,
+    Condition={"StringEquals": {"kms:EncryptionContext:clinicId": TAG}},
+)
 
 
 @pytest.mark.parametrize(
@@ -201,8 +218,8 @@ TENANT = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CLINIC#${aws:Pri
     [
         (allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN), "without a ForAllValues"),
         (allow("dynamodb:*Item", [TABLE_ARN, f"{TABLE_ARN}/index/*"]), "dynamodb:GetItem"),
-        (allow("dynamodb:Scan", TABLE_ARN, Condition=TENANT), "reads every tenant's items"),
-        (allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN, Condition=TENANT), None),
+        (allow("dynamodb:Scan", TABLE_ARN, Condition=tenant()), "reads every tenant's items"),
+        (allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN, Condition=tenant()), None),
         (allow("dynamodb:DescribeTable", TABLE_ARN), None),
         (allow("dynamodb:GetItem", "arn:aws:s3:::bucket/*"), None),
         (
@@ -212,6 +229,50 @@ TENANT = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CLINIC#${aws:Pri
                 Condition={"StringEquals": {"dynamodb:LeadingKeys": "CLINIC#1"}},
             ),
             "without a ForAllValues",
+        ),
+        # The value, not only the presence, of the condition (issue 10):
+        (
+            allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant([f"CLINIC#{TAG}*"])),
+            "does not end the tenant at a delimiter",
+        ),
+        (
+            allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant(["CLINIC#*"])),
+            "does not reference ${aws:PrincipalTag/clinicId}",
+        ),
+        (
+            allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant([f"*#{TAG}#*"])),
+            "wildcard before the tenant",
+        ),
+        (
+            allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant(["${aws:PrincipalTag/team}#*"])),
+            "does not reference ${aws:PrincipalTag/clinicId}",
+        ),
+        (
+            allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant(guard=None)),
+            "a request without partition keys passes",
+        ),
+        (
+            allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant(guard={"x": "false"})),
+            "a request without partition keys passes",
+        ),
+        (
+            allow(
+                "dynamodb:GetItem",
+                TABLE_ARN,
+                Condition={
+                    **tenant(guard=None),
+                    "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": OWN},
+                },
+            ),
+            None,
+        ),
+        (
+            allow(
+                "dynamodb:GetItem",
+                TABLE_ARN,
+                Condition=tenant([f"CLINIC#{TAG}"], operator="ForAllValues:StringEquals"),
+            ),
+            None,
         ),
     ],
 )
@@ -224,8 +285,149 @@ def test_tenant_leading_keys(statement, expected):
         assert expected in outcome.violations[0]
 
 
+ITEMS = allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN, Condition=tenant())
+
+
+@pytest.mark.parametrize(
+    ("kms", "expected"),
+    [
+        (PHI, None),
+        (allow("kms:Decrypt", KEY_ARN), "without StringEquals kms:EncryptionContext:clinicId"),
+        (
+            allow(
+                "kms:GenerateDataKey*",
+                KEY_ARN,
+                Condition={"Null": {"kms:EncryptionContext:clinicId": "false"}},
+            ),
+            "could decrypt another tenant's PHI",
+        ),
+        (
+            allow(
+                "kms:Decrypt",
+                KEY_ARN,
+                Condition={"StringEquals": {"kms:EncryptionContext:clinicId": "c1"}},
+            ),
+            "without StringEquals",
+        ),
+        (allow("kms:DescribeKey", KEY_ARN), None),
+    ],
+)
+def test_tenant_policy_uses_keys_only_with_its_clinic_context(kms, expected):
+    outcome = run_resource(
+        LEADING, t.IAM_POLICY, {**MANAGED_POLICY, "policy": document(ITEMS, kms)}
+    )
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert len(outcome.violations) == 1, outcome
+        assert expected in outcome.violations[0]
+
+
+def test_kms_context_is_judged_only_in_tenant_scoped_policies():
+    # A policy without tenant-confined items (the backup role's key grant) is not a tenant's.
+    outcome = run_resource(
+        LEADING, t.IAM_POLICY, {**MANAGED_POLICY, "policy": document(allow("kms:Decrypt", KEY_ARN))}
+    )
+    assert outcome.passed, outcome
+
+
+def test_tenant_tag_follows_pack_config():
+    statement = allow("dynamodb:GetItem", TABLE_ARN, Condition=tenant())
+    policy = {**MANAGED_POLICY, "policy": document(statement)}
+    outcome = run_resource(LEADING, t.IAM_POLICY, policy, {"tenantTag": "tenantId"})
+    assert "does not reference ${aws:PrincipalTag/tenantId}" in outcome.violations[0]
+
+
+GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+AUD = {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+
+
+def github_trust(condition) -> dict:
+    return {
+        "Effect": "Allow",
+        "Principal": {"Federated": GITHUB},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": condition,
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"StringEquals": {**AUD, SUB: "repo:medeez/medeez-platform:environment:prod"}}, None),
+        ({"StringEquals": {**AUD, SUB: "repo:medeez/medeez-platform:ref:refs/heads/main"}}, None),
+        ({"StringEquals": AUD}, "without a StringEquals condition on"),
+        ({"StringLike": {**AUD, SUB: "repo:medeez/*"}}, "is not one repository in one context"),
+        ({"StringLike": {**AUD, SUB: "repo:medeez/medeez-platform:*"}}, "is not one repository"),
+        ({"StringLike": {**AUD, SUB: "*"}}, "is not one repository"),
+        (
+            {"StringEquals": {SUB: "repo:medeez/medeez-platform:environment:prod"}},
+            "does not require token.actions.githubusercontent.com:aud",
+        ),
+    ],
+)
+def test_github_oidc_trust_checks_sub_and_aud(condition, expected):
+    role = {**ROLE, "assumeRolePolicy": document(github_trust(condition))}
+    outcome = run_resource(TRUST_RULE, t.IAM_ROLE, role)
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert len(outcome.violations) == 1, outcome
+        assert expected in outcome.violations[0]
+
+
 def test_tenant_rule_scope_follows_pack_config():
     statement = allow("dynamodb:GetItem", TABLE_ARN)
     policy = {**MANAGED_POLICY, "policy": document(statement)}
     other_tables = {"tableArnPattern": r"arn:aws:dynamodb:.*:table/medeez-prod-.*"}
     assert run_resource(LEADING, t.IAM_POLICY, policy, other_tables).passed
+
+
+BOUNDARY_RULE = "hipaa-iam-role-permissions-boundary"
+APP = {"AWS": "arn:aws:iam::111122223333:role/medeez-dev-app-runtime"}
+
+
+def trusting(principal) -> str:
+    return document({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
+
+
+@pytest.mark.parametrize(
+    ("principal", "boundary", "expected"),
+    [
+        (APP, "arn:aws:iam::111122223333:policy/medeez-dev-boundary", None),
+        (APP, UNKNOWN_STRING_VALUE, None),  # computed at preview: counts as present
+        (APP, None, "can be assumed by arn:aws:iam::111122223333:role/medeez-dev-app-runtime"),
+        (APP, "", "has no permissionsBoundary"),
+        ({"Federated": "arn:aws:iam::1:oidc-provider/x"}, None, "oidc-provider/x"),
+        ("*", None, "can be assumed by *"),
+    ],
+)
+def test_assumable_roles_carry_a_boundary(principal, boundary, expected):
+    role = {**ROLE, "assumeRolePolicy": trusting(principal)}
+    if boundary is not None:
+        role["permissionsBoundary"] = boundary
+    outcome = run_resource(BOUNDARY_RULE, t.IAM_ROLE, role)
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert len(outcome.violations) == 1, outcome
+        assert expected in outcome.violations[0]
+
+
+def test_service_only_roles_are_not_judged_for_a_boundary():
+    role = {**ROLE, "assumeRolePolicy": trusting({"Service": "backup.amazonaws.com"})}
+    assert run_resource(BOUNDARY_RULE, t.IAM_ROLE, role).not_applicable
+    denied = document(
+        {"Effect": "Deny", "Principal": APP, "Action": "sts:AssumeRole"},
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        },
+    )
+    assert run_resource(
+        BOUNDARY_RULE, t.IAM_ROLE, {**ROLE, "assumeRolePolicy": denied}
+    ).not_applicable
+    unknown = {**ROLE, "assumeRolePolicy": UNKNOWN_STRING_VALUE}
+    assert run_resource(BOUNDARY_RULE, t.IAM_ROLE, unknown).deferred

@@ -38,7 +38,17 @@ def _configure(pack, document):
 def test_stack_configs_are_accepted(pack, stack):
     config = _configure(pack, json.loads((CONFIG_DIR / f"{stack}.json").read_text()))
     assert config["hipaa-exemptions-reported"].enforcement_level == "advisory"
-    assert all(not (c.properties or {}).get("exemptions") for c in config.values())
+    exempted = {
+        (name, e["resource"])
+        for name, c in config.items()
+        for e in (c.properties or {}).get("exemptions", [])
+    }
+    # The only standing exemptions: the one cross-tenant reader (issue 10) and the boundary
+    # that must carry its grants. Anything else needs a ticket of its own and this test changed.
+    assert exempted == {
+        ("hipaa-iam-tenant-leading-keys", "access-operations-policy"),
+        ("hipaa-iam-tenant-leading-keys", "access-boundary"),
+    }
 
 
 def test_prod_requires_what_dev_relaxes(pack):

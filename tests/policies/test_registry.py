@@ -345,6 +345,17 @@ MANIFEST = [
         "CKV_AWS_40",
     ),
     Pin(
+        "hipaa-iam-role-permissions-boundary",
+        "iam/role_permissions_boundary.py",
+        "I6",
+        "high",
+        "resource",
+        ("164.308(a)(4)(ii)(B)", "164.312(a)(1)"),
+        None,
+        None,
+        "CKV_AWS_286, CKV_AWS_289",
+    ),
+    Pin(
         "hipaa-iam-tenant-leading-keys",
         "iam/tenant_leading_keys.py",
         "D9",
@@ -364,7 +375,7 @@ MANIFEST = [
         ("164.312(a)(1)", "164.312(d)"),
         None,
         None,
-        "CKV_AWS_60, CKV_AWS_61",
+        "CKV_AWS_60, CKV_AWS_61, CKV_AWS_393",
     ),
     Pin(
         "hipaa-kms-key-deletion-guarded",

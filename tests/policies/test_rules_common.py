@@ -85,6 +85,10 @@ RESOURCE_SUBJECTS = {
         ),
     ),
     "hipaa-iam-trust-policy-scoped": (t.IAM_ROLE, mutate(f.ROLE, "assumeRolePolicy", DELETE)),
+    "hipaa-iam-role-permissions-boundary": (
+        t.IAM_ROLE,
+        mutate(f.ROLE, "assumeRolePolicy", f.as_json(f.APP_TRUST)),
+    ),
     "hipaa-iam-tenant-leading-keys": (
         t.IAM_ROLE_POLICY,
         mutate(

@@ -199,8 +199,9 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     first = setup_local(dev, clients)
     assert first.changed
     # 4 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
-    # plan, budget (region settings and the selection are not emulated: skipped).
-    assert first.count("created") == 14
+    # plan, budget (region settings and the selection are not emulated: skipped); the access
+    # roles: the boundary and 4 role policies, 4 roles.
+    assert first.count("created") == 23
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}

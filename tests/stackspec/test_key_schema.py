@@ -18,15 +18,16 @@ from stackspec.key_schema import (
     APPOINTMENT_SORT,
     BASE_TABLE,
     BY_STATUS,
-    CLINIC_ENTITY_SORT,
     CLINIC_PARTITION,
-    CLINIC_QUEUE_SORT,
+    ENTITY_TYPE_PARTITION,
     GLOBAL_INDEX_NAMES,
     GLOBAL_INDEXES,
     KEY_ATTRIBUTES,
     PARTITION_KEY,
     PATIENT_PARTITION,
+    PROVIDER_PARTITION,
     PROVIDER_SCHEDULE_SORT,
+    QUEUE_SORT,
     SEPARATOR,
     SORT_KEY,
     STAFF_EMAIL_LOOKUP,
@@ -34,6 +35,7 @@ from stackspec.key_schema import (
     Index,
     KeyFormat,
     KeyFormatError,
+    tenant_leading_keys,
 )
 from tools.plan import Plan
 
@@ -119,10 +121,10 @@ def test_each_base_table_key_is_of_exactly_one_format(attribute: str) -> None:
 
 
 def test_prefix_selects_one_clinic_and_not_one_whose_id_extends_it() -> None:
-    prefix = CLINIC_ENTITY_SORT.prefix(clinicId="c1")
-    assert prefix == "c1#"
-    assert CLINIC_ENTITY_SORT.render(clinicId="c1", entityId="e").startswith(prefix)
-    assert not CLINIC_ENTITY_SORT.render(clinicId="c10", entityId="e").startswith(prefix)
+    prefix = ENTITY_TYPE_PARTITION.prefix(clinicId="c1")
+    assert prefix == "CLINIC#c1#ENTITY#"
+    assert ENTITY_TYPE_PARTITION.render(clinicId="c1", entityType="X").startswith(prefix)
+    assert not ENTITY_TYPE_PARTITION.render(clinicId="c10", entityType="X").startswith(prefix)
     assert PATIENT_PARTITION.prefix(clinicId="c1") == "CLINIC#c1#PATIENT#"
     assert USER_SORT.prefix() == "USER#"
     assert APPOINTMENT_SORT.prefix() == "APPOINTMENT#"
@@ -131,9 +133,9 @@ def test_prefix_selects_one_clinic_and_not_one_whose_id_extends_it() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: CLINIC_QUEUE_SORT.prefix(timestamp="t"), "needs field clinicId: only leading"),
+        (lambda: PROVIDER_PARTITION.prefix(providerId="d"), "needs field clinicId: only leading"),
         (lambda: USER_SORT.prefix(userId="u1"), "needs at least one field left open"),
-        (lambda: CLINIC_ENTITY_SORT.prefix(), "prefix of key format '{clinicId}#{entityId}'"),
+        (lambda: QUEUE_SORT.prefix(), "prefix of key format '{timestamp}#{entityId}'"),
         (lambda: PROVIDER_SCHEDULE_SORT.range_bound(), "needs field startTime"),
         (lambda: PATIENT_PARTITION.string_like(), "string_like .* needs field clinicId"),
     ],
@@ -144,12 +146,12 @@ def test_partial_keys_give_only_leading_fields(call, message: str) -> None:
 
 
 def test_range_bounds_select_from_inclusive_to_exclusive() -> None:
-    low = CLINIC_QUEUE_SORT.range_bound(clinicId="c1", timestamp="2026-11-25T00:00:00Z")
-    high = CLINIC_QUEUE_SORT.range_bound(clinicId="c1", timestamp="2026-11-26T00:00:00Z")
-    assert (low, high) == ("c1#2026-11-25T00:00:00Z", "c1#2026-11-26T00:00:00Z")
+    low = QUEUE_SORT.range_bound(timestamp="2026-11-25T00:00:00Z")
+    high = QUEUE_SORT.range_bound(timestamp="2026-11-26T00:00:00Z")
+    assert (low, high) == ("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z")
     starts = ["2026-11-24T23:30:00Z", "2026-11-25T00:00:00Z", "2026-11-25T16:30:00Z"]
     starts.append("2026-11-26T00:00:00Z")
-    keys = {s: CLINIC_QUEUE_SORT.render(clinicId="c1", timestamp=s, entityId="e9") for s in starts}
+    keys = {s: QUEUE_SORT.render(timestamp=s, entityId="e9") for s in starts}
     # DynamoDB's BETWEEN compares strings byte-wise, as Python does.
     selected = [s for s, key in keys.items() if low <= key <= high]
     assert selected == ["2026-11-25T00:00:00Z", "2026-11-25T16:30:00Z"]
@@ -175,13 +177,39 @@ def test_string_like_confines_iam_to_one_clinics_partitions() -> None:
         assert not any(fnmatch.fnmatchcase(key, p) for p in patterns), key
 
 
+def test_tenant_leading_keys_are_the_clinic_exactly_or_past_its_delimiter() -> None:
+    exact, below = tenant_leading_keys("c1")
+    assert (exact, below) == ("CLINIC#c1", "CLINIC#c1#*")
+    tenant_keys = [
+        f.render(**{**sample(f), "clinicId": "c1"})
+        for index in INDEXES
+        for f in index.partition_key_formats
+        if f.fields[:1] == ("clinicId",)
+    ]
+    for key in tenant_keys:
+        assert key == exact or fnmatch.fnmatchcase(key, below), key
+    assert not fnmatch.fnmatchcase("CLINIC#c10#PATIENT#p", below)
+    assert exact != "CLINIC#c10"
+
+
+def test_every_index_partition_but_the_staff_email_leads_with_the_clinic() -> None:
+    # IAM's LeadingKeys on an index is that index's partition key: only these can be confined.
+    unconfinable = [
+        f
+        for index in INDEXES
+        for f in index.partition_key_formats
+        if not f.template.startswith("CLINIC#{clinicId}")
+    ]
+    assert unconfinable == [STAFF_EMAIL_LOOKUP]
+
+
 def test_index_keys_refuse_values_of_no_declared_format() -> None:
-    assert BY_STATUS.key("ROLE#DOCTOR", "c1#2026-01-01T00:00:00Z#u1") == {
-        "GSI4PK": "ROLE#DOCTOR",
-        "GSI4SK": "c1#2026-01-01T00:00:00Z#u1",
+    assert BY_STATUS.key("CLINIC#c1#ROLE#DOCTOR", "2026-01-01T00:00:00Z#u1") == {
+        "GSI4PK": "CLINIC#c1#ROLE#DOCTOR",
+        "GSI4SK": "2026-01-01T00:00:00Z#u1",
     }
-    with pytest.raises(KeyFormatError, match="GSI4PK 'PROVIDER#d1' is of none of its formats"):
-        BY_STATUS.key("PROVIDER#d1", "c1#2026-01-01T00:00:00Z#u1")
+    with pytest.raises(KeyFormatError, match="GSI4PK 'ROLE#DOCTOR' is of none of its formats"):
+        BY_STATUS.key("ROLE#DOCTOR", "2026-01-01T00:00:00Z#u1")
     with pytest.raises(KeyFormatError, match="SK 'NOTE#t' is of none of its formats"):
         BASE_TABLE.key("CLINIC#c1", "NOTE#t")
 

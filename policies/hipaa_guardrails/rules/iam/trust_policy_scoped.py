@@ -1,5 +1,6 @@
 """I4: only named principals can assume a role."""
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,11 +26,53 @@ def check(role: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     for index, statement in enumerate(statements(document)):
         principal = statement.get("Principal")
         federated = as_list(principal.get("Federated")) if isinstance(principal, dict) else []
-        if statement.get("Effect") == "Allow" and federated and not statement.get("Condition"):
+        if statement.get("Effect") != "Allow" or not federated:
+            continue
+        if not statement.get("Condition"):
             yield (
                 f"trust statement {sid(statement, index)} trusts {', '.join(map(str, federated))} "
                 "without a condition (any identity of that provider could assume the role)"
             )
+            continue
+        if any(str(f).endswith(f"oidc-provider/{GITHUB_OIDC}") for f in federated):
+            yield from _github_findings(sid(statement, index), statement)
+
+
+#: GitHub Actions' OIDC issuer: its tokens' ``sub`` names the repository and the job's context.
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+#: ``repo:<owner>/<name>:`` followed by a context (environment, ref, pull_request), no wildcard
+#: in the repository.
+_GITHUB_SUB = re.compile(r"^repo:[A-Za-z0-9-]+/[A-Za-z0-9._-]+:[^*?]*[^*?:]$")
+
+
+def _github_findings(where: str, statement: Mapping[str, Any]) -> Iterator[str]:
+    """GitHub's OIDC trust: ``aud`` must be STS, and ``sub`` one repository in one context, or
+    every repository on GitHub (or every branch and fork PR of ours) could assume the role."""
+    condition = statement.get("Condition")
+    blocks = condition if isinstance(condition, Mapping) else {}
+
+    def values(claim: str) -> list[str]:
+        found: list[str] = []
+        for operator in ("StringEquals", "StringLike"):
+            block = blocks.get(operator)
+            if isinstance(block, Mapping) and f"{GITHUB_OIDC}:{claim}" in block:
+                found += [str(v) for v in as_list(block[f"{GITHUB_OIDC}:{claim}"])]
+        return found
+
+    subs = values("sub")
+    if not subs:
+        yield (
+            f"trust statement {where} trusts GitHub Actions without a StringEquals condition on "
+            f"{GITHUB_OIDC}:sub, so any repository's workflow could assume the role"
+        )
+    for sub in subs:
+        if not _GITHUB_SUB.match(sub):
+            yield (
+                f"trust statement {where}: {GITHUB_OIDC}:sub '{sub}' is not one repository in "
+                "one context (repo:<owner>/<name>:environment:<env> or :ref:<ref>, no wildcard)"
+            )
+    if values("aud") != ["sts.amazonaws.com"]:
+        yield f"trust statement {where} does not require {GITHUB_OIDC}:aud = sts.amazonaws.com"
 
 
 RULE = Guardrail(
@@ -38,7 +81,8 @@ RULE = Guardrail(
     title="IAM trust policy scoped",
     description=(
         "Role trust policies must name who may assume the role: no wildcard principal, and "
-        "federated principals only with conditions (e.g. the OIDC sub claim)."
+        "federated principals only with conditions; GitHub Actions' OIDC only with aud = STS and "
+        "a sub naming one repository in one environment or ref, without wildcards."
     ),
     severity=Severity.HIGH,
     controls=("164.312(a)(1)", "164.312(d)"),
@@ -51,5 +95,5 @@ RULE = Guardrail(
     scope=Scope.RESOURCE,
     resource_types=(IAM_ROLE,),
     check=check,
-    checkov="CKV_AWS_60, CKV_AWS_61",
+    checkov="CKV_AWS_60, CKV_AWS_61, CKV_AWS_393",
 )

@@ -1,0 +1,526 @@
+"""The IAM roles around the data, and the permissions boundary every one of them carries.
+
+- **tenant**: what the application assumes per request, for one clinic, with the clinic as the
+  session tag ``clinicId``. Item actions only on keys that begin with that clinic
+  (``dynamodb:LeadingKeys`` = ``CLINIC#<clinic>`` or ``CLINIC#<clinic>#*``, never a bare prefix,
+  and never a request without partition keys), the PHI key only with that clinic's encryption
+  context. No Scan, no PartiQL.
+- **operations**: cross-tenant reads (exports, analytics, support: the patterns no clinic leads),
+  read-only, time-limited sessions, MFA, and never assumable by the application or the tenant
+  role.
+- **deploy**: CI over GitHub OIDC, trusted only for this repository's environment (``sub``), with
+  control-plane actions on the stack's own resources; it can create roles only with the boundary.
+- **stream-consumer**: reads the table's stream (the audit trail's source) and writes nothing to
+  the table.
+- **boundary**: the ceiling of every role above: the union of their grants, nothing more, plus
+  denials that keep a role from lifting its own ceiling (boundary edits, roles without it,
+  cross-tenant reads by any role but operations).
+
+Everything is plain data built from the config; documents that need ARNs take them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from stackspec.config.stack import StackConfig
+from stackspec.key_schema import tenant_leading_keys
+from stackspec.tenancy import CLINIC_CONTEXT_KEY
+
+#: The session tag naming the clinic of a tenant session (and the PHI context key it must match).
+CLINIC_TAG = CLINIC_CONTEXT_KEY
+CLINIC_TAG_VARIABLE = f"${{aws:PrincipalTag/{CLINIC_TAG}}}"
+
+#: Item actions whose every request names partition keys, so LeadingKeys can confine them.
+TENANT_ITEM_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+#: What the PHI envelope encryption and the beacon keys call on the PHI key.
+PHI_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+#: Reads that cross partitions; never granted to a tenant.
+CROSS_TENANT_READS = ("dynamodb:Scan", "dynamodb:PartiQLSelect")
+OPERATIONS_READS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+)
+OPERATIONS_EXPORTS = (
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:DescribeExport",
+    "dynamodb:ListExports",
+)
+STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+#: IAM actions that would let a role lift a boundary or escape it.
+BOUNDARY_EDITS = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+)
+ROLE_BOUNDARY_ACTIONS = ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
+
+
+class RolePurpose(StrEnum):
+    TENANT = "tenant"
+    OPERATIONS = "operations"
+    DEPLOY = "deploy"
+    STREAM_CONSUMER = "stream-consumer"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Arns:
+    """What the documents point at (known after the resources exist)."""
+
+    partition: str
+    account_id: str
+    region: str
+    table_arn: str
+    phi_key_arn: str
+
+    @property
+    def table_and_indexes(self) -> list[str]:
+        return [self.table_arn, f"{self.table_arn}/index/*"]
+
+    @property
+    def stream(self) -> str:
+        return f"{self.table_arn}/stream/*"
+
+    def role(self, name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:role/{name}"
+
+    def policy(self, name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:policy/{name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleDefinition:
+    purpose: RolePurpose
+    name: str
+    description: str
+    max_session_seconds: int
+    policy_name: str
+    policy_description: str
+
+
+def _document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessDefinition:
+    environment: str
+    prefix: str
+    table_name: str
+    roles: dict[RolePurpose, RoleDefinition]
+    boundary_name: str
+    boundary_description: str
+    application_role_name: str
+    backup_role_name: str
+    github_repository: str
+    deploy_environment: str
+    tenant_session_seconds: int
+    tags: dict[str, str]
+
+    # ---- who may assume each role ----
+
+    @property
+    def github_sub(self) -> str:
+        """The OIDC ``sub`` claim of a job of this repository in this GitHub environment."""
+        return f"repo:{self.github_repository}:environment:{self.deploy_environment}"
+
+    def trust_policy(self, purpose: RolePurpose, arns: Arns) -> dict[str, Any]:
+        account = {"StringEquals": {"aws:SourceAccount": arns.account_id}}
+        application = arns.role(self.application_role_name)
+        if purpose is RolePurpose.TENANT:
+            return _document(
+                {
+                    "Sid": "ApplicationAssumesForOneClinic",
+                    "Effect": "Allow",
+                    # The account, narrowed to the application's role by aws:PrincipalArn (a
+                    # trust policy naming a role ARN directly fails while that role is absent).
+                    "Principal": {"AWS": f"arn:{arns.partition}:iam::{arns.account_id}:root"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Condition": {
+                        "ArnEquals": {"aws:PrincipalArn": application},
+                        # Exactly one session tag, the clinic, and it must be given.
+                        "ForAllValues:StringEquals": {"aws:TagKeys": [CLINIC_TAG]},
+                        "Null": {f"aws:RequestTag/{CLINIC_TAG}": "false"},
+                        "StringLike": {f"aws:RequestTag/{CLINIC_TAG}": "?*"},
+                    },
+                }
+            )
+        if purpose is RolePurpose.OPERATIONS:
+            return _document(
+                {
+                    "Sid": "OperatorsOfThisAccountWithMfa",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{arns.partition}:iam::{arns.account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                },
+                {
+                    "Sid": "NeverTheApplication",
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Condition": {
+                        "ArnEquals": {
+                            "aws:PrincipalArn": sorted(
+                                [application, arns.role(self.roles[RolePurpose.TENANT].name)]
+                            )
+                        }
+                    },
+                },
+            )
+        if purpose is RolePurpose.DEPLOY:
+            provider = (
+                f"arn:{arns.partition}:iam::{arns.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+            )
+            return _document(
+                {
+                    "Sid": "GitHubActionsOfThisRepositoryEnvironment",
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+                            f"{GITHUB_OIDC_HOST}:sub": self.github_sub,
+                        }
+                    },
+                }
+            )
+        return _document(
+            {
+                "Sid": "LambdaOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": LAMBDA_SERVICE},
+                "Action": "sts:AssumeRole",
+                "Condition": account,
+            }
+        )
+
+    # ---- what each role may do ----
+
+    def tenant_statements(self, arns: Arns) -> list[dict[str, Any]]:
+        own, below = tenant_leading_keys(CLINIC_TAG_VARIABLE)
+        return [
+            {
+                "Sid": "ItemsOfTheSessionClinicOnly",
+                "Effect": "Allow",
+                "Action": list(TENANT_ITEM_ACTIONS),
+                "Resource": arns.table_and_indexes,
+                "Condition": {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [own, below]},
+                    # ForAllValues alone holds when a request carries no partition key at all.
+                    "Null": {
+                        "dynamodb:LeadingKeys": "false",
+                        f"aws:PrincipalTag/{CLINIC_TAG}": "false",
+                    },
+                },
+            },
+            {
+                "Sid": "PhiKeyWithTheSessionClinicContextOnly",
+                "Effect": "Allow",
+                "Action": list(PHI_KEY_ACTIONS),
+                "Resource": arns.phi_key_arn,
+                "Condition": {
+                    "StringEquals": {
+                        f"kms:EncryptionContext:{CLINIC_CONTEXT_KEY}": CLINIC_TAG_VARIABLE
+                    }
+                },
+            },
+            {
+                "Sid": "ResolvePhiKey",
+                "Effect": "Allow",
+                "Action": "kms:DescribeKey",
+                "Resource": arns.phi_key_arn,
+            },
+        ]
+
+    def operations_statements(self, arns: Arns) -> list[dict[str, Any]]:
+        return [
+            {
+                "Sid": "CrossTenantReads",
+                "Effect": "Allow",
+                "Action": list(OPERATIONS_READS),
+                "Resource": arns.table_and_indexes,
+            },
+            {
+                "Sid": "Exports",
+                "Effect": "Allow",
+                "Action": list(OPERATIONS_EXPORTS),
+                "Resource": [arns.table_arn, f"{arns.table_arn}/export/*"],
+            },
+            {
+                "Sid": "PhiKeyDecryptWithAClinicContext",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": arns.phi_key_arn,
+                "Condition": {"Null": {f"kms:EncryptionContext:{CLINIC_CONTEXT_KEY}": "false"}},
+            },
+        ]
+
+    def stream_consumer_statements(self, arns: Arns) -> list[dict[str, Any]]:
+        return [
+            {
+                "Sid": "ReadTheTableStream",
+                "Effect": "Allow",
+                "Action": list(STREAM_READS),
+                "Resource": arns.stream,
+            },
+            {
+                "Sid": "ListStreams",
+                "Effect": "Allow",
+                "Action": "dynamodb:ListStreams",
+                "Resource": "*",
+            },
+            {
+                "Sid": "OwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": (
+                    f"arn:{arns.partition}:logs:{arns.region}:{arns.account_id}:log-group:"
+                    f"/aws/lambda/{self.prefix}-*"
+                ),
+            },
+        ]
+
+    def deploy_statements(self, arns: Arns) -> list[dict[str, Any]]:
+        own = f"{self.prefix}-*"
+        region, account, part = arns.region, arns.account_id, arns.partition
+        return [
+            {
+                "Sid": "ManageTheStackTable",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:CreateTable",
+                    "dynamodb:UpdateTable",
+                    "dynamodb:Describe*",
+                    "dynamodb:List*",
+                    "dynamodb:TagResource",
+                    "dynamodb:UntagResource",
+                    "dynamodb:UpdateTimeToLive",
+                    "dynamodb:UpdateContinuousBackups",
+                    "dynamodb:UpdateContributorInsights",
+                ],
+                "Resource": f"arn:{part}:dynamodb:*:{account}:table/{own}",
+            },
+            {
+                "Sid": "ManageKeysAndAliases",
+                "Effect": "Allow",
+                "Action": [
+                    "kms:CreateKey",
+                    "kms:CreateAlias",
+                    "kms:UpdateAlias",
+                    "kms:DescribeKey",
+                    "kms:GetKeyPolicy",
+                    "kms:PutKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:EnableKeyRotation",
+                    "kms:ListAliases",
+                    "kms:ListResourceTags",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:UpdateKeyDescription",
+                ],
+                "Resource": [
+                    f"arn:{part}:kms:*:{account}:key/*",
+                    f"arn:{part}:kms:*:{account}:alias/{own}",
+                ],
+            },
+            {
+                "Sid": "ManageAlerting",
+                "Effect": "Allow",
+                "Action": [
+                    "sns:CreateTopic",
+                    "sns:GetTopicAttributes",
+                    "sns:SetTopicAttributes",
+                    "sns:Subscribe",
+                    "sns:Unsubscribe",
+                    "sns:GetSubscriptionAttributes",
+                    "sns:ListTagsForResource",
+                    "sns:TagResource",
+                    "cloudwatch:PutMetricAlarm",
+                    "cloudwatch:DeleteAlarms",
+                    "cloudwatch:DescribeAlarms",
+                    "cloudwatch:ListTagsForResource",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:PutDashboard",
+                    "cloudwatch:GetDashboard",
+                    "budgets:ModifyBudget",
+                    "budgets:ViewBudget",
+                ],
+                "Resource": [
+                    f"arn:{part}:sns:{region}:{account}:{own}",
+                    f"arn:{part}:cloudwatch:{region}:{account}:alarm:{own}",
+                    f"arn:{part}:cloudwatch::{account}:dashboard/{own}",
+                    f"arn:{part}:budgets::{account}:budget/{own}",
+                ],
+            },
+            {
+                "Sid": "ManageBackup",
+                "Effect": "Allow",
+                "Action": [
+                    "backup:CreateBackupVault",
+                    "backup:DescribeBackupVault",
+                    "backup:PutBackupVaultLockConfiguration",
+                    "backup:CreateBackupPlan",
+                    "backup:UpdateBackupPlan",
+                    "backup:GetBackupPlan",
+                    "backup:CreateBackupSelection",
+                    "backup:GetBackupSelection",
+                    "backup:ListTags",
+                    "backup:TagResource",
+                ],
+                "Resource": [
+                    f"arn:{part}:backup:*:{account}:backup-vault:{own}",
+                    f"arn:{part}:backup:*:{account}:backup-plan:*",
+                ],
+            },
+            {
+                "Sid": "ManageTheStackRolesAndPolicies",
+                "Effect": "Allow",
+                "Action": [
+                    "iam:CreateRole",
+                    "iam:GetRole",
+                    "iam:UpdateRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:TagRole",
+                    "iam:AttachRolePolicy",
+                    "iam:DetachRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:ListRolePolicies",
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:PassRole",
+                    "iam:CreatePolicy",
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicyVersion",
+                    "iam:GetPolicy",
+                    "iam:GetPolicyVersion",
+                    "iam:ListPolicyVersions",
+                    "iam:TagPolicy",
+                ],
+                "Resource": [arns.role(own), arns.policy(own)],
+            },
+        ]
+
+    def statements(self, purpose: RolePurpose, arns: Arns) -> list[dict[str, Any]]:
+        return {
+            RolePurpose.TENANT: self.tenant_statements,
+            RolePurpose.OPERATIONS: self.operations_statements,
+            RolePurpose.DEPLOY: self.deploy_statements,
+            RolePurpose.STREAM_CONSUMER: self.stream_consumer_statements,
+        }[purpose](arns)
+
+    def role_policy(self, purpose: RolePurpose, arns: Arns) -> dict[str, Any]:
+        return _document(*self.statements(purpose, arns))
+
+    def boundary_policy(self, arns: Arns) -> dict[str, Any]:
+        """The ceiling: each role's grants (Sids prefixed with the role), and the denials that
+        keep any role from raising it."""
+        grants = [
+            {**statement, "Sid": f"{purpose.title().replace('-', '')}{statement['Sid']}"}
+            for purpose in RolePurpose
+            for statement in self.statements(purpose, arns)
+        ]
+        boundary = arns.policy(self.boundary_name)
+        return _document(
+            *grants,
+            {
+                "Sid": "NoBoundaryEdits",
+                "Effect": "Deny",
+                "Action": list(BOUNDARY_EDITS),
+                "Resource": boundary,
+            },
+            {
+                "Sid": "NoBoundaryRemoval",
+                "Effect": "Deny",
+                "Action": "iam:DeleteRolePermissionsBoundary",
+                "Resource": "*",
+            },
+            {
+                "Sid": "NewRolesCarryThisBoundary",
+                "Effect": "Deny",
+                "Action": list(ROLE_BOUNDARY_ACTIONS),
+                # The AWS Backup service role (AWS-managed policies, assumable by AWS Backup
+                # only) is not under the boundary yet: README, "Tenant isolation".
+                "NotResource": arns.role(self.backup_role_name),
+                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
+            },
+            {
+                "Sid": "CrossTenantReadsOnlyByOperations",
+                "Effect": "Deny",
+                "Action": [*CROSS_TENANT_READS, "dynamodb:PartiQL*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnNotEquals": {
+                        "aws:PrincipalArn": arns.role(self.roles[RolePurpose.OPERATIONS].name)
+                    }
+                },
+            },
+        )
+
+
+def access_definition(cfg: StackConfig) -> AccessDefinition:
+    names = cfg.names
+    access = cfg.access
+    descriptions = {
+        RolePurpose.TENANT: (
+            f"One clinic's data (session tag {CLINIC_TAG}): the application assumes it per "
+            "request; item keys and the PHI key's context are confined to that clinic"
+        ),
+        RolePurpose.OPERATIONS: (
+            "Cross-tenant reads and exports for operations and support; MFA, time-limited, "
+            "never the application"
+        ),
+        RolePurpose.DEPLOY: (
+            f"CI deployments from GitHub Actions ({access.github_repository}) over OIDC"
+        ),
+        RolePurpose.STREAM_CONSUMER: "Reads the table stream; writes nothing to the table",
+    }
+    sessions = {
+        # AWS's minimum MaxSessionDuration; role chaining caps the tenant's sessions at 1 hour
+        # anyway, and the data layer asks for access.tenantSessionSeconds.
+        RolePurpose.TENANT: 3600,
+        RolePurpose.OPERATIONS: access.operations_max_session_seconds,
+        RolePurpose.DEPLOY: 3600,
+        RolePurpose.STREAM_CONSUMER: 3600,
+    }
+    return AccessDefinition(
+        environment=cfg.environment,
+        prefix=names.prefix,
+        table_name=names.table,
+        roles={
+            purpose: RoleDefinition(
+                purpose=purpose,
+                name=names.role(purpose),
+                description=descriptions[purpose],
+                max_session_seconds=sessions[purpose],
+                policy_name=names.role_policy(purpose),
+                policy_description=f"What the {purpose} role may do",
+            )
+            for purpose in RolePurpose
+        },
+        boundary_name=names.permissions_boundary,
+        boundary_description="Permissions boundary of every role of the stack",
+        application_role_name=access.application_role_name or names.application_role,
+        backup_role_name=names.backup_role,
+        github_repository=access.github_repository,
+        deploy_environment=access.deploy_environment or cfg.environment,
+        tenant_session_seconds=access.tenant_session_seconds,
+        tags=cfg.tags.as_dict(),
+    )

@@ -1,0 +1,164 @@
+"""AccessRoles against the dev and prod plans: four roles, each with its managed policy and the
+shared permissions boundary, with the trust and grants issue 10 asks for."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tools.plan import Plan
+
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/policy:Policy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+TAG = "${aws:PrincipalTag/clinicId}"
+ACCOUNT = "111122223333"
+
+
+def children(plan: Plan) -> list[Any]:
+    return plan.descendants(plan.named("access"))
+
+
+def doc(resource: Any, key: str = "policy") -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(resource.inputs[key])
+    return parsed
+
+
+def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
+    return next(s for s in document["Statement"] if s["Sid"] == sid)
+
+
+@pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
+def test_four_roles_each_with_its_policy_under_one_boundary(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
+    env = plan.stack
+    below = children(plan)
+    roles = {r.inputs["name"]: r for r in below if r.type == ROLE}
+    assert set(roles) == {
+        f"medeez-{env}-tenant",
+        f"medeez-{env}-operations",
+        f"medeez-{env}-deploy",
+        f"medeez-{env}-stream-consumer",
+    }
+    policies = sorted(r.inputs["name"] for r in below if r.type == POLICY)
+    assert policies == sorted([f"medeez-{env}-boundary", *(f"{name}-access" for name in roles)])
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/medeez-{env}-boundary"
+    for role in roles.values():
+        assert role.inputs["permissionsBoundary"] == boundary
+        assert role.inputs["maxSessionDuration"] == 3600
+    attached = {(a.inputs["role"], a.inputs["policyArn"]) for a in below if a.type == ATTACHMENT}
+    assert attached == {(name, f"arn:aws:iam::{ACCOUNT}:policy/{name}-access") for name in roles}
+
+
+def test_tenant_items_are_confined_to_the_session_clinic(dev_plan: Plan) -> None:
+    tenant = doc(dev_plan.named("access-tenant-policy"))
+    items = statement(tenant, "ItemsOfTheSessionClinicOnly")
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/medeez-dev-app"
+    assert items["Resource"] == [table, f"{table}/index/*"]
+    assert items["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"CLINIC#{TAG}", f"CLINIC#{TAG}#*"]},
+        "Null": {"dynamodb:LeadingKeys": "false", "aws:PrincipalTag/clinicId": "false"},
+    }
+    granted = {
+        a
+        for s in tenant["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert not {a for a in granted if "Scan" in a or "PartiQL" in a}
+    phi = statement(tenant, "PhiKeyWithTheSessionClinicContextOnly")
+    assert phi["Resource"] == dev_plan.outputs["phiKeyArn"]
+    assert phi["Condition"] == {"StringEquals": {"kms:EncryptionContext:clinicId": TAG}}
+
+
+def test_tenant_trust_takes_only_the_application_with_one_clinic_tag(dev_plan: Plan) -> None:
+    trust = doc(dev_plan.named("access-tenant"), "assumeRolePolicy")["Statement"]
+    assert len(trust) == 1
+    assert trust[0]["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert trust[0]["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-app-runtime"},
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["clinicId"]},
+        "Null": {"aws:RequestTag/clinicId": "false"},
+        "StringLike": {"aws:RequestTag/clinicId": "?*"},
+    }
+
+
+def test_operations_is_mfa_only_and_never_the_application(prod_plan: Plan) -> None:
+    trust = doc(prod_plan.named("access-operations"), "assumeRolePolicy")
+    allow = statement(trust, "OperatorsOfThisAccountWithMfa")
+    assert allow["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    deny = statement(trust, "NeverTheApplication")
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/medeez-prod-app-runtime",
+        f"arn:aws:iam::{ACCOUNT}:role/medeez-prod-tenant",
+    ]
+    grants = doc(prod_plan.named("access-operations-policy"))
+    writes = [
+        a
+        for s in grants["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        if a.split(":")[1].startswith(("Put", "Update", "Delete", "BatchWrite"))
+    ]
+    assert writes == []
+
+
+@pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
+def test_deploy_trusts_github_oidc_for_this_repository_environment_only(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
+    trust = doc(plan.named("access-deploy"), "assumeRolePolicy")["Statement"]
+    assert trust == [
+        {
+            "Sid": "GitHubActionsOfThisRepositoryEnvironment",
+            "Effect": "Allow",
+            "Principal": {
+                "Federated": (
+                    f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+                )
+            },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    "token.actions.githubusercontent.com:sub": (
+                        f"repo:medeez/medeez-platform:environment:{plan.stack}"
+                    ),
+                }
+            },
+        }
+    ]
+
+
+def test_stream_consumer_reads_the_stream_and_writes_nothing(dev_plan: Plan) -> None:
+    grants = doc(dev_plan.named("access-stream-consumer-policy"))["Statement"]
+    actions = {
+        a for s in grants for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    stream = statement({"Statement": grants}, "ReadTheTableStream")
+    assert (
+        stream["Resource"] == f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/medeez-dev-app/stream/*"
+    )
+
+
+def test_boundary_keeps_roles_from_lifting_it(dev_plan: Plan) -> None:
+    boundary = doc(dev_plan.named("access-boundary"))
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/medeez-dev-boundary"
+    assert statement(boundary, "NoBoundaryEdits")["Resource"] == arn
+    new_roles = statement(boundary, "NewRolesCarryThisBoundary")
+    assert new_roles["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": arn}}
+    scans = statement(boundary, "CrossTenantReadsOnlyByOperations")
+    assert scans["Effect"] == "Deny"
+    assert scans["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-operations"}
+    }
