@@ -6,10 +6,11 @@ never beyond that). So the question for a key design is how busy its busiest val
 fleet's peak hour.
 
 The partitions come from the sampled workload (:mod:`tools.capacity.workload`): a partition
-format whose values hold items of several clinics (``ENTITY#{entityType}``) is shared by the whole
-fleet, and gets every clinic's traffic for its value; any other value belongs to one clinic, and
-gets at most the largest clinic's traffic. The entity mix and the read mix are the usage model's
-(``requests``), scaled by ``fleet`` (clinics, their sizes, the peak hour).
+format whose values hold items of several clinics (GSI1's ``ENTITY#{entityType}`` before the
+tenancy change led every tenant index's key with the clinic) is shared by the whole fleet, and gets
+every clinic's traffic for its value; any other value belongs to one clinic, and gets at most the
+largest clinic's traffic, whatever the fleet's size. The entity mix and the read mix are the usage
+model's (``requests``), scaled by ``fleet`` (clinics, their sizes, the peak hour).
 """
 
 from __future__ import annotations

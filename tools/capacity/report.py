@@ -20,6 +20,11 @@ def _rate(value: float) -> str:
     return f"{value:,.1f}" if value >= 10 else f"{value:.3g}"
 
 
+def _share(use: float) -> str:
+    """A share of a limit; below 1 % to two significant digits, so a quiet partition is not 0 %."""
+    return f"{use:.0%}" if use >= 0.01 or use == 0 else f"{use * 100:.2g}%"
+
+
 def describe(load: PartitionLoad) -> str:
     limit, use, unit = (
         (WRITE_LIMIT, load.write_use, "WCU")
@@ -28,8 +33,8 @@ def describe(load: PartitionLoad) -> str:
     )
     rate = load.wcu if unit == "WCU" else load.rcu
     return (
-        f"{load.index} `{load.partition}` ({load.scope}): {rate:,.0f} {unit}/s = {use:.0%} of "
-        f"the {limit:,.0f} {unit} partition limit, margin {_margin(load)}"
+        f"{load.index} `{load.partition}` ({load.scope}): {_rate(rate)} {unit}/s = "
+        f"{_share(use)} of the {limit:,.0f} {unit} partition limit, margin {_margin(load)}"
     )
 
 

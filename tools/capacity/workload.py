@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, cast
 
 from datalayer.beacons import BeaconKeyring
@@ -84,8 +84,13 @@ class Workload:
     #: Entities written, by (entity type, clinic); an entity writes every item the codec makes.
     entities: Mapping[tuple[str, str], int]
     partitions: tuple[PartitionSample, ...]
-    #: Partition formats whose values are shared by clinics (no clinic-scoped field in them).
-    shared_formats: frozenset[tuple[str, str]]
+
+    @cached_property
+    def shared_formats(self) -> frozenset[tuple[str, str]]:
+        """(index, format) of every partition format with a value holding items of more than one
+        clinic: a format with no clinic-scoped field, whose values the whole fleet shares. Derived
+        from the partitions, so a workload laid out under other key formats is judged alike."""
+        return frozenset((p.index, p.format) for p in self.partitions if len(p.clinics) > 1)
 
     @property
     def entity_types(self) -> tuple[str, ...]:
@@ -149,10 +154,8 @@ def sample_workload() -> Workload:
         )
         for (name, value), items in sorted(placed.items())
     )
-    shared = frozenset((p.index, p.format) for p in partitions if len(p.clinics) > 1)
     return Workload(
         clinics=tuple(sorted(c.clinic_id for c in dataset.clinics)),
         entities=dict(entities),
         partitions=partitions,
-        shared_formats=shared,
     )
