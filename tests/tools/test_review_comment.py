@@ -100,8 +100,11 @@ def test_the_gate_warns_about_the_budget_and_reviews_against_a_base(tmp_path, de
     base.write_text(json.dumps({**dev_doc, "base": "main (0123abcd)"}))
     out = tmp_path / "gate.json"
     args = ["--plan", str(head), "--stack", "dev", *FIXTURE_ARGS]
-    # The fixture pack's verdict (0 or 1) is not what this test is about.
+    # The fixture pack's verdict (0 or 1) is not what this test is about. Without --review (a
+    # local `make preview`) nothing is priced, so there is no warning.
     assert main([*args, "--format", "json", "--output", str(out)]) in (0, 1)
+    assert "warnings" not in json.loads(out.read_text())
+    assert main([*args, "--review", "--format", "json", "--output", str(out)]) in (0, 1)
     (warning,) = json.loads(out.read_text())["warnings"]
     assert "exceeds budget cost-budget ($5.00)" in warning
     comment = tmp_path / "comment.md"

@@ -236,12 +236,14 @@ def evaluate(args: argparse.Namespace, resources: ExitStack) -> GateReport:
 
 
 def _review(plan: Plan, args: argparse.Namespace) -> tuple[Review | None, list[str]]:
-    """The budget check always; the PR comment's sections with --review. Neither changes the
-    verdict."""
-    from tools.review.sections import budget_check, build_review
-
+    """With --review (the pull request's gate): the PR comment's sections, the budget check among
+    them. Neither changes the verdict. Without it nothing more is computed: pricing the plan
+    means sampling the data layer's workload, which would cost every local ``make preview``
+    about half a second (``make cost`` checks the budget on demand)."""
     if not args.review:
-        return None, budget_check(plan)
+        return None, []
+    from tools.review.sections import build_review
+
     base = None
     label = "base"
     if args.base_plan is not None:

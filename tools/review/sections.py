@@ -175,14 +175,3 @@ def build_review(
         if drawn is not None:
             review.sections.append(drawn)
     return review
-
-
-def budget_check(plan: Plan) -> list[str]:
-    """The budget warnings alone, for a gate run without a review; [] when the plan cannot be
-    priced (unpriced types are a test failure, not the gate's verdict)."""
-    from tools.cost.__main__ import stack_estimate
-
-    try:
-        return budget_warnings(stack_estimate(plan.stack, plan))
-    except ReviewError:
-        return []
