@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +35,7 @@ from scripts.aws_target import (
     resolve_target,
     uses_dummy_credentials,
 )
+from scripts.interrupts import run_interruptible
 from scripts.services import SERVICES
 from scripts.services.base import SetupContext, SetupResult
 from stackspec.config.stack import StackConfig, load_stack_config
@@ -223,27 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """:func:`main`, with Ctrl-C (SIGINT) or SIGTERM ending in one line and exit 130 or 143."""
-    previous = signal.signal(signal.SIGTERM, _terminated)
-    try:
-        return main(argv)
-    except KeyboardInterrupt as exc:
-        code = 143 if isinstance(exc, _Terminated) else 130
-        print(
-            f"setup: interrupted; what was already created stays, and a second run picks up "
-            f"where this one stopped (exit {code})",
-            file=sys.stderr,
-        )
-        return code
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so it unwinds like Ctrl-C."""
-
-
-def _terminated(_signum: int, _frame: object) -> None:
-    raise _Terminated
+    return run_interruptible(
+        lambda args: main(args),  # looked up when called, so a replaced main is the one run
+        argv,
+        prog="setup",
+        what_stays=(
+            "what was already created stays, and a second run picks up where this one stopped"
+        ),
+    )
 
 
 if __name__ == "__main__":

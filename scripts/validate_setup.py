@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -35,6 +34,7 @@ from scripts.aws_target import (
     describe_call_failure,
     resolve_target,
 )
+from scripts.interrupts import run_interruptible
 from scripts.services import SERVICES
 from scripts.services.base import CheckContext, ReadOnlyClients, Report
 from stackspec.config.stack import StackConfig, load_stack_config
@@ -126,26 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """:func:`main`, with Ctrl-C (SIGINT) or SIGTERM ending in one line and exit 130 or 143."""
-    previous = signal.signal(signal.SIGTERM, _terminated)
-    try:
-        return main(argv)
-    except KeyboardInterrupt as exc:
-        code = 143 if isinstance(exc, _Terminated) else 130
-        print(
-            f"validate: interrupted; nothing was changed (validate only reads) (exit {code})",
-            file=sys.stderr,
-        )
-        return code
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so it unwinds like Ctrl-C."""
-
-
-def _terminated(_signum: int, _frame: object) -> None:
-    raise _Terminated
+    return run_interruptible(
+        lambda args: main(args),  # looked up when called, so a replaced main is the one run
+        argv,
+        prog="validate",
+        what_stays="nothing was changed (validate only reads)",
+    )
 
 
 if __name__ == "__main__":
