@@ -1,5 +1,5 @@
 """Per-clinic cryptographic isolation: the alternatives, measured (issue 10, part 5; design in
-docs/data-model.md, "Per-clinic keys and crypto-shredding (design)").
+docs/data-model.md, "Per-clinic keys and crypto-shredding").
 
 One thread (one core), the typical patient item of ``bench.crypto``, 10 clinics interleaved,
 KMS from moto in process:
