@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from moto.kms.models import kms_backends
 
+from auditlog.verify import verify
 from datalayer.clinic_keys import ClinicKey, describe_clinic_key
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts import offboard_clinic
@@ -68,6 +69,9 @@ def test_offboarding_proves_the_clinic_is_shredded_and_records_it(
     clinic_id, source, action, principal, pk = rows[0]
     assert (clinic_id, source, action, pk) == (gone, "admin", "OFFBOARD", f"CLINIC#{gone}")
     assert principal.startswith("script:offboard_clinic")
+    # The admin event is chained like any other: the clinic's chain still verifies.
+    with psycopg.connect(audit_db.reader_url, autocommit=True) as conn:
+        assert verify(conn, None).intact
 
 
 def test_moto_still_decrypting_a_key_pending_deletion_is_not_reported_as_proven(
@@ -126,3 +130,19 @@ def test_usage_errors_exit_2_with_one_line(
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_an_audit_database_that_refuses_the_event_fails_the_run(
+    seeded: tuple[Clients, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clients, (gone, _) = seeded
+    monkeypatch.setenv("AUDIT_INGEST_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    code = offboard_clinic.main(
+        ["--stack", "dev", "--clinic", gone], clients=clients, after_retire=window_ends
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  audit.recorded" in out
+    assert "PASS  clinic.kms-refuses" in out
