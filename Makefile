@@ -25,7 +25,7 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview isolation-check cost capacity diff diagram test lint \
         typecheck format docs bench local local-up local-down local-status setup seed validate \
-        drill clean audit-verify audit-report audit-digest
+        drill clean audit-verify audit-report audit-digest offboard-clinic
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -123,6 +123,10 @@ validate: $(STAMP) ## Compare the live environment with STACK's config, one row 
 drill: $(STAMP) ## Restore STACK's table into a scratch table and prove it [FROM=pitr|backup AT=time TARGET=aws FORMAT=json OUT=file]
 	@$(PY) -m scripts.drill --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS) \
 		$(if $(FROM),--from $(FROM)) $(if $(AT),--at $(AT)) $(if $(OUT),--out $(OUT))
+
+offboard-clinic: $(STAMP) ## Crypto-shred a clinic: schedule its PHI key's deletion, prove its PHI no longer decrypts, audit it: CLINIC=<id> [TARGET=aws CONFIRM=<id> CONFIRM_PRODUCTION=<stack>]
+	@$(PY) -m scripts.offboard_clinic --stack $(STACK) --clinic "$(CLINIC)" $(TARGET_ARGS) \
+		$(if $(CONFIRM),--confirm "$(CONFIRM)") $(if $(CONFIRM_PRODUCTION),--confirm-production "$(CONFIRM_PRODUCTION)")
 
 local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate, audit rows verified
 	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)

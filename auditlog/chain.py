@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 CHAIN_VERSION = "medeez-audit-v1"
-ACTIONS = ("INSERT", "MODIFY", "REMOVE", "TTL_EXPIRE", "READ")
-SOURCES = ("stream", "read")
+ACTIONS = ("INSERT", "MODIFY", "REMOVE", "TTL_EXPIRE", "READ", "OFFBOARD")
+SOURCES = ("stream", "read", "admin")
 
 
 def genesis_hash(clinic_id: str) -> bytes:

@@ -1,13 +1,14 @@
 """Per-clinic cryptographic isolation: the alternatives, measured (issue 10, part 5; design in
-docs/data-model.md, "Per-clinic keys and crypto-shredding (design)").
+docs/data-model.md, "Per-clinic keys and crypto-shredding").
 
 One thread (one core), the typical patient item of ``bench.crypto``, 10 clinics interleaved,
 KMS from moto in process:
 
-- **today**: one PHI CMK for every clinic, clinic in the encryption context, the SDK's data-key
-  cache (``datalayer.phi.PhiCipher``);
-- **a CMK per clinic**: the same code, one ``PhiCipher`` per clinic key; shredding a clinic is
-  ``ScheduleKeyDeletion`` of its key, which also makes every backup and PITR copy unreadable;
+- **before** (``today`` in the results): one PHI CMK for every clinic, clinic in the
+  encryption context, the SDK's data-key cache (``datalayer.phi.PhiCipher``);
+- **a CMK per clinic** (built: ``datalayer.phi.ClinicKeyring`` over the clinic keys'
+  aliases, one ``PhiCipher`` per clinic); shredding a clinic is ``ScheduleKeyDeletion`` of its
+  key (``make offboard-clinic``), which also makes every backup and PITR copy unreadable;
   a stock SDK reader (``StrictAwsKmsMasterKeyProvider``) decrypts the messages;
 - **a raw AES key per clinic** (a clinic key unwrapped once under the PHI CMK, used as the SDK's
   raw AES wrapping key): no KMS per data key; a stock SDK reader needs the raw key.
@@ -37,7 +38,8 @@ from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterials
 from moto import mock_aws
 
 from bench.crypto import CLINICS, GOAL_ITEMS_PER_SECOND, PATIENT_PHI, contexts
-from datalayer.phi import PHI_ALGORITHM, CachePolicy, ItemContext, PhiCipher
+from datalayer.phi import PHI_ALGORITHM, CachePolicy, ClinicKeyring, ItemContext, PhiCipher
+from stackspec.naming import StackNames
 
 ITEMS = 10_000
 ROUNDS = 3
@@ -113,6 +115,9 @@ def measure() -> dict[str, Any]:
     clinics = sorted({c.clinic_id for c in items})
     shared = kms.create_key(Description="phi")["KeyMetadata"]["Arn"]
     per_clinic = {c: kms.create_key(Description=f"phi {c}")["KeyMetadata"]["Arn"] for c in clinics}
+    names = StackNames("bench")
+    for clinic, arn in per_clinic.items():
+        kms.create_alias(AliasName=names.clinic_key_alias(clinic), TargetKeyId=arn.rsplit("/")[-1])
     raw_keys = {
         c: kms.generate_data_key(
             KeyId=shared, KeySpec="AES_256", EncryptionContext={"clinicId": c}
@@ -124,7 +129,7 @@ def measure() -> dict[str, Any]:
     for _ in range(ROUNDS):
         for name, ciphers in (
             ("today", dict.fromkeys(clinics, PhiCipher(kms, shared))),
-            ("cmk_per_clinic", {c: PhiCipher(kms, per_clinic[c]) for c in clinics}),
+            ("cmk_per_clinic", dict.fromkeys(clinics, ClinicKeyring(kms, names.clinic_key_alias))),
             ("raw_per_clinic", {c: RawClinicCipher(c, raw_keys[c]) for c in clinics}),
         ):
             encrypt, decrypt, blobs = _round_trip(ciphers, items)
@@ -142,7 +147,8 @@ def measure() -> dict[str, Any]:
     results["stock_reader_ok"] = b'"fullName"' in plaintext
     # Shredding one clinic's CMK: its messages no longer decrypt; another clinic's still do.
     victim, survivor = items[0], items[1]
-    # (moto looks the key up by id only; AWS also takes the ARN)
+    # (moto looks the key up by id only; AWS also takes the ARN); offboarding disables it too
+    kms.disable_key(KeyId=per_clinic[victim.clinic_id].rsplit("/", 1)[-1])
     kms.schedule_key_deletion(
         KeyId=per_clinic[victim.clinic_id].rsplit("/", 1)[-1], PendingWindowInDays=7
     )
@@ -172,8 +178,8 @@ def run() -> None:
     )
     print(f"  {'configuration':<52} {'enc items/s':>12} {'dec items/s':>12}  goal")
     for label, key in (
-        ("one PHI CMK, clinic in the context (today)", "today"),
-        ("one CMK per clinic (shred: ScheduleKeyDeletion)", "cmk_per_clinic"),
+        ("one PHI CMK, clinic in the context (before)", "today"),
+        ("one CMK per clinic, ClinicKeyring (built)", "cmk_per_clinic"),
         ("one raw AES key per clinic, unwrapped once", "raw_per_clinic"),
     ):
         enc, dec = r[f"{key}_encrypt"], r[f"{key}_decrypt"]
@@ -186,11 +192,11 @@ def run() -> None:
     refused = (
         "refused"
         if r["shredded"]
-        else "still decrypted by moto, which does not refuse a key pending deletion (AWS "
-        "answers KMSInvalidStateException)"
+        else "still decrypted by moto, which does not refuse a disabled key or one pending "
+        "deletion (AWS answers DisabledException / KMSInvalidStateException)"
     )
     print(
         f"  stock SDK reader decrypts a per-clinic-CMK message: {r['stock_reader_ok']}; after "
-        f"ScheduleKeyDeletion the clinic's messages are {refused}; another clinic's still "
-        f"decrypt: {r['survivor_ok']}"
+        f"DisableKey + ScheduleKeyDeletion the clinic's messages are {refused}; another "
+        f"clinic's still decrypt: {r['survivor_ok']}"
     )

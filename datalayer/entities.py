@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from datalayer.beacons import BeaconKeyring, IdentifierKind
-from datalayer.phi import PHI_ATTRIBUTE, ItemContext, PhiCipher
+from datalayer.phi import PHI_ATTRIBUTE, ClinicKeyring, ItemContext, PhiCipher
 from stackspec.key_schema import (
     APPOINTMENT_SORT,
     APPOINTMENT_STATUS_PARTITION,
@@ -424,7 +424,7 @@ class ItemCodec:
     """Turns entities into DynamoDB items (plain Python values, as boto3's TypeSerializer takes)
     and back, encrypting PHI and computing beacons on the way."""
 
-    cipher: PhiCipher
+    cipher: PhiCipher | ClinicKeyring
     beacons: BeaconKeyring
     #: The table's TTL attribute (``cfg.table.ttl_attribute``).
     ttl_attribute: str

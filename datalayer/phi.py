@@ -1,4 +1,9 @@
-"""PHI field encryption: one AWS Encryption SDK message per item, under the stack's PHI key.
+"""PHI field encryption: one AWS Encryption SDK message per item, under the clinic's own PHI key.
+
+Keys. Each clinic's PHI is encrypted under that clinic's KMS key (:class:`ClinicKeyring`, alias
+``alias/medeez-<env>-phi-clinic-<clinicId>``), created when the clinic is onboarded and deleted
+when it is offboarded (crypto-shredding: every copy, PITR and backups included, becomes
+unreadable). :class:`PhiCipher` is the cipher on one key; the keyring holds one per clinic.
 
 Granularity. All PHI attributes of an item are serialized together (canonical JSON) and encrypted
 as one Encryption SDK message stored in the item's ``phi`` attribute. Measured on this project's
@@ -38,7 +43,7 @@ from __future__ import annotations
 import json
 import logging
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,3 +253,46 @@ class PhiCipher:
             raise PhiContextMismatch(_mismatch(context.binding(), envelope.get(BINDING_MEMBER, {})))
         fields: dict[str, Any] = envelope[FIELDS_MEMBER]
         return fields
+
+
+class ClinicKeyring:
+    """PHI under each clinic's own KMS key: one :class:`PhiCipher` per clinic, on the key that
+    ``alias_for(clinic_id)`` names (``StackNames.clinic_key_alias``), resolved on first use.
+
+    The messages are the same as :class:`PhiCipher`'s (same suite, the ``clinicId`` context, the
+    item binding) and name the clinic's key ARN in their encrypted data key, so a stock Encryption
+    SDK reader with that key decrypts them. Deleting (or disabling) a clinic's key makes every copy
+    of its PHI unreadable: the table, PITR and every backup (crypto-shredding). A message of clinic
+    A presented as clinic B's is refused by B's context guard before any KMS call, and B's key
+    cannot unwrap A's data key either.
+    """
+
+    def __init__(
+        self,
+        kms_client: Any,
+        alias_for: Callable[[str], str],
+        *,
+        cache: CachePolicy | None = CachePolicy(),
+    ) -> None:
+        self._kms = kms_client
+        self._alias_for = alias_for
+        self._cache = cache
+        self._ciphers: dict[str, PhiCipher] = {}
+
+    def cipher(self, clinic_id: str) -> PhiCipher:
+        """The clinic's cipher; :class:`PhiError` when the clinic has no usable key."""
+        cipher = self._ciphers.get(clinic_id)
+        if cipher is None:
+            cipher = PhiCipher(self._kms, self._alias_for(clinic_id), cache=self._cache)
+            self._ciphers[clinic_id] = cipher
+        return cipher
+
+    def forget(self, clinic_id: str) -> None:
+        """Drop the clinic's cipher and its cached data keys (e.g. after its key is deleted)."""
+        self._ciphers.pop(clinic_id, None)
+
+    def encrypt(self, fields: Mapping[str, Any], context: ItemContext) -> bytes:
+        return self.cipher(context.clinic_id).encrypt(fields, context)
+
+    def decrypt(self, ciphertext: bytes, context: ItemContext) -> dict[str, Any]:
+        return self.cipher(context.clinic_id).decrypt(ciphertext, context)

@@ -10,7 +10,7 @@ belong to the operations role.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from datalayer.access_patterns import (
@@ -22,7 +22,7 @@ from datalayer.access_patterns import (
 )
 from datalayer.beacons import BeaconKeyring
 from datalayer.entities import AnyEntity, ItemCodec
-from datalayer.phi import PhiCipher
+from datalayer.phi import ClinicKeyring
 from datalayer.store import WriteStats, clinic_beacon_key_source, write_items
 from datalayer.tenant_session import TenantSessions
 from stackspec.key_schema import CLINIC_PARTITION, SEPARATOR
@@ -40,15 +40,19 @@ class TenantDataAccess:
         *,
         table_name: str,
         phi_key_id: str,
+        clinic_key_alias: Callable[[str], str],
         ttl_attribute: str,
         written_by: str,
     ) -> None:
-        """``written_by`` names the application principal on every item it writes (the audit
-        trail's stream consumer records it as the writer)."""
+        """``phi_key_id`` is the stack PHI key (it wraps the clinic beacon keys);
+        ``clinic_key_alias`` names a clinic's own PHI key (``StackNames.clinic_key_alias``),
+        which encrypts that clinic's PHI. ``written_by`` names the application principal on
+        every item it writes (the audit trail's stream consumer records it as the writer)."""
         self._sessions = sessions
         self._written_by = written_by
         self._table = table_name
         self._phi_key_id = phi_key_id
+        self._clinic_key_alias = clinic_key_alias
         self._ttl = ttl_attribute
         self._codecs: dict[str, ItemCodec] = {}
 
@@ -76,7 +80,7 @@ class TenantDataAccess:
             session = self._sessions.session(clinic)
             kms = session.client("kms")
             self._codecs[clinic] = ItemCodec(
-                cipher=PhiCipher(kms, self._phi_key_id),
+                cipher=ClinicKeyring(kms, self._clinic_key_alias),
                 beacons=BeaconKeyring(
                     kms,
                     self._phi_key_id,

@@ -40,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from datalayer.access_patterns import CATALOG, AccessPattern, query_request, run_query
 from datalayer.beacons import BeaconKeyring
 from datalayer.entities import ENTITY_TYPE_ATTRIBUTE, EntityType, ItemCodec
-from datalayer.phi import PHI_ATTRIBUTE, PhiCipher, PhiError
+from datalayer.phi import PHI_ATTRIBUTE, ClinicKeyring, PhiError
 from datalayer.store import clinic_beacon_key_source, from_attribute_values
 from scripts.aws_target import (
     Clients,
@@ -579,7 +579,8 @@ class Drill:
         kms = self.clients("kms")
         alias = self.cfg.names.key_alias("phi")
         return ItemCodec(
-            cipher=PhiCipher(kms, alias),
+            # Each clinic's PHI is under its own key (datalayer.clinic_keys).
+            cipher=ClinicKeyring(kms, self.cfg.names.clinic_key_alias),
             # Beacon keys are read from the restored copy's CLINIC items.
             beacons=BeaconKeyring(
                 kms, alias, clinic_beacon_key_source(self.dynamodb, self.scratch)
@@ -605,8 +606,8 @@ class Drill:
         return (
             "phi.decrypts",
             True,
-            f"{len(sample)} of {len(with_phi)} PHI items decrypt with "
-            f"{self.cfg.names.key_alias('phi')}",
+            f"{len(sample)} of {len(with_phi)} PHI items decrypt with their clinics' keys "
+            f"({self.cfg.names.clinic_key_alias('<clinicId>')})",
         )
 
     def _access_patterns(self, before: Snapshot, codec: ItemCodec) -> tuple[str, bool, str]:

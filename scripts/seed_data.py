@@ -2,8 +2,9 @@
 
 Clinics, staff (admins, doctors, staff, one pending invitation with a TTL), patients with
 beaconed lookup identifiers, appointments (past and upcoming around a fixed anchor day), SOAP
-notes and invoices, with PHI encrypted under the stack's PHI key. The same seed and shape always
-give the same items, whatever the day, so a rerun rewrites them instead of adding more.
+notes and invoices, with PHI encrypted under each clinic's own PHI key (created here, as
+onboarding does, when it does not exist yet: ``datalayer.clinic_keys``). The same seed and shape
+always give the same items, whatever the day, so a rerun rewrites them instead of adding more.
 
 The target is resolved by :mod:`scripts.aws_target` (the emulator of ``make local-up`` unless
 told otherwise). Seed writes only to the local emulator unless ``--force`` is given, and refuses
@@ -42,8 +43,9 @@ from tqdm import tqdm
 
 from datalayer.access_patterns import CATALOG, query_request, run_query
 from datalayer.beacons import BeaconError, BeaconKeyring
+from datalayer.clinic_keys import ClinicKeyError, ensure_clinic_key
 from datalayer.entities import AnyEntity, EntityType, ItemCodec, Patient
-from datalayer.phi import PhiCipher, PhiError
+from datalayer.phi import ClinicKeyring, PhiError
 from datalayer.store import WriteError, WriteStats, clinic_beacon_key_source, write_items
 from datalayer.synthetic import ANCHOR, Dataset, DatasetShape, generate_dataset
 from scripts.aws_target import (
@@ -379,8 +381,11 @@ def seed(
     stats = WriteStats()
     try:
         alias = cfg.names.key_alias("phi")
+        # Onboarding: every clinic gets its own PHI key (policy, tags, rotation, alias) first.
+        for clinic, _ in groups:
+            ensure_clinic_key(kms, cfg, clinic.clinic_id)
         codec = ItemCodec(
-            cipher=PhiCipher(kms, alias),
+            cipher=ClinicKeyring(kms, cfg.names.clinic_key_alias),
             beacons=BeaconKeyring(kms, alias, clinic_beacon_key_source(dynamodb, cfg.names.table)),
             ttl_attribute=cfg.table.ttl_attribute,
             written_by=SEED_PRINCIPAL,
@@ -538,7 +543,7 @@ def _run(args: argparse.Namespace, progress: SeedProgress) -> int:
             file=sys.stderr,
         )
         return 1
-    except (WriteError, PhiError, BeaconError, ClientError, BotoCoreError) as exc:
+    except (WriteError, PhiError, BeaconError, ClinicKeyError, ClientError, BotoCoreError) as exc:
         if isinstance(exc, EndpointConnectionError) and not progress.written:
             where = target.endpoint_url or exc.kwargs.get("endpoint_url")
             hint = "; start it with `make local-up`" if target.is_local else ""

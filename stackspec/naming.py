@@ -38,6 +38,16 @@ class StackNames:
         return f"alias/{self.prefix}-{KeyPurpose(purpose)}"
 
     @property
+    def clinic_key_alias_prefix(self) -> str:
+        """What every clinic's PHI key alias begins with (IAM matches it with a wildcard)."""
+        return f"alias/{self.prefix}-{KeyPurpose.PHI}-clinic-"
+
+    def clinic_key_alias(self, clinic_id: str) -> str:
+        """A clinic's own PHI key (created at onboarding, deleted at offboarding):
+        ``alias/medeez-<env>-phi-clinic-<clinicId>``."""
+        return f"{self.clinic_key_alias_prefix}{clinic_id}"
+
+    @property
     def vault(self) -> str:
         return f"{self.prefix}-backup"
 

@@ -98,6 +98,12 @@ class Arns:
     def stream(self) -> str:
         return f"{self.table_arn}/stream/*"
 
+    @property
+    def region_keys(self) -> str:
+        """Every KMS key of the account in the stack's region: the clinic PHI keys are created at
+        onboarding, so grants name them by their ``clinicId`` tag, not by ARN."""
+        return f"arn:{self.partition}:kms:{self.region}:{self.account_id}:key/*"
+
     def role(self, name: str) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:role/{name}"
 
@@ -249,6 +255,29 @@ class AccessDefinition:
                 "Action": "kms:DescribeKey",
                 "Resource": arns.phi_key_arn,
             },
+            {
+                # The session clinic's own PHI key (tagged clinicId at onboarding), and only with
+                # that clinic's context: another clinic's key, or an untagged key, is not granted.
+                "Sid": "OwnClinicKeyWithTheSessionClinicContextOnly",
+                "Effect": "Allow",
+                "Action": list(PHI_KEY_ACTIONS),
+                "Resource": arns.region_keys,
+                "Condition": {
+                    "StringEquals": {
+                        f"aws:ResourceTag/{CLINIC_TAG}": CLINIC_TAG_VARIABLE,
+                        f"kms:EncryptionContext:{CLINIC_CONTEXT_KEY}": CLINIC_TAG_VARIABLE,
+                    }
+                },
+            },
+            {
+                "Sid": "ResolveOwnClinicKey",
+                "Effect": "Allow",
+                "Action": "kms:DescribeKey",
+                "Resource": arns.region_keys,
+                "Condition": {
+                    "StringEquals": {f"aws:ResourceTag/{CLINIC_TAG}": CLINIC_TAG_VARIABLE}
+                },
+            },
         ]
 
     def operations_statements(self, arns: Arns) -> list[dict[str, Any]]:
@@ -271,6 +300,19 @@ class AccessDefinition:
                 "Action": "kms:Decrypt",
                 "Resource": arns.phi_key_arn,
                 "Condition": {"Null": {f"kms:EncryptionContext:{CLINIC_CONTEXT_KEY}": "false"}},
+            },
+            {
+                # Exports decrypt any clinic's PHI: every clinic key (tagged), with a context.
+                "Sid": "ClinicKeysDecryptWithAClinicContext",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": arns.region_keys,
+                "Condition": {
+                    "Null": {
+                        f"aws:ResourceTag/{CLINIC_TAG}": "false",
+                        f"kms:EncryptionContext:{CLINIC_CONTEXT_KEY}": "false",
+                    }
+                },
             },
         ]
 

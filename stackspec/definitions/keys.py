@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from stackspec.config.stack import StackConfig
@@ -132,3 +132,23 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         )
         for purpose in purposes
     }
+
+
+#: The tag naming a clinic key's clinic (IAM's ``aws:ResourceTag/clinicId`` matches it).
+CLINIC_KEY_TAG = CLINIC_CONTEXT_KEY
+
+
+def clinic_key_definition(cfg: StackConfig, clinic_id: str) -> KeyDefinition:
+    """A clinic's own PHI key (created at onboarding, not by Pulumi): the PHI key's definition
+    (rotation, deletion window, the policy that requires the ``clinicId`` context) with the
+    clinic's alias and the stack's tags plus ``clinicId``."""
+    phi = key_definitions(cfg)[KeyPurpose.PHI]
+    return replace(
+        phi,
+        alias=cfg.names.clinic_key_alias(clinic_id),
+        description=(
+            f"PHI of clinic {clinic_id} (encryption context must carry "
+            f"{CLINIC_CONTEXT_KEY}={clinic_id}); deleting it shreds the clinic's PHI"
+        ),
+        tags={**phi.tags, CLINIC_KEY_TAG: clinic_id},
+    )

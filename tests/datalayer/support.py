@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from datalayer.beacons import BeaconKeyring
+from datalayer.clinic_keys import ensure_clinic_key
 from datalayer.entities import ItemCodec
-from datalayer.phi import PhiCipher
+from datalayer.phi import ClinicKeyring, PhiCipher
 from datalayer.store import clinic_beacon_key_source
 from datalayer.synthetic import Dataset, DatasetShape
 from scripts.aws_target import Clients, Target
@@ -51,6 +52,18 @@ def watch(client: Any) -> CallLog:
     return log
 
 
+class OnboardingKeyring(ClinicKeyring):
+    """The data layer's keyring, onboarding (creating the key of) a clinic it meets first."""
+
+    def __init__(self, kms: Any, cfg: StackConfig) -> None:
+        super().__init__(kms, cfg.names.clinic_key_alias)
+        self._onboard = lambda clinic_id: ensure_clinic_key(kms, cfg, clinic_id)
+
+    def cipher(self, clinic_id: str) -> PhiCipher:
+        self._onboard(clinic_id)
+        return super().cipher(clinic_id)
+
+
 @dataclass
 class LocalEnv:
     cfg: StackConfig
@@ -66,10 +79,11 @@ class LocalEnv:
         return self.clients("dynamodb")
 
     def codec(self) -> ItemCodec:
-        """A fresh codec (cold caches), as a new process would have."""
+        """A fresh codec (cold caches), as a new process would have; PHI under each clinic's
+        own key, created on first use (onboarding, as ``make seed`` does)."""
         alias = self.cfg.names.key_alias("phi")
         return ItemCodec(
-            cipher=PhiCipher(self.kms, alias),
+            cipher=OnboardingKeyring(self.kms, self.cfg),
             beacons=BeaconKeyring(
                 self.kms, alias, clinic_beacon_key_source(self.dynamodb, self.cfg.names.table)
             ),

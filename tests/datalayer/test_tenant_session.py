@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from datalayer.access_patterns import AccessPatternError
+from datalayer.clinic_keys import ensure_clinic_key
 from datalayer.synthetic import generate_dataset
 from datalayer.tenant_access import TenantBoundaryError, TenantDataAccess
 from datalayer.tenant_session import TenantSessions
@@ -123,11 +124,13 @@ def test_tenant_data_access_writes_and_reads_with_the_clinic_session(dev_env: Lo
         sessions,
         table_name=dev_env.cfg.names.table,
         phi_key_id=dev_env.cfg.names.key_alias("phi"),
+        clinic_key_alias=dev_env.cfg.names.clinic_key_alias,
         ttl_attribute=dev_env.cfg.table.ttl_attribute,
         written_by="app:test",
     )
     dataset = generate_dataset(7, AS_OF, SMALL)
     clinic = dataset.clinics[0].clinic_id
+    ensure_clinic_key(dev_env.kms, dev_env.cfg, clinic)  # onboarding
     own = [e for e in dataset.entities() if e.clinic_id == clinic]
     access.put(clinic, own)
     patients = access.query("clinic_patients", {"clinicId": clinic})

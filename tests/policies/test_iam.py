@@ -194,6 +194,8 @@ def test_trust_policy_missing_or_unknown():
 LEADING = "hipaa-iam-tenant-leading-keys"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/medeez-dev-app"
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234"
+#: The clinic keys, created at onboarding: named by tag, not ARN.
+KEY_WILDCARD = "arn:aws:kms:us-east-1:111122223333:key/*"
 TAG = "${aws:PrincipalTag/clinicId}"
 OWN = [f"CLINIC#{TAG}", f"CLINIC#{TAG}#*"]
 GUARD = {"dynamodb:LeadingKeys": "false"}
@@ -310,6 +312,27 @@ ITEMS = allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN, Condition=tenan
             "without StringEquals",
         ),
         (allow("kms:DescribeKey", KEY_ARN), None),
+        (
+            allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                KEY_WILDCARD,
+                Condition={"StringEquals": {"kms:EncryptionContext:clinicId": TAG}},
+            ),
+            "without StringEquals aws:ResourceTag/clinicId",
+        ),
+        (
+            allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                KEY_WILDCARD,
+                Condition={
+                    "StringEquals": {
+                        "kms:EncryptionContext:clinicId": TAG,
+                        "aws:ResourceTag/clinicId": TAG,
+                    }
+                },
+            ),
+            None,
+        ),
     ],
 )
 def test_tenant_policy_uses_keys_only_with_its_clinic_context(kms, expected):

@@ -133,14 +133,16 @@ def test_a_changed_item_fails_the_checksum_only(seeded: Clients, dev: StackConfi
 def test_a_key_that_no_longer_decrypts_fails_the_phi_check(
     seeded: Clients, dev: StackConfig
 ) -> None:
-    # The PHI alias now names a new key (a key replaced, or a restore into an account whose
-    # keys differ): the copy's data keys were wrapped by the old one and cannot be unwrapped.
+    # Each clinic key alias now names a new key (a key replaced, or a restore into an account
+    # whose keys differ): the copy's data keys were wrapped by the old ones and cannot be unwrapped.
     def replace_key(scratch: str) -> None:
         kms = seeded("kms")
-        new_key = kms.create_key(Description="not the key the PHI was encrypted with")
-        kms.update_alias(
-            AliasName=dev.names.key_alias("phi"), TargetKeyId=new_key["KeyMetadata"]["KeyId"]
-        )
+        for alias in kms.list_aliases()["Aliases"]:
+            if alias["AliasName"].startswith(dev.names.clinic_key_alias_prefix):
+                new_key = kms.create_key(Description="not the key the PHI was encrypted with")
+                kms.update_alias(
+                    AliasName=alias["AliasName"], TargetKeyId=new_key["KeyMetadata"]["KeyId"]
+                )
 
     record = run(dev, seeded, after_restore=replace_key)
     checks = status(record)

@@ -93,8 +93,12 @@ def test_seed_writes_the_dataset_and_reports_counts(
     stored = table_keys(env)
     assert len(stored) == seed_data.item_total(ds)
     assert {(p.pk, p.sk) for p in ds.patients} <= set(stored)
-    # Two clinics: one data key each for PHI, one new beacon key each; nothing per record.
-    assert "KMS calls: DescribeKey 1, GenerateDataKey 4" in out
+    # Two clinics: each onboarded with its own PHI key (looked up, created with rotation and
+    # alias, resolved), one data key each for PHI, one new beacon key each; nothing per record.
+    assert (
+        "KMS calls: CreateAlias 2, CreateKey 2, DescribeKey 6, EnableKeyRotation 2, "
+        "GenerateDataKey 4"
+    ) in out
     assert "seed: verify: 16 of 16 access patterns find the seeded data" in out
 
 
@@ -134,8 +138,8 @@ def test_reseeding_is_idempotent_and_keeps_each_clinics_beacon_key(
     assert set(after) == set(before)
     beacons = {k: v["GSI5PK"]["S"] for k, v in before.items() if k[1].startswith("LOOKUP#")}
     assert beacons == {k: after[k]["GSI5PK"]["S"] for k in beacons}
-    # The stored beacon keys are unwrapped (Decrypt), not replaced.
-    assert "KMS calls: Decrypt 2, DescribeKey 1, GenerateDataKey 2" in capsys.readouterr().out
+    # The stored beacon keys are unwrapped (Decrypt), not replaced; the clinic keys are reused.
+    assert "KMS calls: Decrypt 2, DescribeKey 4, GenerateDataKey 2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

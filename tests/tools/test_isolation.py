@@ -100,6 +100,21 @@ def test_a_phi_key_grant_without_the_clinic_context_decrypts_other_clinics(
     }
 
 
+def test_a_clinic_key_grant_without_the_tag_condition_reaches_other_clinics_keys(
+    dev_documents: Documents,
+) -> None:
+    def no_tag(docs: Documents) -> None:
+        statement = _tenant_statement(docs, "OwnClinicKeyWithTheSessionClinicContextOnly")
+        del statement["Condition"]["StringEquals"]["aws:ResourceTag/clinicId"]
+
+    # The shared boundary still stops GenerateDataKey on a foreign key and any use of an untagged
+    # key, but it carries the operations role's Decrypt on every clinic key, so the identity
+    # policy's tag condition is what stops a Decrypt under another clinic's key.
+    assert _failed(_weakened(dev_documents, no_tag)) == {
+        "another clinic's key, own context: Decrypt",
+    }
+
+
 def test_the_boundary_still_denies_scan_if_the_tenant_policy_grants_it(
     dev_documents: Documents,
 ) -> None:

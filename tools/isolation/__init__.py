@@ -99,6 +99,16 @@ def _context(clinic: str) -> dict[str, str]:
     return {f"kms:EncryptionContext:{CLINIC_CONTEXT_KEY}": clinic}
 
 
+def _clinic_key(arns: Arns, which: str) -> str:
+    """A KMS key of the stack's region (clinic keys are created at onboarding: any key id)."""
+    return f"arn:{arns.partition}:kms:{arns.region}:{arns.account_id}:key/{which}-clinic-key"
+
+
+def _key_tag(clinic: str) -> dict[str, str]:
+    """The key's clinicId tag, as IAM sees it (aws:ResourceTag)."""
+    return {f"aws:ResourceTag/{CLINIC_TAG}": clinic}
+
+
 def case_table(arns: Arns) -> list[Case]:
     """Every case, for the stack whose ARNs are ``arns``."""
     table = arns.table_arn
@@ -209,6 +219,79 @@ def case_table(arns: Arns) -> list[Case]:
             False,
         ),
         Case("PHI key, no context: Decrypt", tenant, "kms:Decrypt", arns.phi_key_arn, {}, False),
+        # Per-clinic PHI keys: granted by the key's clinicId tag, with the clinic's context.
+        Case(
+            "own clinic key, own context: Decrypt",
+            tenant,
+            "kms:Decrypt",
+            _clinic_key(arns, "own"),
+            {**_key_tag(OWN), **_context(OWN)},
+            True,
+        ),
+        Case(
+            "own clinic key, own context: GenerateDataKey",
+            tenant,
+            "kms:GenerateDataKey",
+            _clinic_key(arns, "own"),
+            {**_key_tag(OWN), **_context(OWN)},
+            True,
+        ),
+        Case(
+            "own clinic key: DescribeKey",
+            tenant,
+            "kms:DescribeKey",
+            _clinic_key(arns, "own"),
+            _key_tag(OWN),
+            True,
+        ),
+        Case(
+            "another clinic's key, own context: Decrypt",
+            tenant,
+            "kms:Decrypt",
+            _clinic_key(arns, "other"),
+            {**_key_tag(OTHER), **_context(OWN)},
+            False,
+        ),
+        Case(
+            "another clinic's key, its context: Decrypt",
+            tenant,
+            "kms:Decrypt",
+            _clinic_key(arns, "other"),
+            {**_key_tag(OTHER), **_context(OTHER)},
+            False,
+        ),
+        Case(
+            "extending clinic's key (c10): GenerateDataKey",
+            tenant,
+            "kms:GenerateDataKey",
+            _clinic_key(arns, "extends"),
+            {**_key_tag(EXTENDS), **_context(OWN)},
+            False,
+        ),
+        Case(
+            "another clinic's key: DescribeKey",
+            tenant,
+            "kms:DescribeKey",
+            _clinic_key(arns, "other"),
+            _key_tag(OTHER),
+            False,
+        ),
+        Case(
+            "own clinic key, another clinic's context: Decrypt",
+            tenant,
+            "kms:Decrypt",
+            _clinic_key(arns, "own"),
+            {**_key_tag(OWN), **_context(OTHER)},
+            False,
+        ),
+        Case(
+            "untagged key, own context: Decrypt",
+            tenant,
+            "kms:Decrypt",
+            _clinic_key(arns, "untagged"),
+            _context(OWN),
+            False,
+        ),
         Case(
             "attach a policy to itself",
             tenant,
@@ -236,6 +319,24 @@ def case_table(arns: Arns) -> list[Case]:
             arns.phi_key_arn,
             _context(OTHER),
             True,
+            None,
+        ),
+        Case(
+            "operations: any clinic's key, its context",
+            ops,
+            "kms:Decrypt",
+            _clinic_key(arns, "other"),
+            {**_key_tag(OTHER), **_context(OTHER)},
+            True,
+            None,
+        ),
+        Case(
+            "operations: untagged key with a context",
+            ops,
+            "kms:Decrypt",
+            _clinic_key(arns, "untagged"),
+            _context(OTHER),
+            False,
             None,
         ),
         Case(

@@ -169,6 +169,18 @@ def _kms_findings(
                 f"without StringEquals {context_key} = {variable}, so the tenant's credentials "
                 "could decrypt another tenant's PHI"
             )
+            continue
+        # Keys named by a wildcard (the per-tenant keys created at onboarding) must be the
+        # tenant's own: its tag, not only its context, must equal the principal's.
+        tag_key = "aws:ResourceTag/" + context_key.rsplit(":", 1)[-1]
+        wildcard = [r for r in as_list(statement.get("Resource")) if "*" in str(r).rsplit("/")[-1]]
+        tagged = equals.get(tag_key) if isinstance(equals, Mapping) else None
+        if wildcard and as_list(tagged) != [variable]:
+            yield (
+                f"{label}: statement {sid(statement, index)} allows {', '.join(crypto[:3])} on "
+                f"{wildcard[0]} without StringEquals {tag_key} = {variable}, so the tenant's "
+                "credentials could use another tenant's key"
+            )
 
 
 RULE = Guardrail(
@@ -180,7 +192,8 @@ RULE = Guardrail(
         "a ForAllValues dynamodb:LeadingKeys condition whose values reference the principal's "
         "tenant tag and end the tenant at a delimiter, with the key required (Null false); no "
         "cross-tenant reads (Scan, PartiQL select); and such a tenant-scoped policy uses KMS "
-        "only with the tenant's encryption context."
+        "only with the tenant's encryption context, and keys named by a wildcard only when "
+        "their tenant tag is the principal's."
     ),
     severity=Severity.HIGH,
     controls=("164.312(a)(1)", "164.308(a)(4)(ii)(B)", "164.308(a)(4)(ii)(C)"),
@@ -188,7 +201,8 @@ RULE = Guardrail(
         "Add Condition ForAllValues:StringLike {'dynamodb:LeadingKeys': ['CLINIC#${aws:PrincipalTag"
         "/clinicId}', 'CLINIC#${aws:PrincipalTag/clinicId}#*']} and Null {'dynamodb:LeadingKeys': "
         "'false'}; KMS statements of the policy need StringEquals {'kms:EncryptionContext:"
-        "clinicId': '${aws:PrincipalTag/clinicId}'}; give Scan only to audited operations or "
+        "clinicId': '${aws:PrincipalTag/clinicId}'} (and, on key/*, {'aws:ResourceTag/clinicId':"
+        " '${aws:PrincipalTag/clinicId}'}); give Scan only to audited operations or "
         "export roles, through an exemption with a ticket."
     ),
     unknowns=(
