@@ -10,35 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from stackspec.stack_file import PROJECT_DIR, list_stacks
+from bench.timing import timed_module
+from stackspec.stack_file import list_stacks
 
 RUNS = 5
 GOAL_SECONDS = 3.0
 #: preview / plan: the gate may add at most 60 % to the plan it judges.
 GOAL_RATIO = 1.6
-
-
-def _timed(argv: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system, the command and its children) of one run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our own modules
-        [sys.executable, "-m", *argv], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if done.returncode not in allowed:
-        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr}")
-    return elapsed, cpu
 
 
 def measure(stack: str, workdir: Path) -> dict[str, list[tuple[float, float]]]:
@@ -49,7 +31,7 @@ def measure(stack: str, workdir: Path) -> dict[str, list[tuple[float, float]]]:
     gate_exit = (0, 1)  # 1 = mandatory violations: still a complete run
     for _ in range(RUNS):
         timings["preview"].append(
-            _timed(
+            timed_module(
                 [
                     "tools.gate",
                     "--stack",
@@ -64,9 +46,9 @@ def measure(stack: str, workdir: Path) -> dict[str, list[tuple[float, float]]]:
                 gate_exit,
             )
         )
-        timings["plan"].append(_timed(["tools.plan", "--stack", stack, "--out", str(plan)]))
+        timings["plan"].append(timed_module(["tools.plan", "--stack", stack, "--out", str(plan)]))
         timings["gate"].append(
-            _timed(
+            timed_module(
                 [
                     "tools.gate",
                     "--plan",

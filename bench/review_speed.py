@@ -10,35 +10,16 @@ interpreter start-up and imports count; medians of interleaved runs are reported
 from __future__ import annotations
 
 import os
-import resource
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from stackspec.stack_file import PROJECT_DIR
+from bench.timing import timed_module
 
 RUNS = 5
 STACKS = ("dev", "prod")
 COMMAND_GOAL = 1.0
 COMMENT_GOAL = 5.0
-
-
-def _timed(argv: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system of the command and its children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our own modules
-        [sys.executable, "-m", *argv], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if done.returncode not in allowed:
-        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr}")
-    return elapsed, cpu
 
 
 def _commands(stack: str, plan: Path, base: Path, comment: Path) -> dict[str, list[str]]:
@@ -78,7 +59,7 @@ def run() -> None:
         commands = {}
         for stack in STACKS:
             plan = work / f"plan-{stack}.json"
-            _timed(["tools.plan", "--stack", stack, "--out", str(plan)])
+            timed_module(["tools.plan", "--stack", stack, "--out", str(plan)])
             # The base plan is this tree's plan: the comment's sections are all built either way.
             commands[stack] = _commands(stack, plan, plan, work / f"comment-{stack}.md")
         timings: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -86,7 +67,7 @@ def run() -> None:
             for stack in STACKS:
                 for name, argv in commands[stack].items():
                     allowed = (0, 1) if name == "comment" else (0,)
-                    timings.setdefault((stack, name), []).append(_timed(argv, allowed))
+                    timings.setdefault((stack, name), []).append(timed_module(argv, allowed))
         comment_total = comment_cpu = 0.0
         for stack in STACKS:
             cells = []
