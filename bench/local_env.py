@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,18 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from scripts.servers.postgres import free_port
 from stackspec.stack_file import PROJECT_DIR
 
 RUNS = 3
 MAKE = shutil.which("make") or "make"
 START = str(PROJECT_DIR / "scripts" / "start-local.sh")
 STOP = str(PROJECT_DIR / "scripts" / "stop-local.sh")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _environment(state: Path) -> dict[str, str]:
@@ -49,7 +43,7 @@ def time_make_local() -> list[float]:
     for _ in range(RUNS):
         with tempfile.TemporaryDirectory() as state:
             env = _environment(Path(state))
-            port = str(_free_port())
+            port = str(free_port())
             try:
                 timings.append(_timed([MAKE, "local", f"MOTO_PORT={port}"], env))
             finally:
@@ -63,7 +57,7 @@ def time_steps() -> dict[str, float]:
     python = sys.executable
     with tempfile.TemporaryDirectory() as state:
         env = _environment(Path(state))
-        port = _free_port()
+        port = free_port()
         # As after `make local-up`: the scripts find the emulator in $LOCAL_STATE_DIR/env.
         local = env
         steps = {}

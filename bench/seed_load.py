@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts.aws_target import Clients, Target
 from scripts.seed_data import item_total, seed
+from scripts.servers.postgres import free_port
 from scripts.setup_database import setup_local
 from stackspec.config.stack import load_stack_config
 from stackspec.stack_file import PROJECT_DIR
@@ -31,13 +31,6 @@ SHAPES = (
     ("make seed defaults", DatasetShape(clinics=3, patients_per_clinic=25)),
     ("larger", DatasetShape(clinics=10, patients_per_clinic=50)),
 )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def script(name: str, state_dir: str, port: int) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from moto import mock_aws
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts.aws_target import Clients
 from scripts.seed_data import seed
+from scripts.servers.postgres import free_port
 from scripts.services.monitoring import alarm_request
 from scripts.setup_database import setup_local
 from scripts.validate_setup import Report, validate
@@ -98,14 +98,8 @@ def test_setup_seed_validate_in_process(moto: None):
 # --- over HTTP, the way `make local` runs it -----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_make_local_steps_against_moto_server(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     state = tmp_path / "state"
     endpoint = f"http://127.0.0.1:{port}"
     # The local steps' environment: only the emulator's dummy credentials and its endpoint.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from moto import mock_aws
 
 from scripts import seed_data, setup_database, validate_setup
 from scripts.aws_target import Clients, Target, UsageError, resolve_target
+from scripts.servers.postgres import free_port
 from scripts.setup_database import setup_local
 from stackspec.config.stack import load_stack_config
 from tests.datalayer.support import build_env
@@ -35,12 +35,6 @@ SCRIPTS: dict[str, tuple[Main, list[str]]] = {
     "seed": (seed_data.main, ["--stack", "dev", "--clinics", "1", "--patients", "1"]),
     "validate": (validate_setup.main, ["--stack", "dev", "--wait", "0"]),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from scripts.servers.postgres import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 START = REPO / "scripts" / "start-local.sh"
 STOP = REPO / "scripts" / "stop-local.sh"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def alive(pid: int) -> bool:

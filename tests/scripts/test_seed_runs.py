@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 from datalayer.synthetic import DatasetShape, generate_dataset
 from scripts.aws_target import Clients, Target
 from scripts.seed_data import item_total
+from scripts.servers.postgres import free_port
 from scripts.setup_database import setup_local
 from stackspec.config.stack import load_stack_config
 
@@ -67,12 +67,6 @@ _dt.date = _Date
 _dt.datetime = _DateTime
 _time.time = lambda: _real_time() + _shift
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
