@@ -26,6 +26,7 @@ from scripts.setup_database import setup_local
 from scripts.validate_setup import Report, validate
 from stackspec.config.stack import StackConfig, load_stack_config
 from stackspec.definitions.monitoring import alarm_definitions
+from tests.moto_env import isolate_from_real_aws
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,12 +49,7 @@ DEV_SKIPS = {
 
 @pytest.fixture
 def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    # As start-local.sh runs moto_server: AWS managed IAM policies exist, as in AWS.
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    isolate_from_real_aws(monkeypatch, managed_policies=True)
     with mock_aws():
         yield
 

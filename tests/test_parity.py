@@ -32,6 +32,7 @@ from scripts.services.monitoring import alarm_differences, alarm_request
 from scripts.setup_database import setup_local
 from stackspec.config.stack import StackConfig, load_stack_config
 from stackspec.definitions.monitoring import AlarmDefinition, MetricQuery
+from tests.moto_env import isolate_from_real_aws
 from tools.mocks import MOCK_ACCOUNT_ID
 from tools.plan import Plan, plan_stack
 
@@ -141,12 +142,7 @@ def plan(stack: str) -> Plan:
 def built(stack: str) -> Iterator[Built]:
     cfg = load_stack_config(stack, PARITY_DIR)
     with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        env.setenv("AWS_CONFIG_FILE", "/nonexistent")
-        # As start-local.sh runs moto_server: AWS managed IAM policies exist, as in AWS.
-        env.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        isolate_from_real_aws(env, managed_policies=True)
         with mock_aws():
             session = boto3.Session(
                 aws_access_key_id="testing", aws_secret_access_key="testing", region_name=cfg.region

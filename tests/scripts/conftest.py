@@ -12,25 +12,18 @@ from moto import mock_aws
 
 from scripts.aws_target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, Clients
 from stackspec.config.stack import StackConfig, load_stack_config
+from tests.moto_env import isolate_from_real_aws
 
 
 @pytest.fixture
 def moto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """An isolated in-process AWS: no real credentials or endpoint can leak in, and no local
     emulator a developer started (an empty LOCAL_STATE_DIR, no MOTO_PORT)."""
-    for name in (
-        "AWS_ENDPOINT_URL",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "MOTO_PORT",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    isolate_from_real_aws(monkeypatch)
+    monkeypatch.delenv("MOTO_PORT", raising=False)
     monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path / "local-state"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_ACCESS_KEY)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     with mock_aws():
         yield
 
