@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
@@ -123,10 +124,6 @@ class SetupContext:
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.clients)
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return self.stack.config.tags.as_dict()
 
 
 # --- validate ------------------------------------------------------------------------------------
@@ -293,8 +290,6 @@ class CheckContext:
 def policy_document(value: Any) -> Any:
     """A policy as data, whether the API returned it as JSON text or decoded (IAM does both)."""
     if isinstance(value, str):
-        from urllib.parse import unquote
-
         text = value if value.lstrip().startswith("{") else unquote(value)
         return json.loads(text)
     return value
