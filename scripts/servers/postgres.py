@@ -10,12 +10,14 @@ system user (``pgserver``, created with useradd when missing) and every binary r
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +31,45 @@ class PostgresError(Exception):
 
 
 def binaries() -> Path:
+    """PostgreSQL's ``bin`` directory: the wheel's own, or, when the server runs as the service
+    user and cannot reach the wheel (a checkout under a private directory, as ``mktemp -d``
+    makes), a copy in a world-searchable place."""
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
         raise PostgresError("pgserver is not installed; run 'make install' (requirements-dev.txt)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    if not (path / "pg_ctl").exists():
-        raise PostgresError(f"pgserver has no PostgreSQL binaries in {path}")
-    return path
+    install = Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+    if not (install / "bin" / "pg_ctl").exists():
+        raise PostgresError(f"pgserver has no PostgreSQL binaries in {install / 'bin'}")
+    if _service_user() is not None and not _searchable_by_others(install):
+        install = _reachable_copy(install)
+    return install / "bin"
+
+
+def _searchable_by_others(path: Path) -> bool:
+    """Whether a user without any of our rights can traverse to ``path``."""
+    return all(os.stat(p).st_mode & 0o001 for p in (path.resolve(), *path.resolve().parents))
+
+
+def _reachable_copy(install: Path) -> Path:
+    """``install`` copied once (34 MB, under a second) to a root-owned, world-searchable
+    directory named after the wheel's path; renamed into place, so a half-made copy is never
+    used."""
+    digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir()) / f"medeez-pginstall-{digest}"
+    if (target / "bin" / "pg_ctl").exists():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+    try:
+        shutil.copytree(install, staging / "pginstall", symlinks=True)
+        (staging / "pginstall").chmod(0o755)
+        try:
+            (staging / "pginstall").rename(target)
+        except OSError:
+            if not (target / "bin" / "pg_ctl").exists():  # not a concurrent copy that won
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def free_port() -> int:
