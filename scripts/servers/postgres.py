@@ -51,25 +51,33 @@ def _searchable_by_others(path: Path) -> bool:
 
 
 def _reachable_copy(install: Path) -> Path:
-    """``install`` copied once (34 MB, under a second) to a root-owned, world-searchable
-    directory named after the wheel's path; renamed into place, so a half-made copy is never
-    used."""
+    """``install`` (with the wheel's bundled libraries, which its binaries find through the
+    relative rpath ``$ORIGIN/../../../pgserver.libs``) copied once, about 40 MB in under a
+    second, to a world-searchable directory named after the wheel's path; renamed into place,
+    so a half-made copy is never used."""
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
     digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
-    target = Path(tempfile.gettempdir()) / f"medeez-pginstall-{digest}"
-    if (target / "bin" / "pg_ctl").exists():
-        return target
+    target = Path(tempfile.gettempdir()) / f"medeez-pgserver-{digest}"
+    copied = target / package.name / install.name
+    if (copied / "bin" / "pg_ctl").exists():
+        return copied
     staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
     try:
-        shutil.copytree(install, staging / "pginstall", symlinks=True)
-        (staging / "pginstall").chmod(0o755)
+        made = staging / "copy"
+        shutil.copytree(install, made / package.name / install.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, made / libs.name, symlinks=True)
+        for directory in (made, made / package.name):
+            directory.chmod(0o755)
         try:
-            (staging / "pginstall").rename(target)
+            made.rename(target)
         except OSError:
-            if not (target / "bin" / "pg_ctl").exists():  # not a concurrent copy that won
+            if not (copied / "bin" / "pg_ctl").exists():  # not a concurrent copy that won
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return copied
 
 
 def free_port() -> int:
