@@ -85,3 +85,44 @@ def test_unknown_key_policy_defers_to_the_update():
     outcome = run_resource(KEY_POLICY_RULE, t.KMS_KEY, mutate(KEY, "policy", UNKNOWN_STRING_VALUE))
     assert outcome.violations == []
     assert outcome.deferred == "string value at .policy can't be known during preview"
+
+
+EXPLICIT = "hipaa-kms-key-policy-explicit"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (DELETE, "policy is not set, so AWS applies its default key policy"),
+        ("", "policy is not set"),
+        (UNKNOWN_STRING_VALUE, None),  # built from new ARNs at preview: set; K3 reads it later
+    ],
+)
+def test_key_policy_must_be_explicit(value, expected):
+    outcome = run_resource(EXPLICIT, t.KMS_KEY, mutate(KEY, "policy", value))
+    if expected is None:
+        assert outcome.passed, outcome
+    else:
+        assert len(outcome.violations) == 1, outcome
+        assert expected in outcome.violations[0]
+
+
+def test_checkov_key_without_policy_fails_both_ways():
+    # CKV2_AWS_64's failing example: a key with rotation on and no policy at all. K3 accepts
+    # AWS's default policy (account root only); the explicit-policy rule does not.
+    key = {"description": "no policy", "enableKeyRotation": True}
+    assert run_resource(KEY_POLICY_RULE, t.KMS_KEY, key).passed
+    assert run_resource(EXPLICIT, t.KMS_KEY, key).violations
+
+
+@pytest.mark.parametrize(
+    "principal", ["*", {"AWS": "*"}, {"AWS": ["arn:aws:iam::111122223333:root", "*"]}]
+)
+def test_kms_star_to_a_wildcard_principal_without_condition_is_flagged_once(principal):
+    # Already K3's job (no duplicate rule): kms:* for anyone, with no condition.
+    statement = {"Sid": "Everyone", "Effect": "Allow", "Principal": principal, "Action": "kms:*"}
+    policy = as_json({**KEY_POLICY, "Statement": [*KEY_POLICY["Statement"], statement]})
+    key = mutate(KEY, "policy", policy)
+    [violation] = run_resource(KEY_POLICY_RULE, t.KMS_KEY, key).violations
+    assert "statement 'Everyone' allows any principal (*) without a condition" in violation
+    assert run_resource(EXPLICIT, t.KMS_KEY, key).passed

@@ -47,6 +47,7 @@ RESOURCE_SUBJECTS = {
     "hipaa-kms-key-rotation-enabled": (t.KMS_KEY, mutate(f.KEY, "enableKeyRotation", False)),
     "hipaa-kms-key-deletion-guarded": (t.KMS_KEY, mutate(f.KEY, "deletionWindowInDays", 7)),
     "hipaa-kms-key-policy-safe": (t.KMS_KEY, mutate(f.KEY, "bypassPolicyLockoutSafetyCheck", True)),
+    "hipaa-kms-key-policy-explicit": (t.KMS_KEY, mutate(f.KEY, "policy", DELETE)),
     "hipaa-backup-plan-daily-with-retention": (
         t.BACKUP_PLAN,
         mutate(f.PLAN, "rules.0.lifecycle.deleteAfter", 1),
@@ -70,6 +71,25 @@ RESOURCE_SUBJECTS = {
         t.SNS_TOPIC_POLICY,
         mutate(f.TOPIC_POLICY, "policy", '{"Statement": {"Effect": "Allow", "Principal": "*"}}'),
     ),
+    "hipaa-sns-topic-publish-same-account": (
+        t.SNS_TOPIC_POLICY,
+        mutate(
+            f.TOPIC_POLICY,
+            "policy",
+            f.as_json(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                            "Action": "sns:Publish",
+                            "Resource": f.TOPIC_ARN,
+                        }
+                    ]
+                }
+            ),
+        ),
+    ),
     "hipaa-iam-no-admin-or-full-access": (
         t.IAM_POLICY,
         mutate(f.MANAGED_POLICY, "policy", '{"Statement": [{"Effect": "Allow", "Action": "*"}]}'),
@@ -85,6 +105,65 @@ RESOURCE_SUBJECTS = {
         ),
     ),
     "hipaa-iam-trust-policy-scoped": (t.IAM_ROLE, mutate(f.ROLE, "assumeRolePolicy", DELETE)),
+    "hipaa-iam-no-privilege-escalation": (
+        t.IAM_POLICY,
+        mutate(
+            f.MANAGED_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}',
+        ),
+    ),
+    "hipaa-iam-no-credentials-exposure": (
+        t.IAM_POLICY,
+        mutate(
+            f.MANAGED_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Action": "sts:GetSessionToken", '
+            '"Resource": "*"}]}',
+        ),
+    ),
+    "hipaa-iam-no-unconstrained-permissions-management": (
+        t.IAM_POLICY,
+        mutate(
+            f.MANAGED_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Action": "s3:PutBucketPolicy", "Resource": "*"}]}',
+        ),
+    ),
+    "hipaa-iam-no-unconstrained-write": (
+        t.IAM_POLICY,
+        mutate(
+            f.MANAGED_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Action": "s3:DeleteBucket", "Resource": "*"}]}',
+        ),
+    ),
+    "hipaa-iam-oidc-trust-sub-scoped": (
+        t.IAM_ROLE,
+        mutate(
+            f.ROLE,
+            "assumeRolePolicy",
+            f.as_json(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {
+                                "Federated": "arn:aws:iam::111122223333:oidc-provider/"
+                                "token.actions.githubusercontent.com"
+                            },
+                            "Action": "sts:AssumeRoleWithWebIdentity",
+                            "Condition": {
+                                "StringEquals": {
+                                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
+                                }
+                            },
+                        }
+                    ]
+                }
+            ),
+        ),
+    ),
     "hipaa-iam-role-permissions-boundary": (
         t.IAM_ROLE,
         mutate(f.ROLE, "assumeRolePolicy", f.as_json(f.APP_TRUST)),
