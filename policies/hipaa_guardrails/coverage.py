@@ -1,9 +1,13 @@
-"""Which resource types hold data, and which of those this pack has guardrails for.
+"""Which resource types hold data or guard the way to it, and so must be judged by the pack.
 
 A type is *data-bearing* when its service stores or moves records (DynamoDB, RDS, S3, ...) and it is
-not one of the reviewed supporting types below (aliases, plans, policies, subnet groups...). The
-coverage rule fails any data-bearing type no resource rule judges, so a new variant - a
-``aws-native`` table, a global table, an S3 ``BucketV2`` - cannot pass silently.
+not one of the reviewed supporting types below (aliases, plans, policies, subnet groups...). A type
+is *guarded* when it holds no data itself but decides who or what reaches the data: the code that
+processes it (Lambda), the network around it (VPCs, subnets, security groups and their rules,
+endpoints, flow logs, internet paths) and the trail that records access to it (CloudTrail). The
+coverage rule fails any data-bearing or guarded type no resource rule judges, so a new variant - a
+``aws-native`` table, a global table, an S3 ``BucketV2``, a function URL, a NAT gateway - cannot
+pass silently.
 """
 
 from __future__ import annotations
@@ -77,6 +81,11 @@ SUPPORTING_TYPES: Final = frozenset(
         "aws:elasticache/subnetGroup:SubnetGroup",
         "aws:elasticache/parameterGroup:ParameterGroup",
         "aws:secretsmanager/secretPolicy:SecretPolicy",
+        # Rotation schedules and tags describe a secret; the secret's rules judge the secret.
+        "aws:secretsmanager/secretRotation:SecretRotation",
+        "aws:secretsmanager/tag:Tag",
+        "aws:sqs/redrivePolicy:RedrivePolicy",
+        "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
@@ -94,6 +103,51 @@ SUPPORTING_TYPES: Final = frozenset(
     }
 )
 
+
+#: Services none of whose types holds data, but each of which decides who or what reaches it: the
+#: code that processes records (Lambda) and the audit trail of every access (CloudTrail).
+GUARDED_SERVICES: Final = frozenset({"lambda", "cloudtrail"})
+
+#: Network types of the EC2 and VPC modules that fence the data in (or open a way out); the
+#: rest of EC2 (route tables, routes, network ACL entries...) is reviewed as routing only.
+GUARDED_TYPES: Final = frozenset(
+    {
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:ec2/flowLog:FlowLog",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        # Ways out of a private network: none exists by default, so each must be judged.
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        "aws:ec2/defaultVpc:DefaultVpc",
+        "aws:ec2/defaultSubnet:DefaultSubnet",
+    }
+)
+
+#: Types of the guarded services reviewed as configuration that opens nothing: versions and
+#: aliases of code, scaling and runtime settings. (Function URLs, resource policies, layer
+#: permissions, invocations and event-invoke destinations do open or move data: judged.)
+GUARDED_SUPPORTING_TYPES: Final = frozenset(
+    {
+        "aws:lambda/alias:Alias",
+        "aws:lambda/layerVersion:LayerVersion",
+        "aws:lambda/codeSigningConfig:CodeSigningConfig",
+        "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+        "aws:lambda/functionRecursionConfig:FunctionRecursionConfig",
+        "aws:lambda/functionScalingConfig:FunctionScalingConfig",
+        "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig",
+        "aws:lambda/capacityProvider:CapacityProvider",
+        "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount",
+    }
+)
 
 #: Services that only carry data in transit; their resources keep nothing to protect from deletion.
 TRANSIT_SERVICES: Final = frozenset({"sns", "firehose"})
@@ -118,6 +172,22 @@ def is_data_bearing(resource_type: str) -> bool:
     if service == "cloudwatch":
         return resource_type.rsplit(":", 1)[-1] == "LogGroup"
     return service in DATA_SERVICES
+
+
+def is_guarded(resource_type: str) -> bool:
+    """True if the type holds no data but decides who or what reaches it (see the module
+    docstring): Lambda and CloudTrail types, and the network types of ``GUARDED_TYPES``."""
+    if resource_type in GUARDED_TYPES:
+        return True
+    if resource_type in GUARDED_SUPPORTING_TYPES:
+        return False
+    provider, service = service_of(resource_type)
+    return provider in ("aws", "aws-native") and service in GUARDED_SERVICES
+
+
+def must_be_judged(resource_type: str) -> bool:
+    """True if at least one resource rule must judge the type: data-bearing or guarded."""
+    return is_data_bearing(resource_type) or is_guarded(resource_type)
 
 
 def is_data_store(resource_type: str) -> bool:

@@ -270,8 +270,8 @@ STACK_SUBJECTS = {
     "hipaa-s3-bucket-versioned": (f.without(f.compliant_stack(), "exports-versioning"), "exports"),
     "hipaa-s3-bucket-tls-only": (f.without(f.compliant_stack(), "exports-policy"), "exports"),
     "hipaa-stack-data-types-covered": (
-        [*f.compliant_stack(), Node("aws:sqs/queue:Queue", "queue", {})],
-        "queue",
+        [*f.compliant_stack(), Node("aws:efs/fileSystem:FileSystem", "files", {})],
+        "files",
     ),
 }
 

@@ -1,15 +1,15 @@
-"""Coverage: no data-bearing resource type escapes the pack unjudged."""
+"""Coverage: no data-bearing or guarded resource type escapes the pack unjudged."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
-from hipaa_guardrails.coverage import is_data_bearing
+from hipaa_guardrails.coverage import is_data_bearing, is_guarded
 from hipaa_guardrails.spec import Finding, Guardrail, Scope, Stack
 
 
-def guarded_types() -> frozenset[str]:
+def judged_types() -> frozenset[str]:
     """Every type some resource rule of the registry judges."""
     from hipaa_guardrails.registry import all_rules  # the registry imports this module
 
@@ -17,13 +17,19 @@ def guarded_types() -> frozenset[str]:
 
 
 def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
-    known = guarded_types() | frozenset(config["reviewedTypes"])
+    known = judged_types() | frozenset(config["reviewedTypes"])
     for resource in stack.resources:
-        if resource.type in known or not is_data_bearing(resource.type):
+        if resource.type in known:
+            continue
+        if is_data_bearing(resource.type):
+            what = "holds or carries data"
+        elif is_guarded(resource.type):
+            what = "decides who or what reaches the data (code, network or audit trail)"
+        else:
             continue
         yield Finding(
-            f"{resource.type} ({resource.name}) holds or carries data but no guardrail of this "
-            "pack judges that type; add rules for it before it ships",
+            f"{resource.type} ({resource.name}) {what} but no guardrail of this pack judges "
+            "that type; add rules for it before it ships",
             resource.urn,
         )
 
@@ -31,17 +37,19 @@ def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
 RULE = Guardrail(
     name="hipaa-stack-data-types-covered",
     catalog_id="custom",
-    title="Every data-bearing type has guardrails",
+    title="Every data-bearing or guarded type has guardrails",
     description=(
-        "Every data-bearing AWS resource type in the stack must be one the pack has guardrails "
-        "for, so a new resource or a new variant of a known one cannot pass silently."
+        "Every AWS resource type in the stack that holds data, or decides who or what reaches "
+        "it (Lambda, CloudTrail, VPC network types), must be one the pack has guardrails for, "
+        "so a new resource or a new variant of a known one cannot pass silently."
     ),
     severity=Severity.HIGH,
     controls=("164.308(a)(1)(ii)(B)", "164.312(a)(2)(iv)"),
     judgement=True,
     remediation=(
         "Add a rule module for the type under policies/hipaa_guardrails/rules/ (see "
-        "policies/README.md), or if it holds no data, add it to SUPPORTING_TYPES in coverage.py."
+        "policies/README.md), or if it holds no data and opens no way to it, add it to "
+        "SUPPORTING_TYPES (or GUARDED_SUPPORTING_TYPES) in coverage.py."
     ),
     unknowns="Judged by resource type only; unknown values do not matter.",
     scope=Scope.STACK,
