@@ -123,5 +123,10 @@ class AlarmsConfig(ConfigModel):
         AlarmThreshold, threshold=1, periodSeconds=3600, evaluationPeriods=1
     )
     """Failed backup and copy jobs of the primary vault, and failed restore jobs."""
+    topic_delivery_failures: AlarmThreshold = default(
+        AlarmThreshold, threshold=1, periodSeconds=300, evaluationPeriods=1
+    )
+    """Notifications of the alert topic SNS could not deliver (NumberOfNotificationsFailed);
+    the default fires on the first failure."""
     subscribers: tuple[Subscriber, ...] = ()
     """Who the alert topic notifies."""

@@ -4,8 +4,12 @@ AWS's recommended DynamoDB alarms (read/write throttles on the table and on ever
 errors, request latency, user errors, on-demand max-throughput throttles) plus AWS Backup job and
 copy-job failures, restore-job failures and a missing-backup heartbeat (which also bounds the age
 of the newest recovery point: no completed job in a day means the latest point is over a day
-old). The ``Monitoring`` component turns each
-definition into a ``MetricAlarm``; the local setup puts the same alarms and validate compares them.
+old), and AWS's recommended alarm for the alert topic itself: notifications SNS failed to
+deliver. That alarm notifies the same topic, so it reaches the subscribers that still work when
+one fails (a webhook down, a bounced address); when every delivery fails it cannot announce
+itself, and stays visible in ALARM on the dashboard's alarm widget. The ``Monitoring`` component
+turns each definition into a ``MetricAlarm``; the local setup puts the same alarms and validate
+compares them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ TOPIC_DISPLAY_NAME = "Medeez data-layer alerts"
 
 DYNAMODB = "AWS/DynamoDB"
 BACKUP = "AWS/Backup"
+SNS = "AWS/SNS"
 
 #: Operations whose SystemErrors are summed into one table-wide alarm (CloudWatch publishes
 #: SystemErrors per Operation only; ten is also the most metrics one alarm's math may use).
@@ -223,6 +228,17 @@ def alarm_definitions(config: StackConfig) -> tuple[AlarmDefinition, ...]:
         comparison=LESS_THAN,
         missing="breaching",
     )
+    add(
+        "alert-topic-delivery-failures",
+        f"SNS could not deliver a notification of the alert topic {names.topic} to a "
+        "subscriber (email: after SNS stopped retrying; https: every failed attempt). This "
+        "alarm notifies the same topic: the other subscribers hear of it; if every delivery "
+        "fails, it shows in ALARM on the dashboard only.",
+        alarms.topic_delivery_failures,
+        namespace=SNS,
+        metric_name="NumberOfNotificationsFailed",
+        dimensions=(("TopicName", names.topic),),
+    )
     return tuple(alarms_out)
 
 
@@ -363,6 +379,15 @@ class MonitoringDefinition:
                     [DYNAMODB, "ConsumedWriteCapacityUnits", *table],
                 ],
                 16,
+            ),
+            metric_widget(
+                "Alert delivery",
+                [
+                    [SNS, "NumberOfNotificationsDelivered", "TopicName", self.topic_name],
+                    [SNS, "NumberOfNotificationsFailed", "TopicName", self.topic_name],
+                ],
+                16,
+                12,
             ),
         ]
         return json.dumps({"widgets": widgets}, sort_keys=True)

@@ -84,6 +84,7 @@ def test_the_recommended_alarm_set(dev_plan: Plan, prod_plan: Plan) -> None:
         "medeez-prod-copy-job-failures",
         "medeez-prod-restore-job-failures",
         "medeez-prod-backup-missing",
+        "medeez-prod-alert-topic-delivery-failures",
     }
     assert set(alarms(prod_plan)) == expected
     # No copy job in dev, so no copy-failure alarm.
@@ -178,6 +179,33 @@ def test_backup_alarms_watch_the_primary_vault(prod_plan: Plan) -> None:
     )
 
 
+@pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
+def test_the_alert_topic_has_its_own_delivery_alarm(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    # AWS's recommended SNS alarm: any notification of the topic SNS could not deliver.
+    plan: Plan = request.getfixturevalue(plan_name)
+    env = plan_name.removesuffix("_plan")
+    topic = plan.named("monitoring-topic")
+    alarm = alarms(plan)[f"medeez-{env}-alert-topic-delivery-failures"]
+    assert (alarm["namespace"], alarm["metricName"], alarm["dimensions"]) == (
+        "AWS/SNS",
+        "NumberOfNotificationsFailed",
+        {"TopicName": topic.inputs["name"]},
+    )
+    assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["threshold"], alarm["comparisonOperator"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    # It notifies the very topic it watches: the working subscribers hear of a failing one,
+    # and the description says what happens when every delivery fails.
+    assert alarm["alarmActions"] == [topic.state["arn"]]
+    assert (
+        "if every delivery fails, it shows in ALARM on the dashboard" in (alarm["alarmDescription"])
+    )
+
+
 def test_dashboard_shows_alarms_and_table_metrics(prod_plan: Plan) -> None:
     dashboard = prod_plan.named("monitoring-dashboard")
     assert dashboard.inputs["dashboardName"] == "medeez-prod-data"
@@ -190,6 +218,12 @@ def test_dashboard_shows_alarms_and_table_metrics(prod_plan: Plan) -> None:
         row for w in body["widgets"] if w["type"] == "metric" for row in w["properties"]["metrics"]
     ]
     assert ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", "medeez-prod-app"] in metric_rows
+    assert [
+        "AWS/SNS",
+        "NumberOfNotificationsFailed",
+        "TopicName",
+        "medeez-prod-alerts",
+    ] in metric_rows
     assert all(
         w["properties"]["region"] == "us-east-1" for w in body["widgets"] if w["type"] == "metric"
     )

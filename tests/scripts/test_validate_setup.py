@@ -64,6 +64,9 @@ def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
     # One row per GSI and one per projection, one per alarm: nothing is folded away.
     assert len([r for r in report.rows if r.check.startswith("table.gsi.")]) == 10
     assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 23
+    assert report.row("alarm.alert-topic-delivery-failures").found == (
+        "medeez-dev-alert-topic-delivery-failures -> medeez-dev-alerts"
+    )
     assert report.row("table.pitr").found == "ENABLED, 7 days"
     assert report.row("table.gsi.ByStatus.projection").found == "ALL"
 
@@ -82,6 +85,43 @@ def test_prod_checks_copy_rule_dr_vault_and_lock(prod: StackConfig, managed_poli
         "INCLUDE, appointmentType, clinicId, endTime, entityType, patientId, providerId, status"
     )
     assert report.row("alarm.copy-job-failures").status == "PASS"
+
+
+def test_a_drifted_topic_delivery_alarm_fails_exactly_its_row(
+    dev: StackConfig, managed_policies, clients_for
+):
+    clients = clients_for(dev)
+    setup_local(dev, clients)
+    cloudwatch = clients("cloudwatch")
+    [live] = cloudwatch.describe_alarms(AlarmNames=["medeez-dev-alert-topic-delivery-failures"])[
+        "MetricAlarms"
+    ]
+    assert (live["Namespace"], live["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    cloudwatch.put_metric_alarm(
+        **{
+            k: live[k]
+            for k in (
+                "AlarmName",
+                "Namespace",
+                "MetricName",
+                "Dimensions",
+                "Statistic",
+                "Period",
+                "EvaluationPeriods",
+                "ComparisonOperator",
+                "TreatMissingData",
+                "AlarmActions",
+                "OKActions",
+                "InsufficientDataActions",
+            )
+        },
+        Threshold=50.0,
+    )
+    report = validate(dev, clients, target="moto")
+    assert _statuses(report, "FAIL") == {"alarm.alert-topic-delivery-failures"}
+    assert "Threshold: expected 1.0, found 50.0" in (
+        report.row("alarm.alert-topic-delivery-failures").found
+    )
 
 
 def test_empty_account_fails_existence_rows_and_skips_their_dependents(
