@@ -23,7 +23,7 @@ BASE_TYPES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 23,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 24,
     "aws:cloudwatch/dashboard:Dashboard": 1,
     "medeez:data:CrossRegionBackup": 1,
     "aws:backup/regionSettings:RegionSettings": 1,

@@ -63,7 +63,7 @@ def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
         assert report.row(check).detail.startswith("not emulated locally: the endpoint does not")
     # One row per GSI and one per projection, one per alarm: nothing is folded away.
     assert len([r for r in report.rows if r.check.startswith("table.gsi.")]) == 10
-    assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 23
+    assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 24
     assert report.row("alarm.alert-topic-delivery-failures").found == (
         "medeez-dev-alert-topic-delivery-failures -> medeez-dev-alerts"
     )

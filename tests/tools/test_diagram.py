@@ -31,7 +31,7 @@ def test_the_prod_diagram_shows_the_data_flows(prod) -> None:
     } <= edges(text)
     assert 'subgraph g_backup["backup: CrossRegionBackup"]' in text
     assert "backup-dr-vault (us-west-2)" in text
-    assert "24 x MetricAlarm" in text  # the restore merge added the restore-job alarm
+    assert "25 x MetricAlarm" in text  # restore-job alarm, then the alert topic's own
     assert "backup-role" not in text  # IAM is the policy pack's concern, not a data flow
 
 
