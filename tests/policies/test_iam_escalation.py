@@ -311,3 +311,19 @@ def test_the_stacks_own_deploy_policy_passes_until_widened(dev_plan: Plan, name:
     statement["Resource"] = "*"
     assert "privilege escalation" in run(ESCALATION, widened).violations[0]
     assert "iam:AttachRolePolicy" in run(PERMISSIONS, widened).violations[0]
+
+
+def test_the_gate_blocks_a_prod_plan_whose_deploy_role_passes_any_role(prod_plan: Plan):
+    # The whole pack through the gate's run loop, as `make preview` runs it: one statement of
+    # the deploy policy widened to every resource is a mandatory finding of two IAM rules.
+    from tests.policies.test_plans import analyze
+
+    plan = prod_plan.to_json()
+    [deploy] = [r for r in plan["resources"] if r["name"] == "access-deploy-policy"]
+    document = json.loads(deploy["inputs"]["policy"])
+    for statement in document["Statement"]:
+        if "iam:PassRole" in statement["Action"]:
+            statement["Resource"] = "*"
+    deploy["inputs"]["policy"] = json.dumps(document)
+    mandatory = sorted({d.policy for d in analyze(plan, "prod") if d.mandatory})
+    assert mandatory == [ESCALATION, PERMISSIONS]
