@@ -83,19 +83,28 @@ def denied_everywhere(document: Mapping[str, Any], action: str) -> bool:
     return False
 
 
-def granted_on_everything(
-    document: Mapping[str, Any], action: str, *, unconditional: bool = False
-) -> list[str]:
-    """Where (statement ids) ``action`` is allowed on every resource; empty if nowhere or if an
-    unconditional Deny removes it. With ``unconditional``, statements with a Condition do not
-    count (the Condition is taken as the constraint)."""
-    if denied_everywhere(document, action):
-        return []
-    return [
-        g.where
-        for g in unconstrained_grants(document)
-        if g.allows(action) and not (unconditional and g.conditional)
-    ]
+class _Reader:
+    """A document's unconstrained grants, read once and asked about many actions: where (the
+    statement ids) each action is allowed on every resource; nowhere if an unconditional Deny
+    removes it. With ``unconditional``, statements with a Condition do not count (the Condition
+    is taken as the constraint)."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = document
+        self.grants = unconstrained_grants(document)
+        self._seen: dict[tuple[str, bool], list[str]] = {}
+
+    def where(self, action: str, *, unconditional: bool = False) -> list[str]:
+        key = (action, unconditional)
+        if key not in self._seen:
+            candidates = [
+                g.where
+                for g in self.grants
+                if g.allows(action) and not (unconditional and g.conditional)
+            ]
+            denied = bool(candidates) and denied_everywhere(self.document, action)
+            self._seen[key] = [] if denied else candidates
+        return self._seen[key]
 
 
 def shown(items: Sequence[str], limit: int = 4) -> str:
@@ -186,8 +195,11 @@ def escalations(document: Mapping[str, Any]) -> Iterator[str]:
     methods: list[str] = []
     actions: set[str] = set()
     where: set[str] = set()
+    reader = _Reader(document)
+    if not reader.grants:
+        return
     for method, needed in ESCALATION_METHODS.items():
-        places = [granted_on_everything(document, action) for action in needed]
+        places = [reader.where(action) for action in needed]
         if all(places):
             methods.append(method)
             actions.update(needed)
@@ -251,8 +263,11 @@ CREDENTIAL_ACTIONS: tuple[str, ...] = (
 def credential_exposures(document: Mapping[str, Any]) -> Iterator[str]:
     """One message per statement granting credential-returning actions on every resource."""
     by_statement: dict[str, list[str]] = {}
+    reader = _Reader(document)
+    if not reader.grants:
+        return
     for action in CREDENTIAL_ACTIONS:
-        for where in granted_on_everything(document, action):
+        for where in reader.where(action):
             by_statement.setdefault(where, []).append(action)
     for where, found in by_statement.items():
         yield (
