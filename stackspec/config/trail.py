@@ -90,9 +90,14 @@ class AuditBucketConfig(ConfigModel):
                     )
                 gap = 30 if previous.storage_class in INFREQUENT_ACCESS else 1
                 if step.days < previous.days + gap:
+                    why = (
+                        f"S3 keeps objects 30 days in {previous.storage_class} first"
+                        if gap == 30
+                        else "a day after the previous transition at the earliest"
+                    )
                     problems.append(
-                        f"{where}.days: must be at least {previous.days + gap} (S3 keeps objects "
-                        f"{gap} day(s) in {previous.storage_class} first), got {step.days}"
+                        f"{where}.days: must be at least {previous.days + gap} ({why}), "
+                        f"got {step.days}"
                     )
             if step.days >= self.expiration_days:
                 problems.append(
@@ -106,7 +111,7 @@ class AuditBucketConfig(ConfigModel):
                 f"got {self.expiration_days}"
             )
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -19,7 +19,7 @@ def _kms_default(rule: Any) -> bool:
 
 
 def _sse_s3_default(rule: Any) -> bool:
-    return get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") == "AES256"
+    return bool(get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") == "AES256")
 
 
 def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
