@@ -156,21 +156,25 @@ class AuditBucketDefinition:
     ) -> str:
         """TLS 1.2+ only; S3's logging service may put the audit bucket's access logs, and only
         for that bucket of this account (AWS: aws:SourceArn and aws:SourceAccount)."""
-        statements = tls_statements(log_bucket_arn)
-        statements.append(
-            {
-                "Sid": "S3ServerAccessLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": S3_LOGGING_SERVICE},
-                "Action": "s3:PutObject",
-                "Resource": f"{log_bucket_arn}/{self.access_log_prefix}*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
+        # The grant comes first: statement order means nothing to AWS, but moto 5.2.5's
+        # PutBucketLogging check walks the statements in order and fails on a Principal "*"
+        # before it reaches the grant.
+        return _document(
+            [
+                {
+                    "Sid": "S3ServerAccessLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": S3_LOGGING_SERVICE},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{log_bucket_arn}/{self.access_log_prefix}*",
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
                 },
-            }
+                *tls_statements(log_bucket_arn),
+            ]
         )
-        return _document(statements)
 
 
 def audit_bucket_definition(cfg: StackConfig) -> AuditBucketDefinition:

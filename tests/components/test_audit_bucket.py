@@ -209,7 +209,6 @@ def test_access_logs_go_to_an_sse_s3_bucket_only_s3_logging_may_write(prod_plan:
     ]
     arn = _arn("prod", "audit-access-logs")
     assert json.loads(policy_resource.inputs["policy"])["Statement"] == [
-        *_tls(arn),
         {
             "Sid": "S3ServerAccessLogs",
             "Effect": "Allow",
@@ -221,6 +220,7 @@ def test_access_logs_go_to_an_sse_s3_bucket_only_s3_logging_may_write(prod_plan:
                 "StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT_ID},
             },
         },
+        *_tls(arn),
     ]
     (rule,) = prod_plan.named("audit-access-logs-lifecycle").inputs["rules"]
     assert rule["expiration"] == {"days": 2192}
