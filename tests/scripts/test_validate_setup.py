@@ -357,3 +357,22 @@ def test_an_interrupted_validate_is_one_line_and_128_plus_the_signal(
         f"validate: interrupted; nothing was changed (validate only reads) (exit {code})\n"
     )
     assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
+
+
+def test_an_organization_trail_is_reported_as_external_and_nothing_else_changes(
+    dev: StackConfig, managed_policies, clients_for
+):
+    external = dev.model_copy(
+        update={"trail": dev.trail.model_copy(update={"organization_trail": True})}
+    )
+    clients = clients_for(external)
+    setup_local(external, clients)
+    assert clients("cloudtrail").describe_trails()["trailList"] == []
+    report = validate(external, clients, target="moto")
+    assert _statuses(report, "FAIL") == set()
+    row = report.row("trail")
+    assert row.status == "SKIP"
+    assert row.detail.startswith("external: an organization trail records this account")
+    assert not [r for r in report.rows if r.check.startswith("trail.")]
+    # The bucket is still built and checked: it holds the audit chain's digests.
+    assert report.row("audit.bucket.object-lock").status == "PASS"
