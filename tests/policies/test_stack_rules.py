@@ -60,6 +60,7 @@ def test_every_known_type_is_covered():
         "aws:efs/fileSystem:FileSystem",
         "aws:sqs/queue:Queue",
         "aws:secretsmanager/secret:Secret",
+        "aws:cloudtrail/eventDataStore:EventDataStore",
     ],
 )
 def test_unjudged_data_bearing_type_is_flagged(type_):
@@ -82,6 +83,9 @@ def test_reviewed_type_in_pack_config_is_accepted():
         ("aws:kms/key:Key", True, True),
         ("aws:kms/alias:Alias", False, False),
         ("aws:sns/topic:Topic", True, False),
+        ("aws:cloudtrail/trail:Trail", True, False),
+        ("aws:s3/bucketLogging:BucketLogging", False, False),
+        ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", False, False),
         ("aws:cloudwatch/logGroup:LogGroup", True, True),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", False, False),
         ("aws:iam/role:Role", False, False),
