@@ -10,7 +10,7 @@ from pulumi_policy import Severity
 from hipaa_guardrails.props import UNKNOWN, get
 from hipaa_guardrails.resource_types import CLOUDTRAIL_TRAIL, TABLE
 from hipaa_guardrails.rules.cloudtrail._selectors import data_event_resource_arns
-from hipaa_guardrails.spec import Finding, Guardrail, Resource, Scope, Stack
+from hipaa_guardrails.spec import Finding, Guardrail, NotApplicable, Resource, Scope, Stack
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
 
@@ -33,7 +33,11 @@ def _covers(trail: Resource, table: Resource) -> bool:
 
 def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
     if config["organizationTrail"]:
-        return  # reported as a CONFIG DEVIATION: an organization trail outside the stack
+        # Also reported as a CONFIG DEVIATION in every preview.
+        raise NotApplicable(
+            "the trail is external: an organization trail outside this stack records its "
+            "tables' data events (pack config organizationTrail)"
+        )
     trails = stack.of_type(CLOUDTRAIL_TRAIL)
     for table in stack.of_type(TABLE):
         if not any(_covers(trail, table) for trail in trails):
