@@ -111,7 +111,7 @@ audit-report: $(STAMP) ## A patient's accounting of writes and reads: CLINIC=<id
 	@$(PY) -m scripts.audit report $(AUDIT_ARGS) --clinic "$(CLINIC)" --patient "$(PATIENT)" \
 		$(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") --format $(FORMAT)
 
-audit-digest: $(STAMP) ## Write a digest of every chain head now (the external anchor; local: .local/audit-digests/)
+audit-digest: $(STAMP) ## Write a digest of every chain head now and put it in the audit bucket (audit-chain/<stack>/)
 	@$(PY) -m scripts.audit digest $(AUDIT_ARGS)
 
 setup: $(STAMP) ## Local emulator: create STACK; AWS (TARGET=aws): wait until its table is ACTIVE

@@ -5,6 +5,7 @@ import pulumi
 from components.access_roles import AccessRoles, AccessRolesArgs
 from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
+from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
@@ -46,17 +47,29 @@ backup = CrossRegionBackup(
         protection=config.protection,
     ),
 )
-# Reports are evidence: the audit bucket and its key carry the data-resource protection.
-audit_bucket = (
-    AuditBucket(
-        "audit",
-        AuditBucketArgs(
-            definition=stack.audit_bucket,
-            key=stack.keys[KeyPurpose.AUDIT],
-            protection=config.protection,
+# Audit evidence (trail logs, audit-chain digests, Backup reports): the bucket and its key carry
+# the data-resource protection.
+audit_bucket = AuditBucket(
+    "audit",
+    AuditBucketArgs(
+        definition=stack.audit_bucket,
+        key=stack.keys[KeyPurpose.AUDIT],
+        protection=config.protection,
+    ),
+)
+trail = (
+    AuditTrail(
+        "trail",
+        AuditTrailArgs(
+            definition=stack.trail,
+            bucket_name=audit_bucket.bucket_name,
+            key_arn=audit_bucket.key_arn,
+            table_arn=table.arn,
+            stream_arn=table.stream_arn,
+            bucket_policy=audit_bucket.policy,
         ),
     )
-    if stack.audit_bucket is not None
+    if stack.trail is not None
     else None
 )
 recovery = RecoveryAssurance(
@@ -68,7 +81,7 @@ recovery = RecoveryAssurance(
         vault_name=backup.vault.name,
         role_arn=backup.role.arn,
         topic_arn=monitoring.topic_arn,
-        report_bucket_name=audit_bucket.bucket_name if audit_bucket else None,
+        report_bucket_name=audit_bucket.bucket_name,
     ),
 )
 access = AccessRoles(
@@ -94,7 +107,9 @@ pulumi.export("backupVaultArn", backup.vault_arn)
 pulumi.export("drBackupVaultArn", backup.dr_vault_arn)
 pulumi.export("backupPlanArn", backup.plan_arn)
 pulumi.export("budgetName", stack.budget.name)
-pulumi.export("auditBucketName", audit_bucket.bucket_name if audit_bucket else None)
+pulumi.export("auditBucketName", audit_bucket.bucket_name)
+pulumi.export("auditAccessLogBucketName", audit_bucket.access_log_bucket_name)
+pulumi.export("trailArn", trail.arn if trail else None)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))

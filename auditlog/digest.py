@@ -70,6 +70,21 @@ def write_digest(conn: Connection[Any], directory: Path, *, label: str) -> Path:
     return path
 
 
+def upload_digest(s3: Any, path: Path, *, bucket: str, key_prefix: str) -> str:
+    """Put the digest file into the object-locked audit bucket under ``key_prefix``; the
+    bucket's default retention locks it and its default key encrypts it. Returns the key."""
+    key = f"{key_prefix}/{path.name}"
+    body = path.read_bytes()
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType="application/json",
+        ChecksumAlgorithm="SHA256",
+    )
+    return key
+
+
 def latest_digest(directory: Path) -> Digest | None:
     files = sorted(directory.glob("digest-*.json")) if directory.is_dir() else []
     if not files:

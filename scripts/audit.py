@@ -3,16 +3,25 @@
     python -m scripts.audit verify --stack dev [--target local|aws] [--digest-dir DIR]
     python -m scripts.audit report --stack dev --clinic C --patient P [--from D] [--to D]
                                    [--format text|csv|json]
-    python -m scripts.audit digest --stack dev          (write a digest of the chain heads now)
+    python -m scripts.audit digest --stack dev [--target local|aws] [--no-upload]
+                                   (write a digest of the chain heads now, and put it into the
+                                   audit bucket's audit-chain/<stack>/ prefix)
 
 Where: ``--database-url`` or ``AUDIT_DATABASE_URL`` when set; else the local PostgreSQL that
 ``make local-up`` started (``.local/env``, the read-only auditor role) while it runs; RDS only
 with ``--target aws`` (IAM authentication over verify-full TLS: auditlog.connect). Never falls
 through to AWS.
 
+The digest's upload goes to the same S3 target every script uses (scripts.aws_target): the local
+emulator recorded in ``.local/env`` (or ``AWS_ENDPOINT_URL``), AWS only with ``--target aws``
+(the account and region are printed first). On the local emulator the upload is attempted and
+reported as skipped when moto refuses it: moto applies the audit bucket policy's TLS Deny
+statements without evaluating their conditions.
+
 Exit status: verify 0 every chain and the latest digest intact, 1 a break (the first broken row
 of each broken chain is named, and why); 2 usage errors (bad arguments, unknown stack, no audit
-database to read). report 0, or 2.
+database to read). report 0, or 2. digest 0 written and uploaded, 1 written but the upload failed
+(the file stays; rerun to upload), 2 usage errors (no emulator to upload to included).
 """
 
 from __future__ import annotations
@@ -30,13 +39,23 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from botocore.exceptions import BotoCoreError, ClientError
 
 from auditlog import schema
 from auditlog.connect import ConnectError, connect, rds_iam_conninfo
-from auditlog.digest import DigestError, write_digest
+from auditlog.digest import DigestError, upload_digest, write_digest
 from auditlog.verify import verify
-from scripts.aws_target import local_state_dir, read_env_file
+from scripts.aws_target import (
+    Clients,
+    UsageError,
+    announce_target,
+    error_code,
+    local_state_dir,
+    read_env_file,
+    resolve_target,
+)
 from stackspec.config.stack import StackConfig, load_stack_config
+from stackspec.definitions.audit_bucket import audit_bucket_definition
 
 PROG = "audit"
 
@@ -240,14 +259,57 @@ def cmd_report(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def _s3_clients(args: argparse.Namespace, cfg: StackConfig, out: Any) -> Clients:
+    """Where the digest is uploaded: the scripts' one rule for choosing a target."""
+    try:
+        target = resolve_target(target=args.target)
+    except UsageError as exc:
+        raise Usage(f"cannot upload the digest: {exc} (or pass --no-upload)") from None
+    clients = Clients.for_target(target, cfg.region)
+    announce_target(clients, target, f"{PROG} digest", out)
+    return clients
+
+
 def cmd_digest(args: argparse.Namespace, out: Any) -> int:
     cfg = _stack(args.stack)
     where = _where(args, cfg)
     if where.digest_dir is None:
         raise Usage("--digest-dir is required outside the local environment")
+    clients = None if args.no_upload else _s3_clients(args, cfg, out)
     with _connect(where) as conn:
         path = write_digest(conn, where.digest_dir, label=args.stack)
     print(f"{PROG} digest: wrote {path}", file=out)
+    if clients is None:
+        return 0
+    bucket = audit_bucket_definition(cfg)
+    try:
+        account = str(clients("sts").get_caller_identity()["Account"])
+        name = bucket.bucket_name(account)
+        key = upload_digest(
+            clients("s3"),
+            path,
+            bucket=name,
+            key_prefix=f"{bucket.audit_chain_prefix}/{args.stack}",
+        )
+    except (BotoCoreError, ClientError) as exc:
+        if clients.emulator and error_code(exc) in ("403", "AccessDenied"):
+            # moto 5.2.5 applies a bucket policy's Deny statements without evaluating their
+            # conditions, so the audit bucket's TLS statements refuse every object request
+            # locally; AWS evaluates them (requests over TLS 1.2+ pass). Attempted, not faked.
+            print(
+                f"{PROG} digest: upload skipped: the local emulator refuses objects in {name} "
+                "(it applies the bucket policy's TLS Deny statements without their conditions); "
+                f"{path} stays",
+                file=out,
+            )
+            return 0
+        first = str(exc).strip().splitlines()[0]
+        print(
+            f"{PROG} digest: not uploaded ({first}); {path} stays, rerun to upload",
+            file=out,
+        )
+        return 1
+    print(f"{PROG} digest: uploaded s3://{name}/{key} (object-locked by default)", file=out)
     return 0
 
 
@@ -266,7 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="from_", default=None)
     report.add_argument("--to", default=None)
     report.add_argument("--format", choices=("text", "csv", "json"), default="text")
-    sub.add_parser("digest", parents=[common], help="write a digest of the chain heads now")
+    digest = sub.add_parser(
+        "digest", parents=[common], help="write a digest of the chain heads now and upload it"
+    )
+    digest.add_argument(
+        "--no-upload", action="store_true", help="write the file only; do not put it in S3"
+    )
     return parser
 
 

@@ -91,6 +91,15 @@ class StackNames:
         """S3 names are global: the account id keeps two accounts' stacks apart."""
         return f"{self.prefix}-audit-{account_id}"
 
+    def audit_access_log_bucket(self, account_id: str) -> str:
+        """Where S3 delivers the audit bucket's server access logs."""
+        return f"{self.prefix}-audit-access-logs-{account_id}"
+
+    @property
+    def trail(self) -> str:
+        """The stack's CloudTrail trail (management and the table's data events)."""
+        return f"{self.prefix}-trail"
+
     def drill_table(self, stamp: str) -> str:
         """A restore drill's scratch table: never ends in ``-app``, always says ``drill``."""
         return f"{self.prefix}-drill-{stamp}"

@@ -36,6 +36,7 @@ DEV_SKIPS = {
     "kms.phi.rotation-period",
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
+    "kms.audit.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -366,6 +367,38 @@ def audit_bucket_policy_removed(cfg: StackConfig, clients: Clients) -> None:
     clients("s3").delete_bucket_policy(Bucket=_audit_bucket(cfg))
 
 
+def trail_table_data_events_dropped(cfg: StackConfig, clients: Clients) -> None:
+    # Someone narrows the trail to management events: table reads go unrecorded.
+    clients("cloudtrail").put_event_selectors(
+        TrailName=cfg.names.trail,
+        AdvancedEventSelectors=[
+            {
+                "Name": "Management events",
+                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+            }
+        ],
+    )
+
+
+def trail_stopped(cfg: StackConfig, clients: Clients) -> None:
+    clients("cloudtrail").stop_logging(Name=cfg.names.trail)
+
+
+def audit_bucket_lifecycle_removed(cfg: StackConfig, clients: Clients) -> None:
+    clients("s3").delete_bucket_lifecycle(Bucket=_audit_bucket(cfg))
+
+
+def audit_bucket_access_logging_off(cfg: StackConfig, clients: Clients) -> None:
+    clients("s3").put_bucket_logging(Bucket=_audit_bucket(cfg), BucketLoggingStatus={})
+
+
+def access_log_bucket_versioning_suspended(cfg: StackConfig, clients: Clients) -> None:
+    clients("s3").put_bucket_versioning(
+        Bucket=cfg.names.audit_access_log_bucket("123456789012"),
+        VersioningConfiguration={"Status": "Suspended"},
+    )
+
+
 def audit_bucket_on_table_key(cfg: StackConfig, clients: Clients) -> None:
     clients("s3").put_bucket_encryption(
         Bucket=_audit_bucket(cfg),
@@ -512,6 +545,35 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         audit_bucket_on_table_key,
         None,
         "audit.bucket.encryption",
+    ),
+    (
+        "dev",
+        "trail no longer records the table's data events",
+        trail_table_data_events_dropped,
+        None,
+        "trail.event-selectors",
+    ),
+    ("prod", "trail stopped logging", trail_stopped, None, "trail.logging"),
+    (
+        "dev",
+        "audit bucket lifecycle removed",
+        audit_bucket_lifecycle_removed,
+        None,
+        "audit.bucket.lifecycle",
+    ),
+    (
+        "prod",
+        "audit bucket access logging off",
+        audit_bucket_access_logging_off,
+        None,
+        "audit.bucket.logging",
+    ),
+    (
+        "dev",
+        "access-log bucket versioning suspended",
+        access_log_bucket_versioning_suspended,
+        None,
+        "audit.access-log-bucket.versioning",
     ),
     (
         "prod",

@@ -237,9 +237,7 @@ def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -
     cfg = built.cfg
     aliases = {a.inputs["targetKeyId"]: a for a in plan.of_type("aws:kms/alias:Alias")}
     rotations = {p["KeyId"]: p for p in built.sent("EnableKeyRotation")}
-    assert len(plan.of_type("aws:kms/key:Key")) == (
-        4 + cfg.backup.cross_region_copy.enabled + cfg.recovery.audit.enabled
-    )
+    assert len(plan.of_type("aws:kms/key:Key")) == (5 + cfg.backup.cross_region_copy.enabled)
     for key in plan.of_type("aws:kms/key:Key"):
         alias = aliases[key.state["keyId"]]
         region = key.inputs.get("region", cfg.region)
@@ -686,68 +684,181 @@ def test_recovery(plan: Plan, built: Built, planned: Identities, live: Identitie
         ) == planned(report.inputs)
 
 
-def test_audit_bucket(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
-    buckets = plan.of_type("aws:s3/bucket:Bucket")
-    if not built.cfg.recovery.audit.enabled:
-        assert buckets == []
-        assert built.clients("s3").list_buckets()["Buckets"] == []
-        return
-    (bucket,) = buckets
-    name = bucket.inputs["bucket"].replace(MOCK_ACCOUNT_ID, MOTO_ACCOUNT_ID)
-    s3 = built.clients("s3")
-    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [name]
-    assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [
-        {"Key": k, "Value": v} for k, v in sorted(bucket.inputs["tags"].items())
+def _bucket_side(plan: Plan, bucket: Any, type_name: str) -> dict[str, Any] | None:
+    found = [
+        r for r in plan.of_type(S3 + type_name) if r.inputs.get("bucket") == bucket.inputs["bucket"]
     ]
+    return dict(found[0].inputs) if found else None
 
-    def side(type_name: str) -> dict[str, Any]:
-        (resource,) = plan.of_type(type_name)
-        return dict(resource.inputs)
 
-    lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
-    retention = {k.lower(): v for k, v in lock["Rule"]["DefaultRetention"].items() if v}
-    assert {
-        "objectLockEnabled": lock["ObjectLockEnabled"],
-        "rule": {"defaultRetention": retention},
-    } == {
-        k: v
-        for k, v in side(S3 + "bucketObjectLockConfiguration:BucketObjectLockConfiguration").items()
-        if k != "bucket"
-    }
-    assert bucket.inputs["objectLockEnabled"] is True
-    pab = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    want_pab = side(S3 + "bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert {k[0].lower() + k[1:]: v for k, v in pab.items()} == {
-        k: v for k, v in want_pab.items() if k != "bucket"
-    }
-    ownership = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
-    assert ownership == [
-        {
-            "ObjectOwnership": side(S3 + "bucketOwnershipControls:BucketOwnershipControls")["rule"][
-                "objectOwnership"
-            ]
+def _lifecycle(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """GetBucketLifecycleConfiguration's rules in the plan's camelCase shape."""
+    result = []
+    for rule in rules:
+        entry: dict[str, Any] = {
+            "id": rule["ID"],
+            "status": rule["Status"],
+            "filter": {"prefix": rule["Filter"]["Prefix"]},
+            "expiration": {"days": rule["Expiration"]["Days"]},
+            "noncurrentVersionExpiration": {
+                "noncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
+            },
+            "abortIncompleteMultipartUpload": {
+                "daysAfterInitiation": rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+            },
         }
-    ]
-    assert (
-        s3.get_bucket_versioning(Bucket=name)["Status"]
-        == side(S3 + "bucketVersioning:BucketVersioning")["versioningConfiguration"]["status"]
-    )
-    (rule,) = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    (want_rule,) = side(
-        S3 + "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    )["rules"]
-    default = rule["ApplyServerSideEncryptionByDefault"]
-    assert live(
-        {
+        if rule.get("Transitions"):
+            entry["transitions"] = [
+                {"days": t["Days"], "storageClass": t["StorageClass"]} for t in rule["Transitions"]
+            ]
+        result.append(entry)
+    return result
+
+
+def test_audit_buckets(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    buckets = plan.of_type("aws:s3/bucket:Bucket")
+    s3 = built.clients("s3")
+    names = sorted(b.inputs["bucket"].replace(MOCK_ACCOUNT_ID, MOTO_ACCOUNT_ID) for b in buckets)
+    assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == names
+    assert len(names) == 2  # the audit bucket and its access-log bucket, in every stack
+    for bucket in buckets:
+        name = bucket.inputs["bucket"].replace(MOCK_ACCOUNT_ID, MOTO_ACCOUNT_ID)
+        assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [
+            {"Key": k, "Value": v} for k, v in sorted(bucket.inputs["tags"].items())
+        ]
+
+        def side(type_name: str, bucket: Any = bucket) -> dict[str, Any]:
+            found = _bucket_side(plan, bucket, type_name)
+            assert found is not None, (bucket.name, type_name)
+            return found
+
+        lock = _bucket_side(
+            plan, bucket, "bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+        )
+        if lock is not None:
+            live_lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+            retention = {
+                k.lower(): v for k, v in live_lock["Rule"]["DefaultRetention"].items() if v
+            }
+            assert {
+                "objectLockEnabled": live_lock["ObjectLockEnabled"],
+                "rule": {"defaultRetention": retention},
+            } == {k: v for k, v in lock.items() if k != "bucket"}
+            assert bucket.inputs["objectLockEnabled"] is True
+        else:
+            assert "objectLockEnabled" not in bucket.inputs
+            with pytest.raises(s3.exceptions.ClientError):
+                s3.get_object_lock_configuration(Bucket=name)
+        pab = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        want_pab = side("bucketPublicAccessBlock:BucketPublicAccessBlock")
+        assert {k[0].lower() + k[1:]: v for k, v in pab.items()} == {
+            k: v for k, v in want_pab.items() if k != "bucket"
+        }
+        ownership = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+        assert ownership == [
+            {
+                "ObjectOwnership": side("bucketOwnershipControls:BucketOwnershipControls")["rule"][
+                    "objectOwnership"
+                ]
+            }
+        ]
+        assert (
+            s3.get_bucket_versioning(Bucket=name)["Status"]
+            == side("bucketVersioning:BucketVersioning")["versioningConfiguration"]["status"]
+        )
+        (rule,) = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
+        (want_rule,) = side(
+            "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )["rules"]
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        got: dict[str, Any] = {
             "applyServerSideEncryptionByDefault": {
                 "sseAlgorithm": default["SSEAlgorithm"],
-                "kmsMasterKeyId": default["KMSMasterKeyID"],
+                **(
+                    {"kmsMasterKeyId": default["KMSMasterKeyID"]}
+                    if "KMSMasterKeyID" in default
+                    else {}
+                ),
             },
-            "bucketKeyEnabled": rule["BucketKeyEnabled"],
         }
-    ) == planned(want_rule)
-    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
-    assert live(policy) == planned(_doc(side(S3 + "bucketPolicy:BucketPolicy")["policy"]))
+        if rule.get("BucketKeyEnabled"):
+            got["bucketKeyEnabled"] = True
+        assert live(got) == planned(want_rule)
+        policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+        assert live(policy) == planned(_doc(side("bucketPolicy:BucketPolicy")["policy"]))
+        lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        assert _lifecycle(lifecycle) == planned(
+            side("bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
+        )
+        logging = _bucket_side(plan, bucket, "bucketLogging:BucketLogging")
+        enabled = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")
+        if logging is None:
+            assert enabled is None  # the access-log bucket logs nowhere
+        else:
+            assert live(
+                {
+                    "bucket": name,
+                    "targetBucket": enabled["TargetBucket"],
+                    "targetPrefix": enabled["TargetPrefix"],
+                }
+            ) == planned(logging)
+
+
+# --- the trail -----------------------------------------------------------------------------------
+
+
+def test_trail(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    cloudtrail = built.clients("cloudtrail")
+    trails = plan.of_type("aws:cloudtrail/trail:Trail")
+    found = cloudtrail.describe_trails()["trailList"]
+    if built.cfg.trail.organization_trail:
+        assert trails == []
+        assert found == []
+        return
+    (trail,) = trails
+    (described,) = found
+    status = cloudtrail.get_trail_status(Name=described["TrailARN"])
+    assert live(
+        {
+            "name": described["Name"],
+            "s3BucketName": described["S3BucketName"],
+            "s3KeyPrefix": described["S3KeyPrefix"],
+            "kmsKeyId": described["KmsKeyId"],
+            "isMultiRegionTrail": described["IsMultiRegionTrail"],
+            "includeGlobalServiceEvents": described["IncludeGlobalServiceEvents"],
+            "enableLogFileValidation": described["LogFileValidationEnabled"],
+            "enableLogging": status["IsLogging"],
+        }
+    ) == planned(
+        {k: v for k, v in trail.inputs.items() if k not in ("advancedEventSelectors", "tags")}
+    )
+    selectors = cloudtrail.get_event_selectors(TrailName=described["Name"])
+    table_stream = built.clients("dynamodb").describe_table(TableName=built.cfg.names.table)[
+        "Table"
+    ]["LatestStreamArn"]
+    planned_stream = plan.outputs["tableStreamArn"]
+    assert live(
+        [
+            {
+                "name": s["Name"],
+                "fieldSelectors": [
+                    {
+                        "field": f["Field"],
+                        "equals": [planned_stream if v == table_stream else v for v in f["Equals"]],
+                    }
+                    for f in s["FieldSelectors"]
+                ],
+            }
+            for s in selectors["AdvancedEventSelectors"]
+        ]
+    ) == planned(trail.inputs["advancedEventSelectors"])
+    # The parity stack records the stream's data events and no management events.
+    names = [s["Name"] for s in selectors["AdvancedEventSelectors"]]
+    assert names == [s["name"] for s in trail.inputs["advancedEventSelectors"]]
+    (tags,) = cloudtrail.list_tags(ResourceIdList=[described["TrailARN"]])["ResourceTagList"]
+    assert _tags(tags["TagsList"]) == trail.inputs["tags"]
 
 
 # --- access roles --------------------------------------------------------------------------------
@@ -867,15 +978,18 @@ COMPARED = {
     RESTORE_TESTING_SELECTION: test_recovery,
     FRAMEWORK: test_recovery,
     REPORT_PLAN: test_recovery,
-    "aws:s3/bucket:Bucket": test_audit_bucket,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": test_audit_bucket,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": test_audit_bucket,
-    "aws:s3/bucketVersioning:BucketVersioning": test_audit_bucket,
+    "aws:s3/bucket:Bucket": test_audit_buckets,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": test_audit_buckets,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": test_audit_buckets,
+    "aws:s3/bucketVersioning:BucketVersioning": test_audit_buckets,
     (
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    ): test_audit_bucket,
-    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": test_audit_bucket,
-    "aws:s3/bucketPolicy:BucketPolicy": test_audit_bucket,
+    ): test_audit_buckets,
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": test_audit_buckets,
+    "aws:s3/bucketPolicy:BucketPolicy": test_audit_buckets,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": test_audit_buckets,
+    "aws:s3/bucketLogging:BucketLogging": test_audit_buckets,
+    "aws:cloudtrail/trail:Trail": test_trail,
 }
 
 

@@ -14,9 +14,9 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 4,
-    "aws:kms/key:Key": 4,
-    "aws:kms/alias:Alias": 4,
+    "medeez:data:EncryptionKey": 5,
+    "aws:kms/key:Key": 5,
+    "aws:kms/alias:Alias": 5,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
@@ -42,27 +42,33 @@ BASE_TYPES = {
     "aws:backup/vaultNotifications:VaultNotifications": 1,
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": 1,
     "aws:backup/restoreTestingSelection:RestoreTestingSelection": 1,
+    # The audit bucket (its key, settings, lifecycle and access logging to its access-log
+    # bucket) and the trail, in every stack.
+    "medeez:data:AuditBucket": 1,
+    "aws:s3/bucket:Bucket": 2,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+    "aws:s3/bucketVersioning:BucketVersioning": 2,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 2,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
+    "aws:s3/bucketLogging:BucketLogging": 1,
+    "medeez:data:AuditTrail": 1,
+    "aws:cloudtrail/trail:Trail": 1,
 }
 #: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
-#: contributor insights on the table and its five indexes, and the audit evidence (framework,
-#: three report plans, the audit bucket with its key and settings).
+#: contributor insights on the table and its five indexes, and the Audit Manager evidence
+#: (framework, three report plans).
 PROD_ONLY = {
-    "medeez:data:EncryptionKey": 2,
-    "aws:kms/key:Key": 2,
-    "aws:kms/alias:Alias": 2,
+    "medeez:data:EncryptionKey": 1,
+    "aws:kms/key:Key": 1,
+    "aws:kms/alias:Alias": 1,
     "aws:backup/regionSettings:RegionSettings": 1,
     "aws:backup/vault:Vault": 1,
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": 2,
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:dynamodb/contributorInsights:ContributorInsights": 6,
-    "medeez:data:AuditBucket": 1,
-    "aws:s3/bucket:Bucket": 1,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
-    "aws:s3/bucketVersioning:BucketVersioning": 1,
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
-    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
-    "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:backup/framework:Framework": 1,
     "aws:backup/reportPlan:ReportPlan": 3,
 }
@@ -86,6 +92,8 @@ OUTPUTS = {
     "backupPlanArn",
     "budgetName",
     "auditBucketName",
+    "auditAccessLogBucketName",
+    "trailArn",
     "permissionsBoundaryArn",
     "tenantRoleArn",
     "operationsRoleArn",
@@ -160,6 +168,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "monitoring",
         "backup",
         "audit",
+        "trail",
         "recovery",
         "access",
         "cost",

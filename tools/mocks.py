@@ -136,6 +136,10 @@ class RealisticMocks(Mocks):
             bucket = str(inputs.get("bucket") or physical)
             state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
             return bucket, state
+        if typ == "aws:cloudtrail/trail:Trail":
+            arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{physical}"
+            state.update(name=physical, arn=arn, homeRegion=region)
+            return arn, state
         if typ == "aws:backup/framework:Framework":
             arn = f"arn:aws:backup:{region}:{account}:framework:{physical}-{_uuid(typ, name)}"
             state.update(name=physical, arn=arn)

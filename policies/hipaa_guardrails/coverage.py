@@ -49,6 +49,8 @@ DATA_SERVICES: Final = frozenset(
         "sagemaker",
         "dms",
         "cloudwatch:logGroup",
+        # A trail carries audit records (who read or wrote which item key) to its bucket.
+        "cloudtrail",
     }
 )
 
@@ -72,6 +74,7 @@ SUPPORTING_TYPES: Final = frozenset(
         "aws:backup/framework:Framework",
         "aws:backup/reportPlan:ReportPlan",
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:sqs/queuePolicy:QueuePolicy",
@@ -150,7 +153,7 @@ GUARDED_SUPPORTING_TYPES: Final = frozenset(
 )
 
 #: Services that only carry data in transit; their resources keep nothing to protect from deletion.
-TRANSIT_SERVICES: Final = frozenset({"sns", "firehose"})
+TRANSIT_SERVICES: Final = frozenset({"sns", "firehose", "cloudtrail"})
 
 
 def service_of(resource_type: str) -> tuple[str, str]:

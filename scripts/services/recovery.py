@@ -1,12 +1,11 @@
-"""Recovery assurance on the local endpoint: the audit bucket (moto holds all of it: object
-lock, versioning, SSE-KMS, public access block, ownership, policy, tags) and the report plans;
-restore testing, vault notifications and the Audit Manager framework are attempted and reported
-as skipped, because moto 5.2.5 implements none of their calls.
+"""Recovery assurance on the local endpoint: the report plans (delivering to the audit bucket,
+which ``scripts.services.audit_trail`` builds); restore testing, vault notifications and the
+Audit Manager framework are attempted and reported as skipped, because moto 5.2.5 implements
+none of their calls.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -18,124 +17,13 @@ from scripts.services.base import (
     CheckContext,
     Outcome,
     SetupContext,
-    Skipped,
-    policy_document,
-    tag_list,
 )
-from stackspec.definitions.audit_bucket import AuditBucketDefinition
 from stackspec.definitions.recovery import RecoveryDefinition, ReportPlanDefinition
-from stackspec.naming import KeyPurpose
 
 NAME = "recovery"
 
 
 # --- requests, from the definitions (setup sends them; parity compares them) ---------------------
-
-
-def bucket_settings(
-    definition: AuditBucketDefinition, *, key_arn: str, bucket: str, partition: str, account: str
-) -> dict[str, dict[str, Any]]:
-    """Each side setting of the audit bucket as its Put request (without ``Bucket``)."""
-    return {
-        "ownership": {"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}},
-        "public-access-block": {
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            }
-        },
-        "versioning": {"VersioningConfiguration": {"Status": "Enabled"}},
-        "encryption": {
-            "ServerSideEncryptionConfiguration": {
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": key_arn,
-                        },
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            }
-        },
-        "object-lock": {
-            "ObjectLockConfiguration": {
-                "ObjectLockEnabled": "Enabled",
-                "Rule": {
-                    "DefaultRetention": {
-                        "Mode": definition.object_lock_mode,
-                        "Days": definition.retention_days,
-                    }
-                },
-            }
-        },
-        "policy": {
-            "Policy": definition.policy(
-                bucket_arn=f"arn:{partition}:s3:::{bucket}", partition=partition, account_id=account
-            )
-        },
-        "tags": {"Tagging": {"TagSet": tag_list(definition.tags)}},
-    }
-
-
-#: Setting -> (Put call, Get call, what of the Get answer is compared with the request).
-_S3_CALLS: dict[str, tuple[str, str, Callable[[dict[str, Any]], Any]]] = {
-    "ownership": (
-        "put_bucket_ownership_controls",
-        "get_bucket_ownership_controls",
-        lambda r: {"OwnershipControls": r.get("OwnershipControls")},
-    ),
-    "public-access-block": (
-        "put_public_access_block",
-        "get_public_access_block",
-        lambda r: {"PublicAccessBlockConfiguration": r.get("PublicAccessBlockConfiguration")},
-    ),
-    "versioning": (
-        "put_bucket_versioning",
-        "get_bucket_versioning",
-        lambda r: {"VersioningConfiguration": {"Status": r.get("Status")}},
-    ),
-    "encryption": (
-        "put_bucket_encryption",
-        "get_bucket_encryption",
-        lambda r: {
-            "ServerSideEncryptionConfiguration": {
-                "Rules": r.get("ServerSideEncryptionConfiguration", {}).get("Rules")
-            }
-        },
-    ),
-    "object-lock": (
-        "put_object_lock_configuration",
-        "get_object_lock_configuration",
-        lambda r: {
-            "ObjectLockConfiguration": _without_zero_period(r.get("ObjectLockConfiguration"))
-        },
-    ),
-    "policy": ("put_bucket_policy", "get_bucket_policy", lambda r: {"Policy": r.get("Policy")}),
-    "tags": (
-        "put_bucket_tagging",
-        "get_bucket_tagging",
-        lambda r: {"Tagging": {"TagSet": sorted(r.get("TagSet", []), key=lambda t: t["Key"])}},
-    ),
-}
-
-
-def _without_zero_period(config: Any) -> Any:
-    """A default retention names days or years; an emulator may report the other as 0."""
-    retention = (config or {}).get("Rule", {}).get("DefaultRetention")
-    if isinstance(retention, dict):
-        for unit in ("Days", "Years"):
-            if not retention.get(unit):
-                retention.pop(unit, None)
-    return config
-
-
-def _same(setting: str, want: dict[str, Any], have: dict[str, Any]) -> bool:
-    if setting == "policy":
-        return bool(policy_document(have.get("Policy") or "{}") == json.loads(want["Policy"]))
-    return bool(have == want)
 
 
 def report_plan_request(
@@ -233,7 +121,7 @@ def _arns(ctx: SetupContext | CheckContext) -> dict[str, str]:
 def ensure(ctx: SetupContext) -> None:
     definition = ctx.stack.recovery
     arns = _arns(ctx)
-    bucket = _ensure_bucket(ctx, ctx.stack.audit_bucket) if ctx.stack.audit_bucket else None
+    bucket = ctx.stack.audit_bucket.bucket_name(ctx.identity.account)
     backup = ctx.clients("backup")
 
     def attempt(resource: str, name: str, call: Callable[[], Outcome]) -> None:
@@ -305,41 +193,6 @@ def _ensure_report_plan(backup: Any, request: dict[str, Any]) -> Outcome:
     return "created"
 
 
-def _ensure_bucket(ctx: SetupContext, definition: AuditBucketDefinition) -> str:
-    s3 = ctx.clients("s3")
-    name = definition.bucket_name(ctx.identity.account)
-    try:
-        s3.get_bucket_location(Bucket=name)
-        ctx.result.add("audit bucket", name, "unchanged")
-    except ClientError as exc:
-        if error_code(exc) != "NoSuchBucket":
-            raise
-        request: dict[str, Any] = {"Bucket": name, "ObjectLockEnabledForBucket": True}
-        if ctx.stack.config.region != "us-east-1":
-            request["CreateBucketConfiguration"] = {"LocationConstraint": ctx.stack.config.region}
-        s3.create_bucket(**request)
-        ctx.result.add("audit bucket", name, "created")
-    settings = bucket_settings(
-        definition,
-        key_arn=ctx.key_arns[KeyPurpose.AUDIT],
-        bucket=name,
-        partition=ctx.identity.partition,
-        account=ctx.identity.account,
-    )
-    for setting, want in settings.items():
-        put, get, read = _S3_CALLS[setting]
-        try:
-            same = _same(setting, want, read(getattr(s3, get)(Bucket=name)))
-        except ClientError:
-            same = False  # not set yet
-        if same:
-            ctx.result.add(f"audit bucket {setting}", name, "unchanged")
-            continue
-        getattr(s3, put)(Bucket=name, **want)
-        ctx.result.add(f"audit bucket {setting}", name, "updated")
-    return name
-
-
 # --- validate ------------------------------------------------------------------------------------
 
 
@@ -402,8 +255,7 @@ def check(ctx: CheckContext) -> None:
             )
 
         ctx.guard("recovery.framework", describe_framework)
-    bucket = ctx.stack.audit_bucket
-    bucket_name = bucket.bucket_name(ctx.identity.account) if bucket else None
+    bucket_name = ctx.stack.audit_bucket.bucket_name(ctx.identity.account)
     for plan_definition in definition.report_plans:
 
         def report_plan(p: ReportPlanDefinition = plan_definition) -> None:
@@ -421,52 +273,3 @@ def check(ctx: CheckContext) -> None:
             )
 
         ctx.guard(f"recovery.report-plan.{plan_definition.key}", report_plan)
-    if bucket is not None and bucket_name is not None:
-        _check_bucket(ctx, bucket, bucket_name)
-
-
-def _check_bucket(ctx: CheckContext, definition: AuditBucketDefinition, name: str) -> None:
-    s3 = ctx.clients("s3")
-    present = {"ok": False}
-
-    def exists() -> None:
-        s3.get_bucket_location(Bucket=name)
-        present["ok"] = True
-        ctx.add("audit.bucket", name, name)
-
-    ctx.guard("audit.bucket", exists, name)
-    key_arn = ctx.key_arns.get(KeyPurpose.AUDIT)
-    settings = bucket_settings(
-        definition,
-        key_arn=str(key_arn),
-        bucket=name,
-        partition=ctx.identity.partition,
-        account=ctx.identity.account,
-    )
-    for setting, want in settings.items():
-        _, get, read = _S3_CALLS[setting]
-
-        def one(
-            setting: str = setting,
-            want: dict[str, Any] = want,
-            get: str = get,
-            read: Callable[[dict[str, Any]], Any] = read,
-        ) -> None:
-            if not present["ok"]:
-                raise Skipped("the audit bucket is missing (its own row fails)")
-            if setting == "encryption" and key_arn is None:
-                raise Skipped(f"the {KeyPurpose.AUDIT} key is missing (its own row fails)")
-            try:
-                have = read(getattr(s3, get)(Bucket=name))
-            except ClientError as exc:
-                ctx.fail(f"audit.bucket.{setting}", "set", "not set", error_code(exc))
-                return
-            same = _same(setting, want, have)
-            ctx.add(
-                f"audit.bucket.{setting}",
-                "as defined" if same else want,
-                "as defined" if same else have,
-                same,
-            )
-
-        ctx.guard(f"audit.bucket.{setting}", one)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -43,17 +43,26 @@ class RestoreTesting(ConfigModel):
 
 
 class Audit(ConfigModel):
-    """AWS Backup Audit Manager: a framework of controls and report plans delivering to an
-    encrypted, versioned, object-locked S3 bucket."""
+    """AWS Backup Audit Manager: a framework of controls and report plans delivering to the
+    stack's audit bucket (whose object lock and retention are ``trail.bucket``'s)."""
 
     enabled: bool = True
-    """Deploy the framework, the report plans and the report bucket; prod must."""
-    report_retention_days: Annotated[int, Field(ge=1, le=36500)] = 2190
-    """Object lock default retention of every report (HIPAA keeps documentation six years)."""
-    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
-    """GOVERNANCE (privileged IAM may shorten it) or COMPLIANCE (nobody can, not even root)."""
+    """Deploy the framework and the report plans; prod must."""
     report_formats: tuple[Literal["CSV", "JSON"], ...] = ("CSV", "JSON")
     """Formats of the reports."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            moved = {"reportRetentionDays": "retentionDays", "objectLockMode": "objectLockMode"}
+            for key, now in moved.items():
+                if key in data:
+                    raise ValueError(
+                        f"{key}: moved to trail.bucket.{now} (one object lock for all the "
+                        "audit bucket's evidence); set it there"
+                    )
+        return data
 
     @model_validator(mode="after")
     def _formats(self) -> Self:

@@ -30,6 +30,7 @@ from stackspec.config.budget import BudgetConfig
 from stackspec.config.keys import KeysConfig
 from stackspec.config.recovery import RecoveryConfig
 from stackspec.config.table import TableConfig
+from stackspec.config.trail import TrailConfig
 from stackspec.errors import ConfigError, describe_validation_error
 from stackspec.naming import StackNames
 from stackspec.stack_file import PROJECT, PROJECT_DIR, read_stack
@@ -103,6 +104,8 @@ class StackConfig(ConfigModel):
     """Recovery targets, restore testing and the audit evidence of backups and restores."""
     access: AccessConfig = AccessConfig()
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
+    trail: TrailConfig = TrailConfig()
+    """CloudTrail (management and the table's data events) and the audit bucket."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:
@@ -146,6 +149,16 @@ class StackConfig(ConfigModel):
                 "true",
             ),
             ("recovery.audit.enabled", self.recovery.audit.enabled, "true"),
+            (
+                "trail.enabled",
+                self.trail.enabled or self.trail.organization_trail,
+                "true (or trail.organizationTrail)",
+            ),
+            (
+                "trail.bucket.objectLockMode",
+                self.trail.bucket.object_lock_mode == "COMPLIANCE",
+                "COMPLIANCE",
+            ),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
             ("protection.protect", self.protection.protect, "true"),

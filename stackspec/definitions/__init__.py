@@ -18,6 +18,7 @@ from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
 from stackspec.definitions.table import TableDefinition, table_definition
+from stackspec.definitions.trail import TrailDefinition, trail_definition
 from stackspec.naming import KeyPurpose
 
 
@@ -32,7 +33,9 @@ class StackDefinition:
     backup: BackupDefinition
     budget: BudgetDefinition
     recovery: RecoveryDefinition
-    audit_bucket: AuditBucketDefinition | None
+    audit_bucket: AuditBucketDefinition
+    trail: TrailDefinition | None
+    """None when the stack creates no trail (off, or an organization trail records it)."""
     access: AccessDefinition
 
 
@@ -46,5 +49,6 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         budget=budget_definition(cfg),
         recovery=recovery_definition(cfg),
         audit_bucket=audit_bucket_definition(cfg),
+        trail=trail_definition(cfg),
         access=access_definition(cfg),
     )

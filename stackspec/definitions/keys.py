@@ -11,6 +11,7 @@ from stackspec.definitions.recovery import REPORTS_SERVICE_ROLE
 from stackspec.naming import KeyPurpose
 from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
+CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 #: What a service that publishes to an encrypted SNS topic needs of the topic's key.
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 #: Cryptographic operations that a required encryption context can be enforced on.
@@ -40,6 +41,9 @@ class KeyDefinition:
     service_role_users: tuple[str, ...] = ()
     """Roles (path/name under the account) that write objects encrypted with the key, e.g. the
     AWS Backup reports service-linked role; they get GenerateDataKey* and Decrypt only."""
+    cloudtrail_trail: str | None = None
+    """The name of the trail (in this key's region and account) that encrypts its log files
+    with the key; CloudTrail gets GenerateDataKey* and DescribeKey for that trail only."""
     tags: dict[str, str]
 
     def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
@@ -82,6 +86,8 @@ class KeyDefinition:
                     "Resource": "*",
                 }
             )
+        if self.cloudtrail_trail is not None:
+            statements.extend(self._cloudtrail_statements(partition, account_id))
         for context_key in self.required_context_keys:
             statements.append(
                 {
@@ -95,6 +101,39 @@ class KeyDefinition:
             )
         return {"Version": "2012-10-17", "Statement": statements}
 
+    def _cloudtrail_statements(self, partition: str, account_id: str) -> list[dict[str, Any]]:
+        """As AWS documents for a trail's KMS key: the service principal, bound to this trail by
+        ``aws:SourceArn`` and to this account's trails by the ``aws:cloudtrail:arn`` encryption
+        context."""
+        trail_arn = (
+            f"arn:{partition}:cloudtrail:{self.region}:{account_id}:trail/{self.cloudtrail_trail}"
+        )
+        return [
+            {
+                "Sid": "CloudTrailEncryptLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDTRAIL_SERVICE},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                        )
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDTRAIL_SERVICE},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+        ]
+
 
 def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
     """Every key of the stack by purpose; the DR vault's key only when cross-region copy is on."""
@@ -107,13 +146,14 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.ALERTS: f"SNS topic {names.topic}",
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
-        KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
+        KeyPurpose.AUDIT: "Audit bucket: CloudTrail logs, audit chain digests, Backup reports",
     }
     purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
-    if cfg.recovery.audit.enabled:
-        purposes.append(KeyPurpose.AUDIT)
+    purposes.append(KeyPurpose.AUDIT)  # the audit bucket is in every stack
+    own_trail = cfg.trail.enabled and not cfg.trail.organization_trail
+    reports = cfg.recovery.audit.enabled
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -127,7 +167,10 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             deletion_window_days=cfg.keys.deletion_window_days,
             service_publishers=ALERT_PUBLISHERS if purpose is KeyPurpose.ALERTS else (),
             required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
-            service_role_users=(REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT else (),
+            service_role_users=(
+                (REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT and reports else ()
+            ),
+            cloudtrail_trail=names.trail if purpose is KeyPurpose.AUDIT and own_trail else None,
             tags=cfg.tags.as_dict(),
         )
         for purpose in purposes

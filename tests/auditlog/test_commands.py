@@ -57,7 +57,7 @@ def trail(audit_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         )
     digests = tmp_path / "digests"
     base = ["--stack", "dev", "--database-url", audit_db.reader_url, "--digest-dir", str(digests)]
-    assert audit.main(["digest", *base]) == 0
+    assert audit.main(["digest", *base, "--no-upload"]) == 0
     return audit_db, base
 
 

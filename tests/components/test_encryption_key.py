@@ -28,6 +28,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         "alias/medeez-dev-phi",
         "alias/medeez-dev-alerts",
         "alias/medeez-dev-backup",
+        "alias/medeez-dev-audit",
     }
     prod_aliases = {(r.inputs["name"], r.inputs.get("region")) for r in prod_plan.of_type(ALIAS)}
     assert prod_aliases == {

@@ -241,6 +241,61 @@ BUCKET_POLICY_DOCUMENT = {
             "Action": "s3:*",
             "Resource": ["arn:aws:s3:::medeez-dev-exports", "arn:aws:s3:::medeez-dev-exports/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyTlsBelow12",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::medeez-dev-exports", "arn:aws:s3:::medeez-dev-exports/*"],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    ],
+}
+
+TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/medeez-dev-app"
+
+TRAIL: dict[str, Any] = {
+    "name": "medeez-dev-trail",
+    "s3BucketName": "medeez-dev-exports",
+    "s3KeyPrefix": "cloudtrail",
+    "kmsKeyId": KEY_ARN,
+    "isMultiRegionTrail": True,
+    "includeGlobalServiceEvents": True,
+    "enableLogFileValidation": True,
+    "enableLogging": True,
+    "advancedEventSelectors": [
+        {
+            "name": "Management events",
+            "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}],
+        },
+        {
+            "name": "Data events of the app table",
+            "fieldSelectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                {"field": "resources.ARN", "equals": [TABLE_ARN]},
+            ],
+        },
+    ],
+}
+
+LOGGING: dict[str, Any] = {
+    "bucket": "medeez-dev-exports",
+    "targetBucket": "medeez-dev-exports-logs",
+    "targetPrefix": "exports/",
+}
+
+LIFECYCLE: dict[str, Any] = {
+    "bucket": "medeez-dev-exports",
+    "rules": [
+        {
+            "id": "archive-then-expire",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "transitions": [{"days": 90, "storageClass": "GLACIER_IR"}],
+            "expiration": {"days": 2192},
+            "noncurrentVersionExpiration": {"noncurrentDays": 2192},
         }
     ],
 }
@@ -296,7 +351,7 @@ REPORT_PLAN: dict[str, Any] = {
 OBJECT_LOCK: dict[str, Any] = {
     "bucket": "medeez-dev-exports",
     "objectLockEnabled": "Enabled",
-    "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 2190}},
+    "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 2190}},
 }
 
 #: A compliant resource per type, for rules that judge that type.
@@ -320,7 +375,65 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.LAMBDA_FUNCTION: LAMBDA_FUNCTION,
     t.BACKUP_RESTORE_TESTING_SELECTION: RESTORE_TESTING_SELECTION,
     t.S3_OBJECT_LOCK: OBJECT_LOCK,
+    t.CLOUDTRAIL_TRAIL: TRAIL,
 }
+
+
+def _access_log_bucket() -> list[Node]:
+    """The exports bucket's server access log target: SSE-S3 (S3 delivers access logs to no
+    other default encryption), versioned, blocked, owner enforced, TLS 1.2+, with lifecycle."""
+    name = "medeez-dev-exports-logs"
+    arn = f"arn:aws:s3:::{name}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {**s, "Resource": [arn, f"{arn}/*"]} for s in BUCKET_POLICY_DOCUMENT["Statement"]
+        ],
+    }
+    on = {"bucket": ["exports-logs"]}
+    return [
+        Node(t.S3_BUCKET, "exports-logs", {"bucket": name}, protect=True),
+        Node(
+            t.S3_SSE,
+            "exports-logs-sse",
+            {
+                "bucket": name,
+                "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+            },
+            on,
+        ),
+        Node(
+            t.S3_PUBLIC_ACCESS_BLOCK,
+            "exports-logs-pab",
+            {
+                "bucket": name,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            on,
+        ),
+        Node(
+            t.S3_VERSIONING,
+            "exports-logs-versioning",
+            {"bucket": name, "versioningConfiguration": {"status": "Enabled"}},
+            on,
+        ),
+        Node(
+            t.S3_OWNERSHIP_CONTROLS,
+            "exports-logs-ownership",
+            {"bucket": name, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            on,
+        ),
+        Node(
+            t.S3_BUCKET_POLICY,
+            "exports-logs-policy",
+            {"bucket": name, "policy": as_json(policy)},
+            on,
+        ),
+        Node(t.S3_LIFECYCLE, "exports-logs-lifecycle", {**LIFECYCLE, "bucket": name}, on),
+    ]
 
 
 def compliant_stack() -> list[Node]:
@@ -403,6 +516,26 @@ def compliant_stack() -> list[Node]:
             {"bucket": ["exports"]},
         ),
         Node(t.S3_OBJECT_LOCK, "exports-lock", OBJECT_LOCK, {"bucket": ["exports"]}),
+        Node(
+            t.S3_OWNERSHIP_CONTROLS,
+            "exports-ownership",
+            {"bucket": "medeez-dev-exports", "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            {"bucket": ["exports"]},
+        ),
+        Node(t.S3_LIFECYCLE, "exports-lifecycle", LIFECYCLE, {"bucket": ["exports"]}),
+        Node(
+            t.S3_LOGGING,
+            "exports-logging",
+            LOGGING,
+            {"bucket": ["exports"], "targetBucket": ["exports-logs"]},
+        ),
+        *_access_log_bucket(),
+        Node(
+            t.CLOUDTRAIL_TRAIL,
+            "trail",
+            TRAIL,
+            {"advancedEventSelectors": ["app-table"], "kmsKeyId": ["table-key"]},
+        ),
         Node(
             t.BACKUP_RESTORE_TESTING_PLAN,
             "restore-testing",

@@ -32,6 +32,26 @@ RESOURCE_SUBJECTS = {
         t.S3_OBJECT_LOCK,
         mutate(f.OBJECT_LOCK, "rule.defaultRetention.days", 30),
     ),
+    "hipaa-s3-object-lock-compliance-mode": (
+        t.S3_OBJECT_LOCK,
+        mutate(f.OBJECT_LOCK, "rule.defaultRetention.mode", "GOVERNANCE"),
+    ),
+    "hipaa-cloudtrail-encrypted-with-kms": (
+        t.CLOUDTRAIL_TRAIL,
+        mutate(f.TRAIL, "kmsKeyId", DELETE),
+    ),
+    "hipaa-cloudtrail-log-file-validation": (
+        t.CLOUDTRAIL_TRAIL,
+        mutate(f.TRAIL, "enableLogFileValidation", False),
+    ),
+    "hipaa-cloudtrail-multi-region": (
+        t.CLOUDTRAIL_TRAIL,
+        mutate(f.TRAIL, "isMultiRegionTrail", False),
+    ),
+    "hipaa-cloudtrail-management-events": (
+        t.CLOUDTRAIL_TRAIL,
+        mutate(f.TRAIL, "advancedEventSelectors.0.fieldSelectors.0.equals", ["Data"]),
+    ),
     "hipaa-dynamodb-pitr-enabled": (t.TABLE, mutate(f.TABLE, "pointInTimeRecovery", DELETE)),
     "hipaa-dynamodb-encrypted-with-cmk": (t.TABLE, mutate(f.TABLE, "serverSideEncryption", DELETE)),
     "hipaa-dynamodb-on-demand-or-autoscaled": (t.TABLE, mutate(f.TABLE, "billingMode", DELETE)),
@@ -269,6 +289,29 @@ STACK_SUBJECTS = {
     ),
     "hipaa-s3-bucket-versioned": (f.without(f.compliant_stack(), "exports-versioning"), "exports"),
     "hipaa-s3-bucket-tls-only": (f.without(f.compliant_stack(), "exports-policy"), "exports"),
+    "hipaa-s3-bucket-tls-minimum-version": (
+        f.without(f.compliant_stack(), "exports-policy"),
+        "exports",
+    ),
+    "hipaa-s3-bucket-acls-disabled": (
+        f.without(f.compliant_stack(), "exports-ownership"),
+        "exports",
+    ),
+    "hipaa-s3-bucket-access-logging": (
+        # the logging now serves another bucket: exports-logs is still a log target
+        f.replace(
+            f.compliant_stack(),
+            "exports-logging",
+            props={**f.LOGGING, "bucket": "someone-else"},
+            deps={"targetBucket": ["exports-logs"]},
+        ),
+        "exports",
+    ),
+    "hipaa-s3-bucket-lifecycle": (
+        f.without(f.compliant_stack(), "exports-lifecycle"),
+        "exports",
+    ),
+    "hipaa-cloudtrail-table-data-events": (f.without(f.compliant_stack(), "trail"), "app-table"),
     "hipaa-stack-data-types-covered": (
         [*f.compliant_stack(), Node("aws:efs/fileSystem:FileSystem", "files", {})],
         "files",

@@ -28,8 +28,16 @@ def test_unprotected_table_is_flagged_with_its_urn():
 def test_unprotected_keys_and_vaults_are_flagged():
     nodes = [Node(n.type, n.name, n.props, n.deps, protect=False) for n in compliant_stack()]
     flagged = sorted(v.split(" ")[1] for v in run_stack(PROTECTED, nodes).violations)
-    # Topics, plans, selections, alarms, roles and budgets keep no data: not flagged.
-    assert flagged == ["app-table", "backup-key", "dr-vault", "exports", "table-key", "vault"]
+    # Topics, plans, selections, alarms, roles, budgets and trails keep no data: not flagged.
+    assert flagged == [
+        "app-table",
+        "backup-key",
+        "dr-vault",
+        "exports",
+        "exports-logs",
+        "table-key",
+        "vault",
+    ]
 
 
 def test_protection_not_required_by_pack_config():
@@ -54,6 +62,7 @@ def test_every_known_type_is_covered():
         # until their rules exist; these stay unjudged).
         "aws:docdb/cluster:Cluster",
         "aws:opensearch/domain:Domain",
+        "aws:cloudtrail/eventDataStore:EventDataStore",
     ],
 )
 def test_unjudged_data_bearing_type_is_flagged(type_):
@@ -76,6 +85,9 @@ def test_reviewed_type_in_pack_config_is_accepted():
         ("aws:kms/key:Key", True, True),
         ("aws:kms/alias:Alias", False, False),
         ("aws:sns/topic:Topic", True, False),
+        ("aws:cloudtrail/trail:Trail", True, False),
+        ("aws:s3/bucketLogging:BucketLogging", False, False),
+        ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", False, False),
         ("aws:cloudwatch/logGroup:LogGroup", True, True),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", False, False),
         ("aws:iam/role:Role", False, False),

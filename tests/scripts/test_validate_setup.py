@@ -36,6 +36,7 @@ DEV_SKIPS = {
     "kms.phi.rotation-period",
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
+    "kms.audit.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -284,7 +285,7 @@ def test_cli_exit_1_and_a_readable_fail_row(
         "found",
         "False",
     ]
-    assert lines[-1].endswith("1 FAIL, 12 SKIP")
+    assert lines[-1].endswith("1 FAIL, 13 SKIP")
 
 
 @pytest.mark.parametrize(
@@ -334,7 +335,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
         {
             "Budget": {
                 "BudgetName": "medeez-dev-monthly-cost",
-                "BudgetLimit": {"Amount": "23.00", "Unit": "USD"},
+                "BudgetLimit": {"Amount": "33.00", "Unit": "USD"},
                 "CostFilters": {"TagKeyValue": ["user:Environment$dev"]},
                 "TimeUnit": "MONTHLY",
                 "BudgetType": "COST",
@@ -367,7 +368,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
     rows = {row.check: row for row in validator.rows}
     assert rows["budget"].status == "PASS"
     assert rows["budget"].found == (
-        "limit=23 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
+        "limit=33 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
     )
     assert rows["budget.notifications"].status == "PASS"
     assert rows["budget.subscribers"].status == status
@@ -396,3 +397,22 @@ def test_an_interrupted_validate_is_one_line_and_128_plus_the_signal(
         f"validate: interrupted; nothing was changed (validate only reads) (exit {code})\n"
     )
     assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
+
+
+def test_an_organization_trail_is_reported_as_external_and_nothing_else_changes(
+    dev: StackConfig, managed_policies, clients_for
+):
+    external = dev.model_copy(
+        update={"trail": dev.trail.model_copy(update={"organization_trail": True})}
+    )
+    clients = clients_for(external)
+    setup_local(external, clients)
+    assert clients("cloudtrail").describe_trails()["trailList"] == []
+    report = validate(external, clients, target="moto")
+    assert _statuses(report, "FAIL") == set()
+    row = report.row("trail")
+    assert row.status == "SKIP"
+    assert row.detail.startswith("external: an organization trail records this account")
+    assert not [r for r in report.rows if r.check.startswith("trail.")]
+    # The bucket is still built and checked: it holds the audit chain's digests.
+    assert report.row("audit.bucket.object-lock").status == "PASS"

@@ -197,27 +197,82 @@ def test_the_framework_costs_its_control_evaluations(prod) -> None:
     assert moved == pytest.approx(controls * 15 * 30 / 1000 * 1.25)
 
 
-def test_the_audit_bucket_costs_its_reports_storage_and_requests(prod) -> None:
+def _calls(usage: UsageModel) -> float:
+    r = usage.requests
+    return r.clinics * (
+        sum(r.reads_per_clinic_month.values()) + sum(r.writes_per_clinic_month.values())
+    )
+
+
+def test_the_trail_costs_its_table_data_events_and_management_events_only_as_a_copy(prod) -> None:
+    assert (
+        PRICES.cloudtrail.data_events_per100k,
+        PRICES.cloudtrail.management_events_copy_per100k,
+    ) == (0.10, 2.00)
+    usage = UsageModel()
+    trail = line(priced(prod), "trail-trail")
+    assert trail.monthly_usd == pytest.approx(_calls(usage) / 1e5 * 0.10)
+    # A second copy of management events (an organization trail has the first) is paid.
+    copy = parse_usage({"cloudtrail": {"organizationTrailCopy": True}}, "test")
+    moved = priced(prod, copy).total - priced(prod).total
+    assert moved == pytest.approx(usage.cloudtrail.management_events_per_month / 1e5 * 2.00)
+
+
+def test_stream_data_events_are_priced_only_when_the_trail_selects_them(prod_doc, prod) -> None:
+    def with_stream(doc):
+        (trail,) = [r for r in doc["resources"] if r["name"] == "trail-trail"]
+        trail["inputs"]["advancedEventSelectors"].append(
+            {
+                "name": "stream",
+                "fieldSelectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::DynamoDB::Stream"]},
+                ],
+            }
+        )
+
+    streamed = edited(prod_doc, with_stream)
+    events = UsageModel().cloudtrail.stream_requests_per_month
+    moved = (
+        line(priced(streamed), "trail-trail").monthly_usd
+        - line(priced(prod), "trail-trail").monthly_usd
+    )
+    assert moved == pytest.approx(events / 1e5 * 0.10)
+
+
+def test_the_audit_bucket_costs_each_storage_class_for_the_days_it_holds_the_evidence(prod) -> None:
     assert (PRICES.s3.standard_gb_month, DR_PRICES.s3.standard_gb_month) == (0.023, 0.023)
     assert (PRICES.s3.put_requests_per1k, PRICES.s3.get_requests_per1k) == (0.005, 0.0004)
-    bucket = line(priced(prod), "audit-bucket")
-    defaults = UsageModel().audit_bucket
-    assert bucket.monthly_usd == pytest.approx(
-        defaults.stored_gb * 0.023
-        + defaults.put_requests_per_month / 1000 * 0.005
-        + defaults.get_requests_per_month / 1000 * 0.0004
+    usage = UsageModel()
+    b, ct = usage.audit_bucket, usage.cloudtrail
+    trail_gb_month = (_calls(usage) + ct.management_events_per_month) * ct.event_kb / 1e6
+    # prod's lifecycle: STANDARD 30 days, STANDARD_IA 60, GLACIER_IR 275, DEEP_ARCHIVE to 2192.
+    held = {"STANDARD": 30, "STANDARD_IA": 60, "GLACIER_IR": 275, "DEEP_ARCHIVE": 1827}
+    price = {"STANDARD": 0.023, "STANDARD_IA": 0.0125, "GLACIER_IR": 0.004, "DEEP_ARCHIVE": 0.00099}
+    storage = sum(
+        (b.stored_gb * days / 2192 + trail_gb_month * days / 30) * price[c]
+        for c, days in held.items()
     )
-    # Object lock keeps six years of reports: ten more GB stored is exactly ten GB-months more.
-    grown = parse_usage({"auditBucket": {"storedGb": defaults.stored_gb + 10}}, "test")
-    assert priced(prod, grown).total - priced(prod).total == pytest.approx(10 * 0.023)
-    busier = parse_usage({"auditBucket": {"putRequestsPerMonth": 1180}}, "test")
-    assert priced(prod, busier).total - priced(prod).total == pytest.approx(1000 / 1000 * 0.005)
+    objects = b.put_requests_per_month + ct.log_files_per_month
+    transitions = objects / 1000 * (0.01 + 0.02 + 0.05)
+    requests = objects / 1000 * 0.005 + b.get_requests_per_month / 1000 * 0.0004
+    bucket = line(priced(prod), "audit-bucket")
+    assert bucket.monthly_usd == pytest.approx(storage + transitions + requests)
+    # Ten more GB of reports at the plateau are spread over the same classes by the same days.
+    grown = parse_usage({"auditBucket": {"storedGb": b.stored_gb + 10}}, "test")
+    assert priced(prod, grown).total - priced(prod).total == pytest.approx(
+        sum(10 * days / 2192 * price[c] for c, days in held.items())
+    )
+    # The access-log bucket (a logging target) costs its logs' storage only.
+    logs = line(priced(prod), "audit-access-logs")
+    assert logs.monthly_usd == pytest.approx(b.access_log_stored_gb * 0.023)
 
 
 def test_the_audit_bucket_settings_and_report_plans_are_free_with_a_reason(prod) -> None:
     result = priced(prod)
     settings = [x for x in result.lines if x.type.startswith("aws:s3/bucket") and x.type in FREE]
-    assert len(settings) == 6
+    # the audit bucket's 8 settings (lifecycle and logging included), the access-log bucket's 6
+    assert len(settings) == 14
     reports = [x for x in result.lines if x.type == "aws:backup/reportPlan:ReportPlan"]
     assert len(reports) == 3
     for item in (*settings, *reports):
@@ -227,7 +282,10 @@ def test_the_audit_bucket_settings_and_report_plans_are_free_with_a_reason(prod)
 
 def test_the_dev_defaults_reproduce_the_designs_dev_estimate(dev) -> None:
     assert load_usage(usage_path("dev")) == UsageModel()
-    assert 7 <= priced(dev).total <= 23
+    # The design's $7-23, plus the trail of issue 9: the table's data events (~$5.50) and the
+    # audit key.
+    assert 7 <= priced(dev).total - line(priced(dev), "trail-trail").monthly_usd <= 25
+    assert priced(dev).total <= 33
 
 
 def test_json_lists_every_resource_free_ones_at_zero(dev) -> None:

@@ -144,3 +144,32 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path) -> None:
     err = capsys.readouterr().err
     assert err.startswith(f"error: {bad}: not a plan")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "prop", "value", "data_loss"),
+    [
+        ("trail-trail", "name", "medeez-prod-trail-2", ""),
+        ("audit-bucket", "bucket", "medeez-prod-audit-other", "audit evidence"),
+        ("audit-bucket", "objectLockEnabled", False, "audit evidence"),
+    ],
+)
+def test_audit_trail_and_bucket_identity_changes_replace_them(
+    prod_doc, prod, name, prop, value, data_loss
+) -> None:
+    def change(doc):
+        resource(doc, name)["inputs"][prop] = value
+
+    diff = compare(prod, edited(prod_doc, change), base_label="main")
+    step = next(s for s in diff.steps if s.name == name)
+    assert step.op == "replace"
+    assert [c.path for c in step.changes if c.replaces] == [prop]
+    assert (data_loss in step.data_loss) if data_loss else not step.data_loss
+
+
+def test_a_trail_selector_change_updates_it_in_place(prod_doc, prod) -> None:
+    def change(doc):
+        resource(doc, "trail-trail")["inputs"]["enableLogFileValidation"] = False
+
+    (step,) = compare(prod, edited(prod_doc, change), base_label="main").steps
+    assert (step.op, step.name) == ("update", "trail-trail")

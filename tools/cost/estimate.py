@@ -117,6 +117,12 @@ FREE: dict[str, str] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "a setting; KMS requests are priced on the key"
     ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        "a setting; storage classes and transitions are priced on the bucket"
+    ),
+    "aws:s3/bucketLogging:BucketLogging": (
+        "a setting; S3 does not bill log deliveries, their storage is priced on the log bucket"
+    ),
 }
 
 
@@ -518,26 +524,169 @@ def _framework(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
 # ---- S3 ----
 
 
+def _for_bucket(ctx: _Context, resource: PlanResource, type_: str, prop: str) -> list[PlanResource]:
+    """Resources of ``type_`` whose ``prop`` names this bucket."""
+    name = resource.inputs.get("bucket")
+    return [r for r in ctx.plan.resources if r.type == type_ and r.inputs.get(prop) == name]
+
+
+def _trail_events(trail: PlanResource, ctx: _Context) -> tuple[float, float, float]:
+    """(table data events, stream data events, management events) a month of one trail."""
+    usage = ctx.usage
+    types: set[str] = set()
+    management = False
+    for selector in trail.inputs.get("advancedEventSelectors") or []:
+        by_field = {
+            f.get("field"): f.get("equals") or [] for f in selector.get("fieldSelectors", [])
+        }
+        if "Management" in by_field.get("eventCategory", []):
+            management = True
+        if "Data" in by_field.get("eventCategory", []):
+            types.update(by_field.get("resources.type", []))
+    calls = usage.requests.clinics * (
+        sum(usage.requests.reads_per_clinic_month.values())
+        + sum(usage.requests.writes_per_clinic_month.values())
+    )
+    table = calls if "AWS::DynamoDB::Table" in types else 0.0
+    stream = usage.cloudtrail.stream_requests_per_month if "AWS::DynamoDB::Stream" in types else 0.0
+    return table, stream, usage.cloudtrail.management_events_per_month if management else 0.0
+
+
+def _trail(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    p = ctx.at(resource).cloudtrail
+    table, stream, management = _trail_events(resource, ctx)
+    request_drivers = ("requests.clinics", "requests.readsPerClinicMonth")
+    parts = [
+        Part(
+            f"{_count(table)} table data events",
+            table / 1e5 * p.data_events_per100k,
+            (*request_drivers, "requests.writesPerClinicMonth"),
+        )
+    ]
+    if stream:
+        parts.append(
+            Part(
+                f"{_count(stream)} stream data events",
+                stream / 1e5 * p.data_events_per100k,
+                ("cloudtrail.streamRequestsPerMonth",),
+            )
+        )
+    copy = ctx.usage.cloudtrail.organization_trail_copy
+    parts.append(
+        Part(
+            f"{_count(management)} management events"
+            + (
+                " (a second copy: an organization trail has the first)"
+                if copy
+                else " (first copy free)"
+            ),
+            management / 1e5 * p.management_events_copy_per100k if copy else 0.0,
+            ("cloudtrail.managementEventsPerMonth", "cloudtrail.organizationTrailCopy"),
+        )
+    )
+    return tuple(parts)
+
+
+def _tiers(lifecycle: PlanResource | None) -> tuple[list[tuple[str, float]], float | None]:
+    """[(storage class, days held)] along the bucket's first enabled lifecycle rule, and the
+    expiration (None: kept forever)."""
+    rules = (
+        [r for r in (lifecycle.inputs.get("rules") or []) if r.get("status") == "Enabled"]
+        if lifecycle
+        else []
+    )
+    if not rules:
+        return [("STANDARD", 0.0)], None
+    rule = rules[0]
+    expires = (rule.get("expiration") or {}).get("days")
+    steps = sorted(
+        (float(t["days"]), str(t["storageClass"])) for t in rule.get("transitions") or []
+    )
+    start, current, held = 0.0, "STANDARD", []
+    for day, storage_class in steps:
+        held.append((current, day - start))
+        start, current = day, storage_class
+    end = float(expires) if expires is not None else None
+    held.append((current, (end - start) if end is not None else 0.0))
+    return held, end
+
+
 def _bucket(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
     p = ctx.at(resource).s3
     b = ctx.usage.audit_bucket
-    return (
-        Part(
-            f"{b.stored_gb:.3g} GB stored (Standard)",
-            b.stored_gb * p.standard_gb_month,
-            ("auditBucket.storedGb",),
+    if _for_bucket(ctx, resource, "aws:s3/bucketLogging:BucketLogging", "targetBucket"):
+        return (
+            Part(
+                f"{b.access_log_stored_gb:.3g} GB of server access logs (Standard)",
+                b.access_log_stored_gb * p.standard_gb_month,
+                ("auditBucket.accessLogStoredGb",),
+            ),
+        )
+    trails = _for_bucket(ctx, resource, "aws:cloudtrail/trail:Trail", "s3BucketName")
+    trail_gb_month = sum(
+        sum(_trail_events(t, ctx)) * ctx.usage.cloudtrail.event_kb / 1e6 for t in trails
+    )
+    trail_files = ctx.usage.cloudtrail.log_files_per_month if trails else 0.0
+    lifecycle = next(
+        iter(
+            _for_bucket(
+                ctx,
+                resource,
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                "bucket",
+            )
         ),
+        None,
+    )
+    held, expires = _tiers(lifecycle)
+    trail_drivers = (
+        "cloudtrail.eventKb",
+        "cloudtrail.managementEventsPerMonth",
+        "requests.clinics",
+        "requests.readsPerClinicMonth",
+        "requests.writesPerClinicMonth",
+    )
+    parts: list[Part] = []
+    for storage_class, days in held:
+        price = (
+            p.standard_gb_month
+            if storage_class == "STANDARD"
+            else p.storage_class_gb_month[storage_class]
+        )
+        # Reports: the plateau spread by the share of the retention each class holds them.
+        share = days / expires if expires else 1.0
+        reports_gb = b.stored_gb * share
+        # Trail logs: each month's files spend `days` in this class.
+        trail_gb = trail_gb_month * days / DAYS_PER_MONTH if expires else 0.0
+        parts.append(
+            Part(
+                f"{reports_gb + trail_gb:.3g} GB stored ({storage_class}, {days:g} days)",
+                (reports_gb + trail_gb) * price,
+                ("auditBucket.storedGb", *(trail_drivers if trail_gb else ())),
+            )
+        )
+    objects = b.put_requests_per_month + trail_files
+    for storage_class, _ in held[1:]:
+        parts.append(
+            Part(
+                f"{_count(objects)} lifecycle transitions to {storage_class}",
+                objects / 1e3 * p.transitions_per1k[storage_class],
+                ("auditBucket.putRequestsPerMonth", "cloudtrail.logFilesPerMonth"),
+            )
+        )
+    parts += [
         Part(
-            f"{_count(b.put_requests_per_month)} PUT requests",
-            b.put_requests_per_month / 1e3 * p.put_requests_per1k,
-            ("auditBucket.putRequestsPerMonth",),
+            f"{_count(objects)} PUT requests",
+            objects / 1e3 * p.put_requests_per1k,
+            ("auditBucket.putRequestsPerMonth", "cloudtrail.logFilesPerMonth"),
         ),
         Part(
             f"{_count(b.get_requests_per_month)} GET requests",
             b.get_requests_per_month / 1e3 * p.get_requests_per1k,
             ("auditBucket.getRequestsPerMonth",),
         ),
-    )
+    ]
+    return tuple(parts)
 
 
 PRICERS: dict[str, Pricer] = {
@@ -554,6 +703,7 @@ PRICERS: dict[str, Pricer] = {
     "aws:backup/restoreTestingSelection:RestoreTestingSelection": _restore_testing_selection,
     "aws:backup/framework:Framework": _framework,
     "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudtrail/trail:Trail": _trail,
 }
 
 

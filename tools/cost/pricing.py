@@ -62,6 +62,15 @@ class S3Prices(_Prices):
     standard_gb_month: float
     put_requests_per1k: float
     get_requests_per1k: float
+    storage_class_gb_month: dict[str, float]
+    """GB-month price of each storage class a lifecycle transitions to (S3 names)."""
+    transitions_per1k: dict[str, float]
+    """Lifecycle transition requests into each storage class, per 1,000 objects."""
+
+
+class CloudTrailPrices(_Prices):
+    data_events_per100k: float
+    management_events_copy_per100k: float
 
 
 class BudgetsPrices(_Prices):
@@ -80,6 +89,7 @@ class RegionPrices(_Prices):
     sns: SnsPrices
     backup: BackupPrices
     s3: S3Prices
+    cloudtrail: CloudTrailPrices
     budgets: BudgetsPrices
     transfer: TransferPrices
 

@@ -69,10 +69,17 @@ SOURCES: dict[tuple[str, str], Source] = {
     ("s3", "standardGbMonth"): Source("AmazonS3", "TimedStorage-ByteHrs"),
     ("s3", "putRequestsPer1K"): Source("AmazonS3", "Requests-Tier1", 1e3),
     ("s3", "getRequestsPer1K"): Source("AmazonS3", "Requests-Tier2", 1e3),
+    ("cloudtrail", "dataEventsPer100K"): Source("AWSCloudTrail", "DataEventsRecorded", 1e5),
+    ("cloudtrail", "managementEventsCopyPer100K"): Source(
+        "AWSCloudTrail", "PaidEventsRecorded", 1e5
+    ),
 }
 
 #: Prices the Price List does not list as a product of their own: kept from the snapshot.
 KEPT = {("kms", "rotationAddMonth"), ("kms", "maxRotationAdds"), ("budgets", "budgetMonth")}
+#: Per-storage-class maps (one Price List product per class and region): kept from the snapshot
+#: until their usage types are mapped; refreshing never fills them with a guess.
+KEPT |= {("s3", "storageClassGbMonth"), ("s3", "transitionsPer1K")}
 #: Also kept from the snapshot until their AWSBackup usage types are confirmed against the Price
 #: List (the snapshot marks their figures unverified): DynamoDB restore per GB, a restore test job,
 #: Audit Manager control evaluations. Refreshing never fills them with a guess.

@@ -127,17 +127,41 @@ class Transfer(ConfigModel):
 
 
 class AuditBucket(ConfigModel):
-    """The audit bucket's reports: AWS Backup Audit Manager writes each report plan's report once
-    a day, once per format (3 plans x CSV and JSON = 6 small objects a day), and object lock keeps
-    every one for six years, so the bucket only grows."""
+    """The audit bucket's own evidence besides the trail's log files (priced from ``cloudtrail``):
+    AWS Backup Audit Manager writes each report plan's report once a day, once per format (3
+    plans x CSV and JSON = 6 small objects a day), the audit chain's digests, and object lock
+    keeps every one for the retention, so the bucket only grows."""
 
     stored_gb: NonNegative = 0.7
-    """Report data held (S3 Standard). The default is the six-year plateau: 6 reports a day of
-    ~50 KB each for 2,190 days is ~0.66 GB; the first year holds about a sixth of it."""
+    """Reports and digests held at the plateau, spread over the storage classes of the bucket's
+    lifecycle by the days each class holds them. The default is six years of 6 reports a day of
+    ~50 KB each (~0.66 GB); the first year holds about a sixth of it."""
     put_requests_per_month: NonNegative = 180
     """Objects written a month: 6 reports a day for 30 days."""
     get_requests_per_month: NonNegative = 200
     """Reads a month (auditors and reviewers downloading reports, the console listing them)."""
+    access_log_stored_gb: NonNegative = 1.0
+    """Server access logs of the audit bucket held in its access-log bucket (S3 Standard; S3
+    does not bill the log deliveries themselves)."""
+
+
+class CloudTrail(ConfigModel):
+    """The stack's trail. Data events are the table's API calls, taken from ``requests`` (each
+    read request and entity write counted as one call: an upper bound, since a Query returning
+    several KB is one call); management events are the account's control-plane calls."""
+
+    management_events_per_month: NonNegative = 100000
+    """Management events the trail records a month (every region, IAM and STS included)."""
+    organization_trail_copy: bool = False
+    """An organization trail already records this account's management events, so this trail's
+    copy is a second one, which AWS bills (the first copy is free)."""
+    event_kb: Positive = 0.25
+    """Bytes of one event in the gzip-compressed log files, in KB."""
+    log_files_per_month: NonNegative = 30000
+    """Log and digest files delivered a month (PUT requests and lifecycle transitions)."""
+    stream_requests_per_month: NonNegative = 10_500_000
+    """Stream API calls a month (the consumer's GetRecords polls, four a second per shard):
+    data events only when the trail records the stream's (``trail.streamDataEvents``)."""
 
 
 class BackupAudit(ConfigModel):
@@ -201,6 +225,7 @@ class UsageModel(ConfigModel):
     notifications: Notifications = Field(default_factory=Notifications)
     transfer: Transfer = Field(default_factory=Transfer)
     audit_bucket: AuditBucket = Field(default_factory=AuditBucket)
+    cloudtrail: CloudTrail = Field(default_factory=CloudTrail)
     backup_audit: BackupAudit = Field(default_factory=BackupAudit)
     fleet: Fleet = Field(default_factory=Fleet)
 

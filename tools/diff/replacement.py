@@ -68,6 +68,11 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": frozenset(
         {"bucket", "expectedBucketOwner", "objectLockEnabled"}
     ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": frozenset(
+        {"bucket", "expectedBucketOwner"}
+    ),
+    "aws:s3/bucketLogging:BucketLogging": frozenset({"bucket", "expectedBucketOwner"}),
+    "aws:cloudtrail/trail:Trail": frozenset({"name"}),
     "aws:sns/topic:Topic": frozenset({"name", "namePrefix", "fifoTopic"}),
     "aws:sns/topicPolicy:TopicPolicy": frozenset({"arn"}),
     "aws:sns/topicSubscription:TopicSubscription": frozenset({"topic", "protocol", "endpoint"}),
@@ -86,8 +91,8 @@ DATA_BEARING: dict[str, str] = {
     "aws:backup/vault:Vault": "the vault's recovery points go with it",
     "aws:kms/key:Key": "everything encrypted under the old key becomes unreadable once it is "
     "deleted",
-    "aws:s3/bucket:Bucket": "a new, empty bucket; the audit reports stay in the old one (object "
-    "lock keeps them), apart from the new reports",
+    "aws:s3/bucket:Bucket": "a new, empty bucket; the audit evidence (trail logs, digests, "
+    "reports) stays in the old one (object lock keeps it), apart from what is written next",
 }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from hipaa_guardrails.props import MISSING, UNKNOWN, get
-from hipaa_guardrails.resource_types import S3_OBJECT_LOCK
+from hipaa_guardrails.resource_types import S3_OBJECT_LOCK, S3_OBJECT_LOCK_V2
 from hipaa_guardrails.spec import Guardrail, Resource, Scope
 
 
@@ -52,11 +52,11 @@ RULE = Guardrail(
     judgement=True,
     remediation=(
         "Set rule.default_retention with mode and days on the "
-        "aws.s3.BucketObjectLockConfiguration (config: recovery.audit.reportRetentionDays)."
+        "aws.s3.BucketObjectLockConfiguration (config: trail.bucket.retentionDays)."
     ),
     unknowns="An unknown mode or period fails closed.",
     scope=Scope.RESOURCE,
-    resource_types=(S3_OBJECT_LOCK,),
+    resource_types=(S3_OBJECT_LOCK, S3_OBJECT_LOCK_V2),
     check=check,
     aws_config="s3-bucket-default-lock-enabled",
     checkov="CKV_AWS_143",
