@@ -17,6 +17,7 @@ class KeyPurpose(StrEnum):
     BACKUP = "backup"
     BACKUP_DR = "backup-dr"
     AUDIT = "audit"
+    CACHE = "cache"
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,35 @@ class StackNames:
 
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"
+
+    # The ElastiCache for Valkey cache (ElastiCache ids: lower case, at most 40 characters).
+    @property
+    def cache(self) -> str:
+        """The replication group id; its nodes are ``<id>-001``, ``<id>-002``, ..."""
+        return f"{self.prefix}-cache"
+
+    def cache_node(self, number: int) -> str:
+        """The id ElastiCache gives the replication group's n-th node (cluster mode disabled)."""
+        return f"{self.cache}-{number:03d}"
+
+    def cache_user_id(self, role: str) -> str:
+        return f"{self.cache}-{role}"
+
+    @property
+    def cache_user_group(self) -> str:
+        return f"{self.cache}-users"
+
+    @property
+    def cache_subnet_group(self) -> str:
+        return self.cache
+
+    def cache_parameter_group(self, family: str) -> str:
+        return f"{self.prefix}-{family}"
+
+    def cache_log_group(self, log_type: str) -> str:
+        """``slow-log`` or ``engine-log``."""
+        return f"/aws/elasticache/{self.cache}/{log_type}"
+
+    def cache_secret(self, role: str) -> str:
+        """The Secrets Manager secret holding a cache user's password."""
+        return f"{self.prefix}/cache/{role}"

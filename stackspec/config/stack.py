@@ -27,6 +27,7 @@ from stackspec.config.alarms import AlarmsConfig
 from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
+from stackspec.config.cache import CacheConfig
 from stackspec.config.keys import KeysConfig
 from stackspec.config.recovery import RecoveryConfig
 from stackspec.config.table import TableConfig
@@ -103,6 +104,8 @@ class StackConfig(ConfigModel):
     """Recovery targets, restore testing and the audit evidence of backups and restores."""
     access: AccessConfig = AccessConfig()
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
+    cache: CacheConfig = CacheConfig()
+    """The ElastiCache for Valkey cache in front of the table."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:
@@ -146,6 +149,9 @@ class StackConfig(ConfigModel):
                 "true",
             ),
             ("recovery.audit.enabled", self.recovery.audit.enabled, "true"),
+            ("cache.numCacheClusters", self.cache.num_cache_clusters >= 2, "at least 2"),
+            ("cache.automaticFailover", self.cache.automatic_failover, "true"),
+            ("cache.multiAz", self.cache.multi_az, "true"),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
             ("protection.protect", self.protection.protect, "true"),

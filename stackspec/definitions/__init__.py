@@ -14,6 +14,7 @@ from stackspec.definitions.access import AccessDefinition, access_definition
 from stackspec.definitions.audit_bucket import AuditBucketDefinition, audit_bucket_definition
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
+from stackspec.definitions.cache import CacheDefinition, cache_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
@@ -34,6 +35,7 @@ class StackDefinition:
     recovery: RecoveryDefinition
     audit_bucket: AuditBucketDefinition | None
     access: AccessDefinition
+    cache: CacheDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -47,4 +49,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         recovery=recovery_definition(cfg),
         audit_bucket=audit_bucket_definition(cfg),
         access=access_definition(cfg),
+        cache=cache_definition(cfg),
     )

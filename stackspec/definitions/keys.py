@@ -108,8 +108,17 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
         KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
+        KeyPurpose.CACHE: (
+            f"ElastiCache {names.cache} at rest (nodes, snapshots) and its users' passwords"
+        ),
     }
-    purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
+    purposes = [
+        KeyPurpose.TABLE,
+        KeyPurpose.PHI,
+        KeyPurpose.ALERTS,
+        KeyPurpose.BACKUP,
+        KeyPurpose.CACHE,
+    ]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
