@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import secrets
 import signal
@@ -261,3 +262,55 @@ class ValkeyServer:
 
     def url(self, user: str, password: str) -> str:
         return f"redis://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:{self.port}/0"
+
+
+# --- the local environment's server (make local-up) ---------------------------------------------
+
+
+def local_server(state: Path, port: int, maxmemory_policy: str) -> ValkeyServer:
+    """The server ``make local-up`` runs: files in ``state/valkey/``, log ``state/valkey.log``."""
+    return ValkeyServer(
+        state / "valkey", port, state / "valkey.log", maxmemory_policy=maxmemory_policy
+    )
+
+
+def local_credentials(state: Path, users: Iterable[CacheUserLike]) -> dict[str, str]:
+    """The users' passwords, generated once and kept in ``state/valkey/credentials.json``
+    (0600); a user added to the definition later gets one too."""
+    users = tuple(users)
+    path = state / "valkey" / "credentials.json"
+    stored: dict[str, str] = {}
+    if path.is_file():
+        stored = {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    wanted = new_passwords(users)
+    merged = {name: stored.get(name, password) for name, password in wanted.items()}
+    if merged != stored:
+        _write_private(path, json.dumps(merged))
+    return merged
+
+
+def private_server(
+    base: Path,
+    users: Iterable[CacheUserLike],
+    *,
+    port: int = 0,
+    maxmemory: str = DEFAULT_MAXMEMORY,
+    maxmemory_policy: str = "volatile-lru",
+) -> tuple[ValkeyServer, dict[str, str]]:
+    """A started server of the tests and benchmarks: files under ``base``, a free port, fresh
+    passwords. Stop it with ``server.stop()``."""
+    from scripts.servers.postgres import free_port
+
+    users = tuple(users)
+    passwords = new_passwords(users)
+    server = ValkeyServer(
+        base / "valkey",
+        port or free_port(),
+        base / "valkey.log",
+        maxmemory=maxmemory,
+        maxmemory_policy=maxmemory_policy,
+    )
+    server.configure(users, passwords)
+    admin = next(u.user_name for u in users if role_name(u.role) == ADMIN_ROLE)
+    server.start((admin, passwords[admin]))
+    return server, passwords
