@@ -106,7 +106,9 @@ def check_local_server(ctx: CheckContext, state: Path | None = None) -> None:
         )
         refused = {
             "key outside prefix": _error(lambda: app_client.get("outside:probe")),
-            "FLUSHALL": _error(app_client.flushall),
+            # An invalid mode: the ACL is checked first, and an allowed FLUSHALL then fails on
+            # the argument instead of flushing (validate changes nothing).
+            "FLUSHALL": _error(lambda: app_client.execute_command("FLUSHALL", "NOT-A-MODE")),
             "CONFIG GET": _error(lambda: app_client.config_get("maxmemory")),
         }
         ctx.add(
