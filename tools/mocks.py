@@ -53,6 +53,11 @@ class RealisticMocks(Mocks):
         if token == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or self.region
             return {"name": region, "region": region, "id": region}, []
+        if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
+            # Stable per stack and request, letters and digits like exclude_punctuation gives.
+            length = int(args.args.get("passwordLength") or 32)
+            seed = _digest(pulumi.get_stack(), token, length=64)
+            return {"randomPassword": (seed * (length // 64 + 1))[:length], "id": "mock"}, []
         raise NotImplementedError(f"the offline plan has no mock for invoke {token}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -146,6 +151,45 @@ class RealisticMocks(Mocks):
                 arn=f"arn:aws:backup:{region}:{account}:restore-testing-plan:{physical}-"
                 f"{_uuid(typ, name)}",
             )
+            return physical, state
+        if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            group = str(inputs.get("replicationGroupId", physical))
+            state.update(
+                arn=f"arn:aws:elasticache:{region}:{account}:replicationgroup:{group}",
+                primaryEndpointAddress=f"master.{group}.{_digest(group, length=6)}"
+                f".{region}.cache.amazonaws.com",
+                readerEndpointAddress=f"replica.{group}.{_digest(group, length=6)}"
+                f".{region}.cache.amazonaws.com",
+                memberClusters=[
+                    f"{group}-{n:03d}" for n in range(1, int(inputs.get("numCacheClusters", 1)) + 1)
+                ],
+            )
+            return group, state
+        if typ == "aws:elasticache/user:User":
+            user_id = str(inputs.get("userId", physical))
+            state["arn"] = f"arn:aws:elasticache:{region}:{account}:user:{user_id}"
+            return user_id, state
+        if typ == "aws:elasticache/userGroup:UserGroup":
+            group_id = str(inputs.get("userGroupId", physical))
+            state["arn"] = f"arn:aws:elasticache:{region}:{account}:usergroup:{group_id}"
+            return group_id, state
+        if typ in (
+            "aws:elasticache/parameterGroup:ParameterGroup",
+            "aws:elasticache/subnetGroup:SubnetGroup",
+        ):
+            kind = "parametergroup" if "parameter" in typ else "subnetgroup"
+            state.update(
+                name=physical, arn=f"arn:aws:elasticache:{region}:{account}:{kind}:{physical}"
+            )
+            return physical, state
+        if typ == "aws:secretsmanager/secret:Secret":
+            # Secrets Manager appends six random characters to a secret's ARN.
+            suffix = _digest(physical, length=6)
+            arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{physical}-{suffix}"
+            state.update(name=physical, arn=arn)
+            return arn, state
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state.update(name=physical, arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
             return physical, state
         if typ == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs.get("arn", physical)), state
