@@ -79,6 +79,11 @@ OUTPUTS = {
     "phiKeyAlias",
     "alertsKeyArn",
     "alertsKeyAlias",
+    "logsKeyArn",
+    "logsKeyAlias",
+    "vpcId",
+    "privateSubnetIds",
+    "securityGroupIds",
     "alertTopicArn",
     "dashboardName",
     "backupVaultArn",
@@ -141,7 +146,11 @@ def test_every_taggable_resource_carries_the_stack_tags(
     taggable = [r for r in plan.resources if r.custom and _taggable(r.type)]
     assert len(taggable) > 30
     for resource in taggable:
-        assert resource.inputs.get("tags") == expected, resource.name
+        tags = dict(resource.inputs.get("tags") or {})
+        if resource.type.startswith(("aws:ec2/", "aws:vpc/")):
+            # EC2 shows a network resource's name only through its Name tag.
+            assert tags.pop("Name", "").startswith(f"medeez-{plan.stack}-"), resource.name
+        assert tags == expected, resource.name
 
 
 def test_components_parent_their_children_with_derived_names(prod_plan: Plan) -> None:
@@ -156,6 +165,8 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "table-key",
         "phi-key",
         "alerts-key",
+        "logs-key",
+        "network",
         "app",
         "monitoring",
         "backup",
