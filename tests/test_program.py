@@ -14,9 +14,9 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 4,
-    "aws:kms/key:Key": 4,
-    "aws:kms/alias:Alias": 4,
+    "medeez:data:EncryptionKey": 5,
+    "aws:kms/key:Key": 5,
+    "aws:kms/alias:Alias": 5,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
@@ -30,18 +30,33 @@ BASE_TYPES = {
     "aws:backup/vault:Vault": 1,
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
-    # The backup role, and the four access roles (tenant, operations, deploy, stream
-    # consumer) with a managed policy each, plus their shared permissions boundary.
+    # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
+    # with a managed policy each, plus their shared permissions boundary; the flow log role
+    # and its delivery policy.
     "medeez:data:AccessRoles": 1,
-    "aws:iam/role:Role": 5,
-    "aws:iam/policy:Policy": 6,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 7,
+    "aws:iam/role:Role": 6,
+    "aws:iam/policy:Policy": 7,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 8,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
     "aws:backup/vaultNotifications:VaultNotifications": 1,
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": 1,
     "aws:backup/restoreTestingSelection:RestoreTestingSelection": 1,
+    # The network, two AZs in dev: a subnet, route table and association per AZ; six tier
+    # groups with 11 ingress and 13 egress rules; two gateway and five interface endpoints.
+    "medeez:data:Network": 1,
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/subnet:Subnet": 2,
+    "aws:ec2/routeTable:RouteTable": 2,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 2,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
+    "aws:ec2/securityGroup:SecurityGroup": 6,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 7,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:ec2/flowLog:FlowLog": 1,
 }
 #: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
 #: contributor insights on the table and its five indexes, and the audit evidence (framework,
@@ -65,6 +80,10 @@ PROD_ONLY = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:backup/framework:Framework": 1,
     "aws:backup/reportPlan:ReportPlan": 3,
+    # A third AZ: its subnet, route table and association.
+    "aws:ec2/subnet:Subnet": 1,
+    "aws:ec2/routeTable:RouteTable": 1,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
 }
 OUTPUTS = {
     "environment",
