@@ -20,6 +20,7 @@ from enum import StrEnum
 from stackspec.config.alarms import AlarmThreshold
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.monitoring import GREATER_OR_EQUAL, AlarmDefinition
+from stackspec.definitions.network import CACHE_PORT
 from stackspec.naming import KeyPurpose, StackNames
 
 ENGINE = "valkey"
@@ -29,7 +30,7 @@ ENGINE_MAJOR = ENGINE_VERSION.split(".", 1)[0]
 #: The parameter group family of the pinned major.
 PARAMETER_GROUP_FAMILY = f"{ENGINE}{ENGINE_MAJOR}"
 #: Valkey's port; the network's cache tier admits exactly this port.
-PORT = 6379
+PORT = CACHE_PORT
 #: In-transit encryption: "required" refuses plaintext connections ("preferred" accepts both).
 TRANSIT_ENCRYPTION_MODE = "required"
 #: Length of the generated user passwords (ElastiCache accepts 16-128 characters); letters and
