@@ -142,7 +142,6 @@ class Cache(pulumi.ComponentResource):
             alarm.key: _alarm(f"{name}-{alarm.key}", alarm, tags, args.alert_topic_arn, child)
             for alarm in definition.alarms
         }
-        # Nodes come and go with the group; the alarms watch them by id.
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address
         self.arn = self.replication_group.arn
@@ -173,15 +172,14 @@ class Cache(pulumi.ComponentResource):
         secrets (encrypted in the state by the backend's secrets provider).
         """
         invoke = pulumi.InvokeOutputOptions(parent=opts.parent)
-        password = pulumi.Output.secret(
-            aws.secretsmanager.get_random_password_output(
-                password_length=definition.password_length,
-                exclude_punctuation=True,
-                include_space=False,
-                require_each_included_type=True,
-                opts=invoke,
-            ).random_password.apply(lambda value: str(value))
-        )
+        generated: pulumi.Output[str] = aws.secretsmanager.get_random_password_output(
+            password_length=definition.password_length,
+            exclude_punctuation=True,
+            include_space=False,
+            require_each_included_type=True,
+            opts=invoke,
+        ).random_password.apply(lambda value: str(value))
+        password: pulumi.Output[str] = pulumi.Output.secret(generated)
         secret = aws.secretsmanager.Secret(
             f"{name}-{user.role}-secret",
             name=user.secret_name,
@@ -196,11 +194,9 @@ class Cache(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-{user.role}-secret-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(
-                password.apply(
-                    lambda value: json.dumps(
-                        {"username": user.user_name, "password": value}, sort_keys=True
-                    )
+            secret_string=password.apply(
+                lambda value: json.dumps(
+                    {"username": user.user_name, "password": value}, sort_keys=True
                 )
             ),
             opts=pulumi.ResourceOptions.merge(
