@@ -60,7 +60,7 @@ class Cache(pulumi.ComponentResource):
             f"{name}-parameters",
             name=definition.parameter_group_name,
             family=definition.parameter_group_family,
-            description=f"{definition.replication_group_id}: settings that differ from defaults",
+            description=definition.parameter_group_description,
             parameters=[
                 aws.elasticache.ParameterGroupParameterArgs(name=key, value=value)
                 for key, value in definition.parameters
@@ -71,7 +71,7 @@ class Cache(pulumi.ComponentResource):
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
             name=definition.subnet_group_name,
-            description=f"{definition.replication_group_id}: the network's private subnets",
+            description=definition.subnet_group_description,
             subnet_ids=args.subnet_ids,
             tags=dict(tags),
             opts=child,
@@ -183,10 +183,7 @@ class Cache(pulumi.ComponentResource):
         secret = aws.secretsmanager.Secret(
             f"{name}-{user.role}-secret",
             name=user.secret_name,
-            description=(
-                f"Password of cache user {user.user_name} ({user.user_id}) of "
-                f"{definition.replication_group_id}"
-            ),
+            description=user.secret_description,
             kms_key_id=key_arn,
             tags=dict(tags),
             opts=opts,
