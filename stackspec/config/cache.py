@@ -103,8 +103,8 @@ class CacheAlarmsConfig(ConfigModel):
 class CacheConfig(ConfigModel):
     """The ElastiCache for Valkey replication group (cluster mode disabled)."""
 
-    node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.r7g.large"
-    """ElastiCache node type, e.g. cache.t4g.micro or cache.r7g.large."""
+    node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.m7g.large"
+    """ElastiCache node type, e.g. cache.t4g.micro or cache.m7g.large."""
     num_cache_clusters: Annotated[int, Field(ge=1, le=MAX_CACHE_CLUSTERS)] = 2
     """Nodes: one primary plus replicas, 1-6; Multi-AZ needs at least 2; prod must have 2+."""
     automatic_failover: bool = True

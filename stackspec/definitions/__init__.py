@@ -17,6 +17,7 @@ from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.cache import CacheDefinition, cache_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
+from stackspec.definitions.network import NetworkDefinition, network_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
 from stackspec.definitions.table import TableDefinition, table_definition
 from stackspec.naming import KeyPurpose
@@ -36,6 +37,7 @@ class StackDefinition:
     audit_bucket: AuditBucketDefinition | None
     access: AccessDefinition
     cache: CacheDefinition
+    network: NetworkDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -50,4 +52,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         audit_bucket=audit_bucket_definition(cfg),
         access=access_definition(cfg),
         cache=cache_definition(cfg),
+        network=network_definition(cfg),
     )

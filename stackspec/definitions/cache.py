@@ -20,6 +20,7 @@ from enum import StrEnum
 from stackspec.config.alarms import AlarmThreshold
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.monitoring import GREATER_OR_EQUAL, AlarmDefinition
+from stackspec.definitions.network import CACHE_PORT
 from stackspec.naming import KeyPurpose, StackNames
 
 ENGINE = "valkey"
@@ -29,7 +30,7 @@ ENGINE_MAJOR = ENGINE_VERSION.split(".", 1)[0]
 #: The parameter group family of the pinned major.
 PARAMETER_GROUP_FAMILY = f"{ENGINE}{ENGINE_MAJOR}"
 #: Valkey's port; the network's cache tier admits exactly this port.
-PORT = 6379
+PORT = CACHE_PORT
 #: In-transit encryption: "required" refuses plaintext connections ("preferred" accepts both).
 TRANSIT_ENCRYPTION_MODE = "required"
 #: Length of the generated user passwords (ElastiCache accepts 16-128 characters); letters and
@@ -96,6 +97,7 @@ class CacheUser:
     password rule."""
     secret_name: str
     """The Secrets Manager secret holding the user's password (encrypted with the cache key)."""
+    secret_description: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,8 +137,10 @@ class CacheDefinition:
     maintenance_window: str
     auto_minor_version_upgrade: bool
     subnet_group_name: str
+    subnet_group_description: str
     user_group_id: str
     parameter_group_name: str
+    parameter_group_description: str
     parameter_group_family: str = PARAMETER_GROUP_FAMILY
     parameters: tuple[tuple[str, str], ...]
     """Valkey settings that differ from the family's defaults."""
@@ -270,6 +274,10 @@ def cache_definition(cfg: StackConfig) -> CacheDefinition:
                 user_name=USER_NAMES[role],
                 access_string=access[role],
                 secret_name=names.cache_secret(role),
+                secret_description=(
+                    f"Password of cache user {USER_NAMES[role]} ({names.cache_user_id(role)}) "
+                    f"of {names.cache}"
+                ),
             )
             for role in CacheUserRole
         ),
@@ -287,8 +295,10 @@ def cache_definition(cfg: StackConfig) -> CacheDefinition:
         maintenance_window=settings.maintenance_window,
         auto_minor_version_upgrade=settings.auto_minor_version_upgrade,
         subnet_group_name=names.cache_subnet_group,
+        subnet_group_description=f"{names.cache}: the network's private subnets",
         user_group_id=names.cache_user_group,
         parameter_group_name=names.cache_parameter_group(PARAMETER_GROUP_FAMILY),
+        parameter_group_description=f"{names.cache}: settings that differ from defaults",
         parameters=(("maxmemory-policy", settings.maxmemory_policy),),
         log_deliveries=tuple(
             CacheLogDelivery(

@@ -64,6 +64,17 @@ class S3Prices(_Prices):
     get_requests_per1k: float
 
 
+class ElastiCachePrices(_Prices):
+    valkey_node_hour: dict[str, float]
+    """On-demand price of one Valkey node-hour, by node type."""
+    snapshot_gb_month: float
+
+
+class SecretsManagerPrices(_Prices):
+    secret_month: float
+    api_calls_per10k: float
+
+
 class BudgetsPrices(_Prices):
     budget_month: float
 
@@ -82,6 +93,8 @@ class RegionPrices(_Prices):
     s3: S3Prices
     budgets: BudgetsPrices
     transfer: TransferPrices
+    elasticache: ElastiCachePrices
+    secretsmanager: SecretsManagerPrices
 
 
 class SnapshotInfo(_Prices):

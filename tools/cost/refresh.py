@@ -73,6 +73,13 @@ SOURCES: dict[tuple[str, str], Source] = {
 
 #: Prices the Price List does not list as a product of their own: kept from the snapshot.
 KEPT = {("kms", "rotationAddMonth"), ("kms", "maxRotationAdds"), ("budgets", "budgetMonth")}
+#: Node-hours are one product per node type and engine: kept until refresh reads them per type.
+KEPT |= {
+    ("elasticache", "valkeyNodeHour"),
+    ("elasticache", "snapshotGbMonth"),
+    ("secretsmanager", "secretMonth"),
+    ("secretsmanager", "apiCallsPer10K"),
+}
 #: Also kept from the snapshot until their AWSBackup usage types are confirmed against the Price
 #: List (the snapshot marks their figures unverified): DynamoDB restore per GB, a restore test job,
 #: Audit Manager control evaluations. Refreshing never fills them with a guess.
