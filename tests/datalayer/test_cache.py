@@ -38,7 +38,8 @@ from datalayer.store import from_attribute_values
 from datalayer.synthetic import Dataset, generate_dataset
 from datalayer.tenant_access import TenantDataAccess
 from datalayer.tenant_session import TenantSessions
-from functions.cache_invalidator.handler import Invalidator
+from functions.cache_invalidator.handler import CacheUnavailable, Invalidator
+from scripts.servers.postgres import free_port
 from scripts.stream_poller import StreamPoller
 from stackspec.definitions.cache import CacheUserRole
 from tests.conftest import CacheServer, start_cache_server
@@ -629,3 +630,54 @@ def test_schedule_and_timeline_keys_use_their_own_kinds(world: World) -> None:
     assert json.loads(admin.get(next(k for k in keys if ":schedule:" in k)))["clinic"] == (
         appointment.clinic_id
     )
+
+
+def test_the_stream_invalidator_reads_both_images_skips_expired_records_and_retries_when_down(
+    cache_server: CacheServer,
+) -> None:
+    prefix = cache_server.definition.key_prefix
+    settings = CacheSettings(key_prefix=prefix, ttl_seconds=60, retry_after_seconds=0.0)
+    cache = ReadThroughCache(connect(cache_server.url("application"), settings), settings)
+    now = 1_800_000_000.0
+
+    def record(age: float, pk: str, **images: Any) -> dict[str, Any]:
+        return {
+            "eventName": "MODIFY",
+            "dynamodb": {
+                "ApproximateCreationDateTime": now - age,
+                "Keys": {"PK": {"S": pk}, "SK": {"S": "APPT#x"}},
+                **images,
+            },
+        }
+
+    appointment = {"entityType": {"S": "APPOINTMENT"}, "PK": {"S": "CLINIC#c1#PATIENT#p1"}}
+    event = {
+        "Records": [
+            record(
+                10,
+                "CLINIC#c1#PATIENT#p1",
+                NewImage={**appointment, "providerId": {"S": "d2"}},
+                OldImage={**appointment, "providerId": {"S": "d1"}},
+            ),
+            record(61, "CLINIC#c2#PATIENT#p9"),  # older than the TTL: nothing left to drop
+            record(1, "CLINIC#c3"),
+        ]
+    }
+    invalidator = Invalidator(cache, clock=lambda: now)
+    assert invalidator.scopes(event) == {
+        "c1": {("patient", "p1"), ("provider", "d1"), ("provider", "d2")},
+        "c3": {("clinic", "")},
+    }
+    admin = cache_server.admin()
+    generations = [
+        cache.generation_key("c1", ("provider", "d1")),
+        cache.generation_key("c3", ("clinic", "")),
+    ]
+    for key in generations:
+        admin.set(key, b"token", px=60_000)
+    assert invalidator(event) == {"batchItemFailures": []}
+    assert admin.exists(*generations) == 0
+
+    down = ReadThroughCache(connect(f"redis://app:x@127.0.0.1:{free_port()}/0", settings), settings)
+    with pytest.raises(CacheUnavailable, match="cache invalidation failed for 2 clinic"):
+        Invalidator(down, clock=lambda: now)(event)
