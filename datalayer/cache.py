@@ -390,15 +390,16 @@ class ReadThroughCache:
         scopes = sorted(set(scopes))
         if not scopes or self.client is None:
             return True
-        if self._usable():
-            try:
-                self.client.unlink(*(self.generation_key(clinic_id, s) for s in scopes))
-                self.stats.invalidations += 1
-                return True
-            except valkey.exceptions.ResponseError as exc:
-                log.warning("cache refused an invalidation: %s", exc)
-            except self._errors() as exc:
-                self._failed(exc)
+        # Tried even while reads skip the cache after a failure: a write is rare, and an
+        # invalidation that reaches the cache spares every other reader the stale entries.
+        try:
+            self.client.unlink(*(self.generation_key(clinic_id, s) for s in scopes))
+            self.stats.invalidations += 1
+            return True
+        except valkey.exceptions.ResponseError as exc:
+            log.warning("cache refused an invalidation: %s", exc)
+        except self._errors() as exc:
+            self._failed(exc)
         self.stats.invalidation_failures += 1
         self._hold(clinic_id, scopes, float(self.settings.ttl_seconds))
         return False
