@@ -236,6 +236,20 @@ def ensure(ctx: SetupContext) -> None:
         ),
         "CacheParameterGroupAlreadyExists",
     )
+    _attempt(
+        ctx,
+        "cache parameters",
+        definition.parameter_group_name,
+        lambda ec: ec.modify_cache_parameter_group(
+            CacheParameterGroupName=definition.parameter_group_name,
+            ParameterNameValues=[
+                {"ParameterName": key, "ParameterValue": value}
+                for key, value in definition.parameters
+            ],
+        ),
+        "",
+        done="updated",
+    )
     for user in definition.users:
         _ensure_user(ctx, definition, user, key_arn)
     _attempt(
@@ -256,19 +270,27 @@ def ensure(ctx: SetupContext) -> None:
     _ensure_alarms(ctx, definition)
 
 
-def _attempt(ctx: SetupContext, resource: str, name: str, create: Any, exists_code: str) -> None:
-    """Create what the emulator may not implement: created, unchanged, or skipped (with why)."""
+def _attempt(
+    ctx: SetupContext,
+    resource: str,
+    name: str,
+    call: Any,
+    exists_code: str,
+    *,
+    done: Outcome = "created",
+) -> None:
+    """Make what the emulator may not implement: done, unchanged, or skipped (with why)."""
     try:
-        create(ctx.clients("elasticache"))
+        call(ctx.clients("elasticache"))
     except (ClientError, NotImplementedError) as exc:
-        if isinstance(exc, ClientError) and error_code(exc) == exists_code:
+        if isinstance(exc, ClientError) and exists_code and error_code(exc) == exists_code:
             ctx.result.add(resource, name, "unchanged")
             return
         if not_emulated(exc, emulator=ctx.clients.emulator):
             ctx.result.add(resource, name, "skipped", NOT_EMULATED)
             return
         raise
-    ctx.result.add(resource, name, "created")
+    ctx.result.add(resource, name, done)
 
 
 def _ensure_log_groups(ctx: SetupContext, definition: CacheDefinition) -> None:
