@@ -79,6 +79,7 @@ def user_request(definition: CacheDefinition, user: CacheUser, password: str) ->
 def user_summary(user: dict[str, Any]) -> dict[str, Any]:
     """What DescribeUsers reports of a user, as setup asked for it."""
     return {
+        "Status": user.get("Status"),
         "UserName": user.get("UserName"),
         "Engine": str(user.get("Engine", "")).lower(),
         "AccessString": user.get("AccessString"),
@@ -88,6 +89,7 @@ def user_summary(user: dict[str, Any]) -> dict[str, Any]:
 
 def expected_user_summary(definition: CacheDefinition, user: CacheUser) -> dict[str, Any]:
     return {
+        "Status": "active",
         "UserName": user.user_name,
         "Engine": definition.engine,
         "AccessString": user.access_string,
