@@ -241,6 +241,21 @@ def alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
     clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.prefix}-backup-missing"])
 
 
+def cache_user_deleted(cfg: StackConfig, clients: Clients) -> None:
+    clients("elasticache").delete_user(UserId=cfg.names.cache_user_id("application"))
+
+
+def cache_alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
+    clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.cache_node(1)}-evictions"])
+
+
+def cache_secret_on_wrong_key(cfg: StackConfig, clients: Clients) -> None:
+    clients("secretsmanager").update_secret(
+        SecretId=cfg.names.cache_secret("admin"),
+        KmsKeyId=_arn(clients, cfg.names.key_alias("table")),
+    )
+
+
 def topic_unencrypted(cfg: StackConfig, clients: Clients) -> None:
     clients("sns").set_topic_attributes(
         TopicArn=_topic(clients, cfg), AttributeName="KmsMasterKeyId", AttributeValue=""
@@ -465,6 +480,16 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         "alarm.table-write-throttles",
     ),
     ("dev", "an alarm deleted", alarm_deleted, None, "alarm.backup-missing"),
+    ("dev", "cache user deleted", cache_user_deleted, None, "cache.user.application"),
+    ("dev", "cache alarm deleted", cache_alarm_deleted, None, "cache.alarms"),
+    ("dev", "cache secret on the table key", cache_secret_on_wrong_key, None, "cache.secret.admin"),
+    (
+        "dev",
+        "cache built on another node type",
+        None,
+        _build_with("cache", {"node_type": "cache.t4g.small"}),
+        "cache.replication_group",
+    ),
     ("dev", "topic unencrypted", topic_unencrypted, None, "sns.topic-encryption"),
     ("dev", "topic on the wrong key", topic_on_wrong_key, None, "sns.topic-encryption"),
     ("dev", "alert subscription removed", subscription_removed, None, "sns.subscriptions"),
