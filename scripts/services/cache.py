@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from scripts.aws_target import error_code, not_emulated
+from scripts.servers.valkey_check import check_local_server
 from scripts.services.base import (
     NOT_EMULATED,
     CheckContext,
@@ -558,3 +559,6 @@ def check(ctx: CheckContext) -> None:
         ctx.add("cache.alarms", expected, "; ".join(problems) or expected)
 
     ctx.guard("cache.alarms", alarms_row)
+
+    # The local Valkey that make local-up started, against the same definition (CACHELOCAL).
+    check_local_server(ctx)
