@@ -36,6 +36,8 @@ DEV_SKIPS = {
     "kms.phi.rotation-period",
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
+    "kms.cache.rotation-period",
+    "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -44,6 +46,9 @@ DEV_SKIPS = {
     "recovery.restore-testing-plan",
     "recovery.restore-testing-selection",
     "budget.subscribers",
+    # moto implements neither ElastiCache user groups nor parameter groups.
+    "cache.user_group",
+    "cache.parameter_group",
 }
 
 
