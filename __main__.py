@@ -6,13 +6,16 @@ from components.access_roles import AccessRoles, AccessRolesArgs
 from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
+from components.cache import Cache, CacheArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.monitoring import Monitoring, MonitoringArgs
+from components.network import Network, NetworkArgs
 from components.pulumi_config import stack_config_from_runtime
 from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
 from stackspec.definitions import stack_definition
+from stackspec.definitions.network import Tier
 from stackspec.naming import KeyPurpose
 
 config = stack_config_from_runtime()
@@ -26,8 +29,22 @@ keys = {
     purpose: EncryptionKey(
         f"{purpose}-key", EncryptionKeyArgs(definition=stack.keys[purpose]), opts=data
     )
-    for purpose in (KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS)
+    for purpose in (
+        KeyPurpose.TABLE,
+        KeyPurpose.PHI,
+        KeyPurpose.ALERTS,
+        KeyPurpose.LOGS,
+        KeyPurpose.CACHE,
+    )
 }
+network = Network(
+    "network",
+    NetworkArgs(
+        definition=stack.network,
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        protection=config.protection,
+    ),
+)
 table = AppTable(
     "app",
     AppTableArgs(definition=stack.table, kms_key_arn=keys[KeyPurpose.TABLE].arn),
@@ -36,6 +53,20 @@ table = AppTable(
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(definition=stack.monitoring, alerts_key_arn=keys[KeyPurpose.ALERTS].arn),
+)
+# The cache keeps items as the table stores them (PHI fields are ciphertext): its users and
+# their secrets carry the data-resource protection like the table does.
+cache = Cache(
+    "cache",
+    CacheArgs(
+        definition=stack.cache,
+        cache_key_arn=keys[KeyPurpose.CACHE].arn,
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        subnet_ids=network.subnet_ids,
+        security_group_id=network.security_group_ids[Tier.CACHE],
+        alert_topic_arn=monitoring.topic_arn,
+    ),
+    opts=data,
 )
 backup = CrossRegionBackup(
     "backup",
@@ -110,6 +141,16 @@ pulumi.export("budgetName", stack.budget.name)
 pulumi.export("auditBucketName", audit_bucket.bucket_name)
 pulumi.export("auditAccessLogBucketName", audit_bucket.access_log_bucket_name)
 pulumi.export("trailArn", trail.arn if trail else None)
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.subnet_ids)
+pulumi.export(
+    "securityGroupIds", {str(tier): group for tier, group in network.security_group_ids.items()}
+)
+pulumi.export("cachePrimaryEndpoint", cache.primary_endpoint)
+pulumi.export("cacheReaderEndpoint", cache.reader_endpoint)
+pulumi.export(
+    "cacheUserSecretArns", {str(role): arn for role, arn in cache.user_secret_arns.items()}
+)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))

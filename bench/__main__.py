@@ -13,6 +13,7 @@ SECTIONS = (
     "bench.seed_load",
     "bench.local_env",
     "bench.audit",
+    "bench.cache",
 )
 
 

@@ -23,9 +23,14 @@ from datalayer.access_patterns import (
 from datalayer.beacons import BeaconKeyring
 from datalayer.entities import AnyEntity, ItemCodec
 from datalayer.phi import ClinicKeyring
-from datalayer.store import WriteStats, clinic_beacon_key_source, write_items
+from datalayer.store import (
+    WriteStats,
+    clinic_beacon_key_source,
+    to_attribute_values,
+    write_items,
+)
 from datalayer.tenant_session import TenantSessions
-from stackspec.key_schema import CLINIC_PARTITION, SEPARATOR
+from stackspec.key_schema import BASE_TABLE, CLINIC_PARTITION, SEPARATOR
 from stackspec.tenancy import check_clinic_id
 
 
@@ -72,6 +77,21 @@ class TenantDataAccess:
         beacons = self.codec(clinic).beacons if resolved.uses_beacon else None
         request = query_request(resolved, self._table, params, beacons=beacons)
         return run_query(self._sessions.client(clinic, "dynamodb"), request)
+
+    def get_item(self, clinic_id: str, pk: str, sk: str) -> dict[str, Any] | None:
+        """One item of ``clinic_id``'s by key (attribute values), strongly consistent, with that
+        clinic's session; None when there is none."""
+        clinic = check_clinic_id(clinic_id)
+        own = CLINIC_PARTITION.render(clinicId=clinic)
+        if pk != own and not pk.startswith(own + SEPARATOR):
+            raise TenantBoundaryError(f"item key {pk} is not clinic {clinic}'s")
+        response = self._sessions.client(clinic, "dynamodb").get_item(
+            TableName=self._table,
+            Key=to_attribute_values(BASE_TABLE.key(pk, sk)),
+            ConsistentRead=True,
+        )
+        item: dict[str, Any] | None = response.get("Item")
+        return item
 
     def codec(self, clinic_id: str) -> ItemCodec:
         """The clinic's codec: PHI cipher and beacon keys on the clinic session's KMS client."""

@@ -1,4 +1,5 @@
-"""The local servers besides moto_server: PostgreSQL (the audit database) and the stream poller.
+"""The local servers besides moto_server: PostgreSQL (the audit database), Valkey (the cache) and
+the stream poller.
 
     python -m scripts.local_servers up --endpoint-url http://127.0.0.1:5000 [--stack dev]
     python -m scripts.local_servers down
@@ -11,10 +12,13 @@ Called by ``scripts/start-local.sh`` (``make local-up``) after moto_server answe
 State, as every local service keeps it, in ``LOCAL_STATE_DIR`` (default ``.local``):
 ``postgres.pid`` (``<pid> <port>``), ``postgres.log``, ``postgres/`` (data directory and the
 generated role passwords, mode 0600: the cluster survives restarts, its data too);
+``valkey.pid`` (``<pid> <port>``), ``valkey.log``, ``valkey/`` (config, ACL file, generated user
+passwords, all 0600; the server persists nothing);
 ``stream-poller.pid`` (``<pid> <endpoint>``), ``stream-poller.log``, its checkpoint and
 on-failure file; and in ``env`` the lines ``AUDIT_DATABASE_URL`` (auditor, read-only),
 ``AUDIT_INGEST_DATABASE_URL`` (writer: the consumer and the app's read auditing) and
-``AUDIT_ADMIN_DATABASE_URL`` (the owner; local only). ``up`` is idempotent and restarts a server
+``AUDIT_ADMIN_DATABASE_URL`` (the owner; local only), ``CACHE_URL`` (the cache's application user)
+and ``CACHE_ADMIN_URL`` (its admin; local only). ``up`` is idempotent and restarts a server
 that died; ``down`` stops only what ``up`` started (a pid is signalled only while it is still that
 server) and removes those lines.
 """
@@ -35,9 +39,16 @@ from pathlib import Path
 from auditlog import schema
 from scripts.aws_target import REPO_DIR, local_state_dir, read_env_file
 from scripts.servers.postgres import Cluster, PostgresError, free_port, port_in_use
+from scripts.servers.valkey import ValkeyError
 
 PROG = "local-servers"
-ENV_KEYS = ("AUDIT_DATABASE_URL", "AUDIT_INGEST_DATABASE_URL", "AUDIT_ADMIN_DATABASE_URL")
+ENV_KEYS = (
+    "AUDIT_DATABASE_URL",
+    "AUDIT_INGEST_DATABASE_URL",
+    "AUDIT_ADMIN_DATABASE_URL",
+    "CACHE_URL",
+    "CACHE_ADMIN_URL",
+)
 
 
 def say(message: str) -> None:
@@ -169,6 +180,69 @@ def postgres_down(state: Path) -> None:
     pidfile.unlink(missing_ok=True)
 
 
+# --- Valkey (the cache) -------------------------------------------------------------------------
+
+
+def cache_up(state: Path, stack: str) -> None:
+    """Valkey 8.1 on a free loopback port with the definition's users (scripts/servers/valkey);
+    restarts it (empty: it persists nothing) when it died. ``CACHE_URL`` is the application user,
+    ``CACHE_ADMIN_URL`` the admin (local only)."""
+    from scripts.servers import valkey as vk
+    from stackspec.config.stack import load_stack_config
+    from stackspec.definitions.cache import CacheUserRole, cache_definition
+
+    cfg = load_stack_config(stack)
+    definition = cache_definition(cfg)
+    policy = dict(definition.parameters).get("maxmemory-policy", "volatile-lru")
+    pidfile = state / "valkey.pid"
+    recorded = _read_pidfile(pidfile)
+    port = int(recorded[1]) if recorded and recorded[1].isdigit() else 0
+    server = vk.local_server(state, port or 1, policy)
+    passwords = vk.local_credentials(state, definition.users)
+    app = definition.user(CacheUserRole.APPLICATION).user_name
+    admin = definition.user(CacheUserRole.ADMIN).user_name
+    if recorded and server.pid() == recorded[0]:
+        say(f"Valkey is already running (pid {recorded[0]}) on 127.0.0.1:{port}")
+    else:
+        if recorded:
+            say(f"our Valkey (pid {recorded[0]}) had died (it keeps nothing); restarting it")
+            pidfile.unlink(missing_ok=True)
+        if not port or port_in_use(port):
+            port = free_port()
+        server = vk.local_server(state, port, policy)
+        server.configure(definition.users, passwords)
+        pid = server.start((admin, passwords[admin]))
+        pidfile.write_text(f"{pid} {port}\n")
+        say(
+            f"Valkey 8.1 running (pid {pid}) on 127.0.0.1:{port}, ACL users "
+            f"{', '.join(u.user_name for u in definition.users)} (default off); log: {server.log}"
+        )
+    set_env_lines(
+        state,
+        {
+            "CACHE_URL": server.url(app, passwords[app]),
+            "CACHE_ADMIN_URL": server.url(admin, passwords[admin]),
+        },
+    )
+
+
+def cache_down(state: Path) -> None:
+    from scripts.servers import valkey as vk
+
+    pidfile = state / "valkey.pid"
+    recorded = _read_pidfile(pidfile)
+    if recorded is None:
+        say("Valkey is not running (no pid file)")
+        return
+    server = vk.local_server(state, int(recorded[1]) if recorded[1].isdigit() else 1, "")
+    if server.pid() == recorded[0]:
+        server.stop()
+        say(f"stopped Valkey (pid {recorded[0]}); it kept nothing")
+    else:
+        say(f"our Valkey (pid {recorded[0]}) had already exited")
+    pidfile.unlink(missing_ok=True)
+
+
 # --- stream poller ------------------------------------------------------------------------------
 
 
@@ -191,8 +265,10 @@ def poller_up(state: Path, stack: str, endpoint: str) -> None:
     if not url:
         raise PostgresError("the audit database is not recorded in .local/env; run local-up again")
     log = (state / "stream-poller.log").open("a")
+    cache_url = read_env_file(state / "env").get("CACHE_URL")
     env = {
         **os.environ,
+        **({"CACHE_URL": cache_url} if cache_url else {}),
         "AUDIT_INGEST_DATABASE_URL": url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -248,6 +324,12 @@ def poller_down(state: Path) -> None:
 # --- commands -----------------------------------------------------------------------------------
 
 
+def _valkey_alive(state: Path, recorded: tuple[int, str]) -> bool:
+    from scripts.servers import valkey as vk
+
+    return vk.local_server(state, int(recorded[1]), "").pid() == recorded[0]
+
+
 def cmd_status(state: Path) -> int:
     rows = []
     moto = _read_pidfile(state / "moto.pid")
@@ -256,6 +338,9 @@ def cmd_status(state: Path) -> int:
     pg = _read_pidfile(state / "postgres.pid")
     pg_alive = pg is not None and _cluster(state, 1).pid() == pg[0]
     rows.append(("postgres", pg, pg_alive, f"127.0.0.1:{pg[1]} (PostgreSQL 16)" if pg else "-"))
+    vk = _read_pidfile(state / "valkey.pid")
+    vk_alive = vk is not None and vk[1].isdigit() and _valkey_alive(state, vk)
+    rows.append(("valkey", vk, vk_alive, f"127.0.0.1:{vk[1]} (Valkey 8.1)" if vk else "-"))
     poller = _read_pidfile(state / "stream-poller.pid")
     p_alive = poller is not None and _is_poller(poller[0])
     rows.append(("stream-poller", poller, p_alive, f"following {poller[1]}" if poller else "-"))
@@ -356,17 +441,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.endpoint_url:
                 parser.error("up needs --endpoint-url (the emulator's)")
             postgres_up(state, args.stack, args.pg_port)
+            cache_up(state, args.stack)
             poller_up(state, args.stack, args.endpoint_url)
             return 0
         if args.command == "down":
             poller_down(state)
+            cache_down(state)
             postgres_down(state)
             set_env_lines(state, dict.fromkeys(ENV_KEYS))
             return 0
         if args.command == "status":
             return cmd_status(state)
         return cmd_catch_up(state, args.stack, args.timeout)
-    except PostgresError as exc:
+    except (PostgresError, ValkeyError) as exc:
         say(str(exc))
         return 1
 

@@ -14,6 +14,11 @@ of each shard is checkpointed in a file after each handled batch, so a killed po
 its last checkpoint; the batch it was in is delivered again and the consumer drops what it had
 already stored. ``make local-up`` runs this as a background process (``.local/stream-poller.pid``
 and ``.log``).
+
+With ``CACHE_URL`` set (``make local-up`` passes the local Valkey's application user), a second
+poller in its own thread, with its own checkpoint (``stream-poller.cache.checkpoint.json``),
+calls the cache invalidator (``functions/cache_invalidator``) with the same events: the local
+stand-in for the second event source mapping, so neither handler delays the other.
 """
 
 from __future__ import annotations
@@ -184,6 +189,50 @@ class StreamPoller:
         self._save()
 
 
+def _start_cache_invalidation(
+    session: Any, args: argparse.Namespace, cfg: Any, stopping: list[bool]
+) -> None:
+    """The cache invalidator on its own poller and checkpoint, in a daemon thread."""
+    import threading
+
+    from datalayer.cache import CacheSettings, ReadThroughCache, connect
+    from functions.cache_invalidator.handler import Invalidator
+    from stackspec.definitions.cache import cache_definition
+
+    definition = cache_definition(cfg)
+    settings = CacheSettings(
+        key_prefix=definition.key_prefix,
+        ttl_seconds=definition.ttl_seconds,
+        retry_after_seconds=0.0,
+        connect_timeout_seconds=0.5,
+        socket_timeout_seconds=0.5,
+    )
+    cache = ReadThroughCache(connect(os.environ["CACHE_URL"], settings), settings)
+    poller = StreamPoller(
+        dynamodb=session.client("dynamodb", endpoint_url=args.endpoint_url),
+        streams=session.client("dynamodbstreams", endpoint_url=args.endpoint_url),
+        table=cfg.names.table,
+        handler=Invalidator(cache),
+        checkpoint_path=args.state_dir / "stream-poller.cache.checkpoint.json",
+        failed_path=args.state_dir / "stream-poller.cache.failed.jsonl",
+        log=lambda line: print(line.replace("stream-poller:", "cache-invalidation:"), flush=True),
+    )
+
+    def run() -> None:
+        print(f"cache-invalidation: following {cfg.names.table}", flush=True)
+        while not stopping:
+            try:
+                n = poller.poll_once()
+            except Exception as exc:
+                print(f"cache-invalidation: {type(exc).__name__}: {exc}", flush=True)
+                n = 0
+                time.sleep(1)
+            if not n:
+                time.sleep(args.interval)
+
+    threading.Thread(target=run, name="cache-invalidation", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
@@ -231,7 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         pause_before_checkpoint=args.pause_before_checkpoint,
     )
     digest_dir = args.state_dir / "audit-digests" / args.stack
-    stopping = []
+    stopping: list[bool] = []
+    if os.environ.get("CACHE_URL"):
+        _start_cache_invalidation(session, args, cfg, stopping)
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
     print(f"stream-poller: following {cfg.names.table} at {args.endpoint_url}", flush=True)

@@ -17,6 +17,8 @@ class KeyPurpose(StrEnum):
     BACKUP = "backup"
     BACKUP_DR = "backup-dr"
     AUDIT = "audit"
+    CACHE = "cache"
+    LOGS = "logs"
 
 
 @dataclass(frozen=True)
@@ -133,5 +135,63 @@ class StackNames:
         """The application's runtime role (outside this stack) that assumes the tenant role."""
         return f"{self.prefix}-app-runtime"
 
+    @property
+    def vpc(self) -> str:
+        return f"{self.prefix}-vpc"
+
+    def subnet(self, zone_index: int) -> str:
+        """A private subnet, by AZ position: ``medeez-<env>-private-1``..."""
+        return f"{self.prefix}-private-{zone_index + 1}"
+
+    def route_table(self, zone_index: int) -> str:
+        return f"{self.prefix}-private-{zone_index + 1}"
+
+    def security_group(self, tier: str) -> str:
+        """A tier's security group: ``medeez-<env>-database``..."""
+        return f"{self.prefix}-{tier}"
+
+    def vpc_endpoint(self, service: str) -> str:
+        return f"{self.prefix}-{service.replace('.', '-')}"
+
+    @property
+    def flow_log_group(self) -> str:
+        return f"/medeez/{self.environment}/vpc-flow-logs"
+
+    @property
+    def flow_log_role(self) -> str:
+        return f"{self.prefix}-vpc-flow-logs"
+
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"
+
+    # The ElastiCache for Valkey cache (ElastiCache ids: lower case, at most 40 characters).
+    @property
+    def cache(self) -> str:
+        """The replication group id; its nodes are ``<id>-001``, ``<id>-002``, ..."""
+        return f"{self.prefix}-cache"
+
+    def cache_node(self, number: int) -> str:
+        """The id ElastiCache gives the replication group's n-th node (cluster mode disabled)."""
+        return f"{self.cache}-{number:03d}"
+
+    def cache_user_id(self, role: str) -> str:
+        return f"{self.cache}-{role}"
+
+    @property
+    def cache_user_group(self) -> str:
+        return f"{self.cache}-users"
+
+    @property
+    def cache_subnet_group(self) -> str:
+        return self.cache
+
+    def cache_parameter_group(self, family: str) -> str:
+        return f"{self.prefix}-{family}"
+
+    def cache_log_group(self, log_type: str) -> str:
+        """``slow-log`` or ``engine-log``."""
+        return f"/aws/elasticache/{self.cache}/{log_type}"
+
+    def cache_secret(self, role: str) -> str:
+        """The Secrets Manager secret holding a cache user's password."""
+        return f"{self.prefix}/cache/{role}"

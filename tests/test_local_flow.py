@@ -37,6 +37,8 @@ DEV_SKIPS = {
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
     "kms.audit.rotation-period",
+    "kms.cache.rotation-period",
+    "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -45,6 +47,9 @@ DEV_SKIPS = {
     "recovery.restore-testing-plan",
     "recovery.restore-testing-selection",
     "budget.subscribers",
+    # moto implements neither ElastiCache user groups nor parameter groups.
+    "cache.user_group",
+    "cache.parameter_group",
 }
 
 
@@ -240,6 +245,21 @@ def alarm_threshold_raised(cfg: StackConfig, clients: Clients) -> None:
 
 def alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
     clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.prefix}-backup-missing"])
+
+
+def cache_user_deleted(cfg: StackConfig, clients: Clients) -> None:
+    clients("elasticache").delete_user(UserId=cfg.names.cache_user_id("application"))
+
+
+def cache_alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
+    clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.cache_node(1)}-evictions"])
+
+
+def cache_secret_on_wrong_key(cfg: StackConfig, clients: Clients) -> None:
+    clients("secretsmanager").update_secret(
+        SecretId=cfg.names.cache_secret("admin"),
+        KmsKeyId=_arn(clients, cfg.names.key_alias("table")),
+    )
 
 
 def topic_unencrypted(cfg: StackConfig, clients: Clients) -> None:
@@ -498,6 +518,16 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         "alarm.table-write-throttles",
     ),
     ("dev", "an alarm deleted", alarm_deleted, None, "alarm.backup-missing"),
+    ("dev", "cache user deleted", cache_user_deleted, None, "cache.user.application"),
+    ("dev", "cache alarm deleted", cache_alarm_deleted, None, "cache.alarms"),
+    ("dev", "cache secret on the table key", cache_secret_on_wrong_key, None, "cache.secret.admin"),
+    (
+        "dev",
+        "cache built on another node type",
+        None,
+        _build_with("cache", {"node_type": "cache.t4g.small"}),
+        "cache.replication_group",
+    ),
     ("dev", "topic unencrypted", topic_unencrypted, None, "sns.topic-encryption"),
     ("dev", "topic on the wrong key", topic_on_wrong_key, None, "sns.topic-encryption"),
     ("dev", "alert subscription removed", subscription_removed, None, "sns.subscriptions"),

@@ -31,6 +31,7 @@ from scripts.services.base import SetupResult
 from scripts.services.monitoring import alarm_differences, alarm_request
 from scripts.setup_database import setup_local
 from stackspec.config.stack import StackConfig, load_stack_config
+from stackspec.definitions.cache import PASSWORD_LENGTH
 from stackspec.definitions.monitoring import AlarmDefinition, MetricQuery
 from tests.moto_env import isolate_from_real_aws
 from tools.mocks import MOCK_ACCOUNT_ID
@@ -237,7 +238,7 @@ def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -
     cfg = built.cfg
     aliases = {a.inputs["targetKeyId"]: a for a in plan.of_type("aws:kms/alias:Alias")}
     rotations = {p["KeyId"]: p for p in built.sent("EnableKeyRotation")}
-    assert len(plan.of_type("aws:kms/key:Key")) == (5 + cfg.backup.cross_region_copy.enabled)
+    assert len(plan.of_type("aws:kms/key:Key")) == (7 + cfg.backup.cross_region_copy.enabled)
     for key in plan.of_type("aws:kms/key:Key"):
         alias = aliases[key.state["keyId"]]
         region = key.inputs.get("region", cfg.region)
@@ -949,6 +950,206 @@ def test_budget(plan: Plan, built: Built, planned: Identities, live: Identities)
     }
 
 
+# --- cache ---------------------------------------------------------------------------------------
+
+CACHE_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_USER = "aws:elasticache/user:User"
+CACHE_USER_GROUP = "aws:elasticache/userGroup:UserGroup"
+CACHE_PARAMETERS = "aws:elasticache/parameterGroup:ParameterGroup"
+CACHE_SUBNETS = "aws:elasticache/subnetGroup:SubnetGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def test_cache(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    cfg = built.cfg
+    elasticache = built.clients("elasticache")
+    (group,) = plan.of_type(CACHE_GROUP)
+    want = planned(group.inputs)
+    (mine,) = elasticache.describe_replication_groups(
+        ReplicationGroupId=want["replicationGroupId"]
+    )["ReplicationGroups"]
+    reported = live(mine)
+    deliveries = [
+        {
+            "logType": d["LogType"],
+            "destinationType": d["DestinationType"],
+            "destination": d["DestinationDetails"]["CloudWatchLogsDetails"]["LogGroup"],
+            "logFormat": d["LogFormat"],
+        }
+        for d in reported["LogDeliveryConfigurations"]
+    ]
+    assert {
+        "description": reported["Description"],
+        "engine": reported["Engine"],
+        "nodeType": reported["CacheNodeType"],
+        "atRestEncryptionEnabled": reported["AtRestEncryptionEnabled"],
+        "kmsKeyId": reported["KmsKeyId"],
+        "transitEncryptionEnabled": reported["TransitEncryptionEnabled"],
+        "transitEncryptionMode": reported["TransitEncryptionMode"],
+        "userGroupIds": reported["UserGroupIds"],
+        "automaticFailoverEnabled": reported["AutomaticFailover"] == "enabled",
+        "multiAzEnabled": reported["MultiAZ"] == "enabled",
+        "snapshotRetentionLimit": reported["SnapshotRetentionLimit"],
+        "snapshotWindow": reported["SnapshotWindow"],
+        "autoMinorVersionUpgrade": reported["AutoMinorVersionUpgrade"],
+        "logDeliveryConfigurations": deliveries,
+        "port": reported["NodeGroups"][0]["PrimaryEndpoint"]["Port"],
+    } == {
+        key: want[key]
+        for key in (
+            "description",
+            "engine",
+            "nodeType",
+            "atRestEncryptionEnabled",
+            "kmsKeyId",
+            "transitEncryptionEnabled",
+            "transitEncryptionMode",
+            "userGroupIds",
+            "automaticFailoverEnabled",
+            "multiAzEnabled",
+            "snapshotRetentionLimit",
+            "snapshotWindow",
+            "autoMinorVersionUpgrade",
+            "logDeliveryConfigurations",
+            "port",
+        )
+    }
+    assert "authToken" not in want
+    assert not reported["AuthTokenEnabled"]
+    # moto reports neither the version, the node count (it lists one member), the maintenance
+    # window nor the parameter group: compare what setup sent.
+    (create,) = built.sent("CreateReplicationGroup")
+    assert (
+        create["EngineVersion"],
+        create["NumCacheClusters"],
+        create["PreferredMaintenanceWindow"],
+        create["CacheParameterGroupName"],
+    ) == (
+        want["engineVersion"],
+        want["numCacheClusters"],
+        want["maintenanceWindow"],
+        want["parameterGroupName"],
+    )
+    tags = elasticache.list_tags_for_resource(ResourceName=mine["ARN"])["TagList"]
+    assert _tags(tags) == want["tags"]
+
+    # The users: moto reports them; the passwords' length and alphabet from each side's secret.
+    users = {u.inputs["userId"]: planned(u.inputs) for u in plan.of_type(CACHE_USER)}
+    assert len(users) == 3
+    for user_id, user in users.items():
+        (found,) = elasticache.describe_users(UserId=user_id)["Users"]
+        mode = _secret(user["authenticationMode"])
+        assert (
+            found["UserName"],
+            found["Engine"],
+            found["AccessString"],
+            found["Authentication"]["Type"],
+            found["Authentication"]["PasswordCount"],
+        ) == (
+            user["userName"],
+            user["engine"],
+            user["accessString"],
+            mode["type"],
+            len(mode["passwords"]),
+        ), user_id
+    sent_users = {u["UserId"]: u for u in built.sent("CreateUser")}
+    assert {k: u["NoPasswordRequired"] for k, u in sent_users.items()} == {
+        k: u["noPasswordRequired"] for k, u in users.items()
+    }
+
+    secrets = built.clients("secretsmanager")
+    versions = {v.inputs["secretId"]: v for v in plan.of_type(SECRET_VERSION)}
+    for secret in plan.of_type(SECRET):
+        want_secret = planned(secret.inputs)
+        described = secrets.describe_secret(SecretId=want_secret["name"])
+        assert (described["Description"], live(described["KmsKeyId"])) == (
+            want_secret["description"],
+            want_secret["kmsKeyId"],
+        )
+        assert _tags(described["Tags"]) == want_secret["tags"]
+        planned_value = json.loads(_secret(versions[secret.state["arn"]].inputs["secretString"]))
+        local_value = json.loads(
+            secrets.get_secret_value(SecretId=want_secret["name"])["SecretString"]
+        )
+        assert local_value["username"] == planned_value["username"]
+        for value in (local_value["password"], planned_value["password"]):
+            assert len(value) == PASSWORD_LENGTH
+            assert value.isalnum()
+    (password_request,) = {json.dumps(p, sort_keys=True) for p in built.sent("GetRandomPassword")}
+    assert json.loads(password_request)["PasswordLength"] == PASSWORD_LENGTH
+
+    # moto implements neither user groups nor parameter groups: compare the requests setup sent.
+    (user_group,) = plan.of_type(CACHE_USER_GROUP)
+    (sent_group,) = built.sent("CreateUserGroup")
+    assert (sent_group["UserGroupId"], sent_group["Engine"], sent_group["UserIds"]) == (
+        user_group.inputs["userGroupId"],
+        user_group.inputs["engine"],
+        user_group.inputs["userIds"],
+    )
+    (parameters,) = plan.of_type(CACHE_PARAMETERS)
+    (sent_parameters,) = built.sent("CreateCacheParameterGroup")
+    assert (
+        sent_parameters["CacheParameterGroupName"],
+        sent_parameters["CacheParameterGroupFamily"],
+        sent_parameters["Description"],
+    ) == (
+        parameters.inputs["name"],
+        parameters.inputs["family"],
+        parameters.inputs["description"],
+    )
+    (sent_values,) = built.sent("ModifyCacheParameterGroup")
+    assert [
+        {"name": p["ParameterName"], "value": p["ParameterValue"]}
+        for p in sent_values["ParameterNameValues"]
+    ] == parameters.inputs["parameters"]
+    assert parameters.inputs["parameters"] == [
+        {"name": "maxmemory-policy", "value": cfg.cache.maxmemory_policy}
+    ]
+
+    # The subnet group needs the network's subnets, which the local environment does not build
+    # yet: setup says so rather than invent subnet ids.
+    (subnets,) = plan.of_type(CACHE_SUBNETS)
+    groups = elasticache.describe_cache_subnet_groups()["CacheSubnetGroups"]
+    if groups:
+        (mine_subnets,) = groups
+        assert (
+            mine_subnets["CacheSubnetGroupName"],
+            mine_subnets["CacheSubnetGroupDescription"],
+        ) == (
+            subnets.inputs["name"],
+            subnets.inputs["description"],
+        )
+    else:
+        assert (
+            "cache subnet group",
+            subnets.inputs["name"],
+            "skipped",
+            "the network's subnets are not built locally",
+        ) in [(a.resource, a.name, a.outcome, a.detail) for a in built.result.actions]
+        assert "CacheSubnetGroupName" not in create
+
+    # The cache's log groups (the flow log group is the network's).
+    logs = built.clients("logs")
+    for log_group in plan.of_type(LOG_GROUP):
+        inputs = planned(log_group.inputs)
+        if not inputs["name"].startswith("/aws/elasticache/"):
+            continue
+        (found_group,) = [
+            g
+            for g in logs.describe_log_groups(logGroupNamePrefix=inputs["name"])["logGroups"]
+            if g["logGroupName"] == inputs["name"]
+        ]
+        assert (found_group["retentionInDays"], live(found_group["kmsKeyId"])) == (
+            inputs["retentionInDays"],
+            inputs["kmsKeyId"],
+        )
+    assert len([d for d in want["logDeliveryConfigurations"] if d["logType"] == "engine-log"]) == (
+        1 if cfg.cache.engine_log else 0
+    )
+
+
 # --- coverage ------------------------------------------------------------------------------------
 
 
@@ -990,6 +1191,15 @@ COMPARED = {
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": test_audit_buckets,
     "aws:s3/bucketLogging:BucketLogging": test_audit_buckets,
     "aws:cloudtrail/trail:Trail": test_trail,
+    CACHE_GROUP: test_cache,
+    CACHE_USER: test_cache,
+    CACHE_USER_GROUP: test_cache,
+    CACHE_PARAMETERS: test_cache,
+    CACHE_SUBNETS: test_cache,
+    SECRET: test_cache,
+    SECRET_VERSION: test_cache,
+    # The cache's log groups; the flow log group is the network's to compare.
+    LOG_GROUP: test_cache,
 }
 
 
@@ -1011,4 +1221,8 @@ def test_setup_reports_nothing_drifted_or_failed(built: Built) -> None:
         "restore testing plan",
         "restore testing selection",
         "audit framework",
+        "cache parameter group",
+        "cache parameters",
+        "cache user group",
+        "cache subnet group",
     }

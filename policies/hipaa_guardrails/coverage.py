@@ -89,6 +89,10 @@ SUPPORTING_TYPES: Final = frozenset(
         "aws:secretsmanager/tag:Tag",
         "aws:sqs/redrivePolicy:RedrivePolicy",
         "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+        # A version's value is encrypted with its secret's key, which secretsmanager rules judge;
+        # a user group only lists user ids (its default user is judged by a stack rule).
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "aws:elasticache/userGroup:UserGroup",
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls",

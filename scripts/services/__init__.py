@@ -13,6 +13,7 @@ from scripts.services import (
     audit_trail,
     backup,
     budget,
+    cache,
     keys,
     monitoring,
     recovery,
@@ -29,4 +30,5 @@ SERVICES: tuple[LocalService, ...] = (
     recovery,
     budget,
     access,
+    cache,
 )

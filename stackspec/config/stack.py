@@ -27,7 +27,9 @@ from stackspec.config.alarms import AlarmsConfig
 from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
+from stackspec.config.cache import CacheConfig
 from stackspec.config.keys import KeysConfig
+from stackspec.config.network import NetworkConfig
 from stackspec.config.recovery import RecoveryConfig
 from stackspec.config.table import TableConfig
 from stackspec.config.trail import TrailConfig
@@ -106,6 +108,10 @@ class StackConfig(ConfigModel):
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
     trail: TrailConfig = TrailConfig()
     """CloudTrail (management and the table's data events) and the audit bucket."""
+    cache: CacheConfig = CacheConfig()
+    """The ElastiCache for Valkey cache in front of the table."""
+    network: NetworkConfig = NetworkConfig()
+    """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:
@@ -159,10 +165,18 @@ class StackConfig(ConfigModel):
                 self.trail.bucket.object_lock_mode == "COMPLIANCE",
                 "COMPLIANCE",
             ),
+            ("cache.numCacheClusters", self.cache.num_cache_clusters >= 2, "at least 2"),
+            ("cache.automaticFailover", self.cache.automatic_failover, "true"),
+            ("cache.multiAz", self.cache.multi_az, "true"),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
             ("protection.protect", self.protection.protect, "true"),
             ("protection.retainOnDelete", self.protection.retain_on_delete, "true"),
+            (
+                "network.availabilityZones",
+                self.network.availability_zones >= 3,
+                "at least 3",
+            ),
             (
                 "tags.DataClassification",
                 self.tags.data_classification == DataClassification.PHI,

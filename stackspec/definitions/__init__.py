@@ -14,8 +14,10 @@ from stackspec.definitions.access import AccessDefinition, access_definition
 from stackspec.definitions.audit_bucket import AuditBucketDefinition, audit_bucket_definition
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
+from stackspec.definitions.cache import CacheDefinition, cache_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
+from stackspec.definitions.network import NetworkDefinition, network_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
 from stackspec.definitions.table import TableDefinition, table_definition
 from stackspec.definitions.trail import TrailDefinition, trail_definition
@@ -37,6 +39,8 @@ class StackDefinition:
     trail: TrailDefinition | None
     """None when the stack creates no trail (off, or an organization trail records it)."""
     access: AccessDefinition
+    cache: CacheDefinition
+    network: NetworkDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -51,4 +55,6 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         audit_bucket=audit_bucket_definition(cfg),
         trail=trail_definition(cfg),
         access=access_definition(cfg),
+        cache=cache_definition(cfg),
+        network=network_definition(cfg),
     )

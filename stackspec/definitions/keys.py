@@ -16,6 +16,14 @@ CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+#: What CloudWatch Logs needs of a log group's key (AWS's documented key policy statement).
+LOGS_ACTIONS = (
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +52,9 @@ class KeyDefinition:
     cloudtrail_trail: str | None = None
     """The name of the trail (in this key's region and account) that encrypts its log files
     with the key; CloudTrail gets GenerateDataKey* and DescribeKey for that trail only."""
+    log_groups_service: bool = False
+    """True for the logs key: CloudWatch Logs of the key's region may use it for this account's
+    log groups only (the ``kms:EncryptionContext:aws:logs:arn`` condition)."""
     tags: dict[str, str]
 
     def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
@@ -88,6 +99,25 @@ class KeyDefinition:
             )
         if self.cloudtrail_trail is not None:
             statements.extend(self._cloudtrail_statements(partition, account_id))
+        if self.log_groups_service:
+            # As CloudWatch Logs documents it: the service principal of the region, and only for
+            # log groups of this account and region (the context names the log group's ARN).
+            statements.append(
+                {
+                    "Sid": "CloudWatchLogsEncryptsLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{self.region}.amazonaws.com"},
+                    "Action": list(LOGS_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:{partition}:logs:{self.region}:{account_id}:log-group:*"
+                            )
+                        }
+                    },
+                }
+            )
         for context_key in self.required_context_keys:
             statements.append(
                 {
@@ -147,13 +177,24 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
         KeyPurpose.AUDIT: "Audit bucket: CloudTrail logs, audit chain digests, Backup reports",
+        KeyPurpose.CACHE: (
+            f"ElastiCache {names.cache} at rest (nodes, snapshots) and its users' passwords"
+        ),
+        KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
     }
-    purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
+    purposes = [
+        KeyPurpose.TABLE,
+        KeyPurpose.PHI,
+        KeyPurpose.ALERTS,
+        KeyPurpose.BACKUP,
+        KeyPurpose.CACHE,
+    ]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     purposes.append(KeyPurpose.AUDIT)  # the audit bucket is in every stack
     own_trail = cfg.trail.enabled and not cfg.trail.organization_trail
     reports = cfg.recovery.audit.enabled
+    purposes.append(KeyPurpose.LOGS)
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -171,6 +212,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
                 (REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT and reports else ()
             ),
             cloudtrail_trail=names.trail if purpose is KeyPurpose.AUDIT and own_trail else None,
+            log_groups_service=purpose is KeyPurpose.LOGS,
             tags=cfg.tags.as_dict(),
         )
         for purpose in purposes

@@ -198,13 +198,57 @@ DB_INSTANCE: dict[str, Any] = {
 
 REPLICATION_GROUP: dict[str, Any] = {
     "description": "sessions",
-    "engine": "redis",
+    "engine": "valkey",
+    "engineVersion": "8.1",
+    "numCacheClusters": 2,
+    "automaticFailoverEnabled": True,
+    "multiAzEnabled": True,
     "snapshotRetentionLimit": 15,
     "atRestEncryptionEnabled": True,
     "kmsKeyId": KEY_ARN,
     "transitEncryptionEnabled": True,
+    "transitEncryptionMode": "required",
     "userGroupIds": ["medeez-dev-app-users"],
+    "parameterGroupName": "medeez-dev-valkey8",
+    "logDeliveryConfigurations": [
+        {
+            "logType": "slow-log",
+            "destinationType": "cloudwatch-logs",
+            "destination": "/aws/elasticache/medeez-dev-cache/slow-log",
+            "logFormat": "json",
+        }
+    ],
 }
+
+CACHE_USER: dict[str, Any] = {
+    "userId": "medeez-dev-cache-application",
+    "userName": "app",
+    "engine": "valkey",
+    "accessString": "on ~medeez:dev:* -@all +get +set +del +unlink +mget +expire +ping",
+    "authenticationMode": {"type": "password", "passwords": ["[secret]"]},
+    "noPasswordRequired": False,
+}
+
+DEFAULT_CACHE_USER: dict[str, Any] = {
+    **CACHE_USER,
+    "userId": "medeez-dev-cache-default",
+    "userName": "default",
+    "accessString": "off ~* -@all",
+}
+
+CACHE_USER_GROUP: dict[str, Any] = {
+    "userGroupId": "medeez-dev-app-users",
+    "engine": "valkey",
+    "userIds": ["medeez-dev-cache-default", "medeez-dev-cache-application"],
+}
+
+CACHE_PARAMETER_GROUP: dict[str, Any] = {
+    "name": "medeez-dev-valkey8",
+    "family": "valkey8",
+    "parameters": [{"name": "maxmemory-policy", "value": "volatile-lru"}],
+}
+
+SECRET: dict[str, Any] = {"name": "medeez-dev/cache/application", "kmsKeyId": KEY_ARN}
 
 LAMBDA_PERMISSION: dict[str, Any] = {
     "action": "lambda:InvokeFunction",
@@ -370,6 +414,8 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.IAM_ROLE_POLICY_ATTACHMENT: ATTACHMENT,
     t.RDS_INSTANCE: DB_INSTANCE,
     t.ELASTICACHE_REPLICATION_GROUP: REPLICATION_GROUP,
+    t.ELASTICACHE_USER: CACHE_USER,
+    t.SECRETSMANAGER_SECRET: SECRET,
     t.LAMBDA_PERMISSION: LAMBDA_PERMISSION,
     t.LAMBDA_EVENT_SOURCE_MAPPING: EVENT_SOURCE_MAPPING,
     t.LAMBDA_FUNCTION: LAMBDA_FUNCTION,
@@ -564,6 +610,30 @@ def compliant_stack() -> list[Node]:
             "restore-report",
             REPORT_PLAN,
             {"reportDeliveryChannel": ["exports"]},
+        ),
+        *cache_nodes(),
+    ]
+
+
+def cache_nodes() -> list[Node]:
+    """A compliant cache: parameter group, disabled default user, app user, user group, group."""
+    return [
+        Node(t.ELASTICACHE_PARAMETER_GROUP, "cache-parameters", CACHE_PARAMETER_GROUP),
+        Node(t.ELASTICACHE_USER, "cache-default", DEFAULT_CACHE_USER, protect=True),
+        Node(t.ELASTICACHE_USER, "cache-application", CACHE_USER, protect=True),
+        Node(t.SECRETSMANAGER_SECRET, "cache-application-secret", SECRET, protect=True),
+        Node(
+            t.ELASTICACHE_USER_GROUP,
+            "cache-users",
+            CACHE_USER_GROUP,
+            {"userIds": ["cache-default", "cache-application"]},
+        ),
+        Node(
+            t.ELASTICACHE_REPLICATION_GROUP,
+            "cache-group",
+            REPLICATION_GROUP,
+            {"parameterGroupName": ["cache-parameters"], "userGroupIds": ["cache-users"]},
+            protect=True,
         ),
     ]
 

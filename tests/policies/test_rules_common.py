@@ -226,6 +226,34 @@ RESOURCE_SUBJECTS = {
         t.ELASTICACHE_REPLICATION_GROUP,
         mutate(f.REPLICATION_GROUP, "userGroupIds", DELETE),
     ),
+    "hipaa-elasticache-multi-az-failover": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "multiAzEnabled", False),
+    ),
+    "hipaa-elasticache-transit-required-with-rbac": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "transitEncryptionMode", "preferred"),
+    ),
+    "hipaa-elasticache-slow-log-delivered": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "logDeliveryConfigurations", []),
+    ),
+    "hipaa-elasticache-engine-pinned": (
+        t.ELASTICACHE_REPLICATION_GROUP,
+        mutate(f.REPLICATION_GROUP, "engineVersion", DELETE),
+    ),
+    "hipaa-elasticache-user-password-required": (
+        t.ELASTICACHE_USER,
+        mutate(f.CACHE_USER, "noPasswordRequired", True),
+    ),
+    "hipaa-elasticache-user-access-restricted": (
+        t.ELASTICACHE_USER,
+        mutate(f.CACHE_USER, "accessString", "on ~* +@all"),
+    ),
+    "hipaa-secretsmanager-secret-encrypted-with-cmk": (
+        t.SECRETSMANAGER_SECRET,
+        mutate(f.SECRET, "kmsKeyId", DELETE),
+    ),
     "hipaa-lambda-permission-not-public": (
         t.LAMBDA_PERMISSION,
         mutate(f.LAMBDA_PERMISSION, "principal", "*"),
@@ -312,6 +340,22 @@ STACK_SUBJECTS = {
         "exports",
     ),
     "hipaa-cloudtrail-table-data-events": (f.without(f.compliant_stack(), "trail"), "app-table"),
+    "hipaa-elasticache-default-user-disabled": (
+        f.replace(
+            f.compliant_stack(),
+            "cache-default",
+            props={**f.DEFAULT_CACHE_USER, "accessString": "on ~* +@all"},
+        ),
+        "cache-users",
+    ),
+    "hipaa-elasticache-parameter-group-family": (
+        f.replace(
+            f.compliant_stack(),
+            "cache-parameters",
+            props={**f.CACHE_PARAMETER_GROUP, "family": "redis7"},
+        ),
+        "cache-group",
+    ),
     "hipaa-stack-data-types-covered": (
         [*f.compliant_stack(), Node("aws:efs/fileSystem:FileSystem", "files", {})],
         "files",

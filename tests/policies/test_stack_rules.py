@@ -32,6 +32,10 @@ def test_unprotected_keys_and_vaults_are_flagged():
     assert flagged == [
         "app-table",
         "backup-key",
+        "cache-application",
+        "cache-application-secret",
+        "cache-default",
+        "cache-group",
         "dr-vault",
         "exports",
         "exports-logs",
@@ -58,11 +62,10 @@ def test_every_known_type_is_covered():
         "aws:dynamodb/tableItem:TableItem",
         "aws:rds/proxy:Proxy",
         "aws:efs/fileSystem:FileSystem",
-        # Types no helper of this repository builds rules for (a queue or a secret would do
-        # until their rules exist; these stay unjudged).
         "aws:docdb/cluster:Cluster",
         "aws:opensearch/domain:Domain",
         "aws:cloudtrail/eventDataStore:EventDataStore",
+        "aws:memorydb/cluster:Cluster",
     ],
 )
 def test_unjudged_data_bearing_type_is_flagged(type_):

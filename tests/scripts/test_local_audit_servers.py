@@ -93,9 +93,11 @@ def test_local_up_runs_the_audit_servers_idempotently_and_down_stops_them(state:
         "AUDIT_DATABASE_URL",
         "AUDIT_INGEST_DATABASE_URL",
         "AUDIT_ADMIN_DATABASE_URL",
+        "CACHE_URL",
+        "CACHE_ADMIN_URL",
     }
     assert stat.S_IMODE((state / "env").stat().st_mode) == 0o600  # it holds passwords
-    for service in ("postgres", "stream-poller", "moto"):
+    for service in ("postgres", "valkey", "stream-poller", "moto"):
         assert (state / f"{service}.pid").is_file()
         assert (state / f"{service}.log").is_file()
     # The auditor reads, over SCRAM on loopback; a wrong password is refused.
@@ -107,7 +109,7 @@ def test_local_up_runs_the_audit_servers_idempotently_and_down_stops_them(state:
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(wrong)
     status = _status(state)
-    assert status.count(" running ") == 3
+    assert status.count(" running ") == 4
 
     # What `make local` ends with: every write seeded is in the audit trail, and it verifies.
     local = {
@@ -148,26 +150,30 @@ def test_local_up_runs_the_audit_servers_idempotently_and_down_stops_them(state:
     assert again.returncode == 0
     assert "PostgreSQL is already running" in again.stdout
     assert "stream poller is already running" in again.stdout
+    assert "Valkey is already running" in again.stdout
 
     pg, poller = _pid(state, "postgres"), _pid(state, "stream-poller")
-    os.kill(pg, signal.SIGKILL)
-    os.kill(poller, signal.SIGKILL)
-    _wait_dead(pg)
-    _wait_dead(poller)
+    cache = _pid(state, "valkey")
+    for pid in (pg, poller, cache):
+        os.kill(pid, signal.SIGKILL)
+    for pid in (pg, poller, cache):
+        _wait_dead(pid)
     assert "dead (stale pid file)" in _status(state)
     revived = _run("start-local.sh", state, port)
     assert revived.returncode == 0, revived.stdout + revived.stderr
     assert f"our PostgreSQL (pid {pg}) had died; its data is kept; restarting it" in revived.stdout
     assert f"our stream poller (pid {poller}) had died; restarting it" in revived.stdout
-    assert _status(state).count(" running ") == 3
+    assert f"our Valkey (pid {cache}) had died (it keeps nothing); restarting it" in revived.stdout
+    assert _status(state).count(" running ") == 4
 
     pg, poller = _pid(state, "postgres"), _pid(state, "stream-poller")
     down = _run("stop-local.sh", state, port)
     assert down.returncode == 0
     assert f"stopped the stream poller (pid {poller})" in down.stdout
     assert f"stopped PostgreSQL (pid {pg})" in down.stdout
+    assert "stopped Valkey" in down.stdout
     _wait_dead(pg)
     assert not _alive(pg)
     assert not _alive(poller)
     assert not (state / "env").exists()
-    assert _status(state).count(" stopped ") == 3
+    assert _status(state).count(" stopped ") == 4

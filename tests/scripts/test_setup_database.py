@@ -16,6 +16,7 @@ from scripts.services.base import SetupResult
 from scripts.services.table import create_table_request
 from scripts.setup_database import SetupError, setup_local, wait_until_ready
 from stackspec.config.stack import StackConfig
+from stackspec.definitions import stack_definition
 from stackspec.definitions.backup import BackupDefinition
 from stackspec.definitions.monitoring import alarm_definitions
 from stackspec.definitions.table import table_definition
@@ -123,7 +124,8 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
     ]
 
     alarms = clients("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
-    specs = {spec.name: spec for spec in alarm_definitions(dev)}
+    cache_alarms = stack_definition(dev).cache.alarms
+    specs = {spec.name: spec for spec in (*alarm_definitions(dev), *cache_alarms)}
     assert {a["AlarmName"] for a in alarms} == set(specs)
     for alarm in alarms:
         spec = specs[alarm["AlarmName"]]
@@ -198,11 +200,11 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     clients = clients_for(dev)
     first = setup_local(dev, clients)
     assert first.changed
-    # 5 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
+    # 6 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary and 4 role policies, 4 roles; the audit bucket, its access-log bucket
-    # and the trail.
-    assert first.count("created") == 27
+    # roles: the boundary and 4 role policies, 4 roles; the cache: 2 log groups, 3 secrets,
+    # 3 users, the replication group, its alarms (user and parameter groups: skipped).
+    assert first.count("created") == 35
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
@@ -211,7 +213,7 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 5
+    assert len(medeez_aliases) == 7
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):

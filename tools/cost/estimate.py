@@ -109,6 +109,11 @@ FREE: dict[str, str] = {
     "aws:backup/reportPlan:ReportPlan": "Audit Manager bills control evaluations (priced on the "
     "framework), not reports; report objects are priced on the audit bucket",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "a setting",
+    "aws:elasticache/user:User": "users are free; the nodes are priced",
+    "aws:elasticache/userGroup:UserGroup": "a setting",
+    "aws:elasticache/parameterGroup:ParameterGroup": "a setting",
+    "aws:elasticache/subnetGroup:SubnetGroup": "a setting",
+    "aws:secretsmanager/secretVersion:SecretVersion": "versions are priced on the secret",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "a setting",
     "aws:s3/bucketPolicy:BucketPolicy": "a setting",
     "aws:s3/bucketVersioning:BucketVersioning": "a setting; versions are priced on the bucket",
@@ -689,6 +694,40 @@ def _bucket(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
     return tuple(parts)
 
 
+# ---- ElastiCache, Secrets Manager ----
+
+
+def _replication_group(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    p = ctx.at(resource).elasticache
+    node_type = str(resource.inputs.get("nodeType"))
+    if node_type not in p.valkey_node_hour:
+        raise ReviewError(
+            f"pricing/aws-prices.yaml: no Valkey node-hour price for {node_type} "
+            f"(it has {', '.join(sorted(p.valkey_node_hour))}); add it"
+        )
+    nodes = int(resource.inputs.get("numCacheClusters") or 1)
+    parts = [
+        Part(
+            f"{nodes} x {node_type} node",
+            nodes * p.valkey_node_hour[node_type] * HOURS_PER_MONTH,
+        )
+    ]
+    retention = int(resource.inputs.get("snapshotRetentionLimit") or 0)
+    if retention > 1:
+        raise ReviewError(
+            f"{resource.name}: snapshots kept {retention} days; the estimate prices only the one "
+            "free snapshot per cluster (retention 1)"
+        )
+    if retention:
+        parts.append(Part("1 daily snapshot (free: one per cluster)", 0.0))
+    return tuple(parts)
+
+
+def _secret(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    # API calls: the app reads a password at start-up, a few calls a month (not priced).
+    return (Part("secret-month", ctx.at(resource).secretsmanager.secret_month),)
+
+
 PRICERS: dict[str, Pricer] = {
     "aws:dynamodb/table:Table": _table,
     "aws:dynamodb/contributorInsights:ContributorInsights": _contributor_insights,
@@ -704,6 +743,8 @@ PRICERS: dict[str, Pricer] = {
     "aws:backup/framework:Framework": _framework,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:cloudtrail/trail:Trail": _trail,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:secretsmanager/secret:Secret": _secret,
 }
 
 

@@ -73,6 +73,17 @@ class CloudTrailPrices(_Prices):
     management_events_copy_per100k: float
 
 
+class ElastiCachePrices(_Prices):
+    valkey_node_hour: dict[str, float]
+    """On-demand price of one Valkey node-hour, by node type."""
+    snapshot_gb_month: float
+
+
+class SecretsManagerPrices(_Prices):
+    secret_month: float
+    api_calls_per10k: float
+
+
 class BudgetsPrices(_Prices):
     budget_month: float
 
@@ -92,6 +103,8 @@ class RegionPrices(_Prices):
     cloudtrail: CloudTrailPrices
     budgets: BudgetsPrices
     transfer: TransferPrices
+    elasticache: ElastiCachePrices
+    secretsmanager: SecretsManagerPrices
 
 
 class SnapshotInfo(_Prices):

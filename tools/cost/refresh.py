@@ -80,6 +80,13 @@ KEPT = {("kms", "rotationAddMonth"), ("kms", "maxRotationAdds"), ("budgets", "bu
 #: Per-storage-class maps (one Price List product per class and region): kept from the snapshot
 #: until their usage types are mapped; refreshing never fills them with a guess.
 KEPT |= {("s3", "storageClassGbMonth"), ("s3", "transitionsPer1K")}
+#: Node-hours are one product per node type and engine: kept until refresh reads them per type.
+KEPT |= {
+    ("elasticache", "valkeyNodeHour"),
+    ("elasticache", "snapshotGbMonth"),
+    ("secretsmanager", "secretMonth"),
+    ("secretsmanager", "apiCallsPer10K"),
+}
 #: Also kept from the snapshot until their AWSBackup usage types are confirmed against the Price
 #: List (the snapshot marks their figures unverified): DynamoDB restore per GB, a restore test job,
 #: Audit Manager control evaluations. Refreshing never fills them with a guess.

@@ -83,6 +83,30 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:iam/role:Role": frozenset({"name", "namePrefix", "path"}),
     "aws:iam/policy:Policy": frozenset({"name", "namePrefix", "path", "description"}),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": frozenset({"role", "policyArn"}),
+    # terraform-provider-aws internal/service/elasticache and secretsmanager.
+    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset(
+        {
+            "replicationGroupId",
+            "atRestEncryptionEnabled",
+            "kmsKeyId",
+            "subnetGroupName",
+            "port",
+            "snapshotArns",
+            "snapshotName",
+            "preferredCacheClusterAzs",
+            "globalReplicationGroupId",
+            "dataTieringEnabled",
+            "networkType",
+        }
+    ),
+    "aws:elasticache/user:User": frozenset({"userId", "userName"}),
+    "aws:elasticache/userGroup:UserGroup": frozenset({"userGroupId"}),
+    "aws:elasticache/parameterGroup:ParameterGroup": frozenset({"name", "family", "description"}),
+    "aws:elasticache/subnetGroup:SubnetGroup": frozenset({"name"}),
+    "aws:secretsmanager/secret:Secret": frozenset({"name", "namePrefix"}),
+    "aws:secretsmanager/secretVersion:SecretVersion": frozenset(
+        {"secretId", "secretString", "secretBinary"}
+    ),
 }
 
 #: What is lost when a resource of these types is deleted or replaced.
@@ -93,6 +117,11 @@ DATA_BEARING: dict[str, str] = {
     "deleted",
     "aws:s3/bucket:Bucket": "a new, empty bucket; the audit evidence (trail logs, digests, "
     "reports) stays in the old one (object lock keeps it), apart from what is written next",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "a new, empty cache (every read misses "
+    "to the table until it refills) behind a new endpoint the app must be given",
+    "aws:elasticache/user:User": "clients authenticating as the user fail until it exists again",
+    "aws:secretsmanager/secret:Secret": "a new secret with a new password that the cache user "
+    "does not have (its password is set once): replace the user in the same update",
 }
 
 

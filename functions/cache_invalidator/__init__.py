@@ -1,0 +1,1 @@
+"""Cache invalidation from the table's DynamoDB stream (``handler.handler``)."""
