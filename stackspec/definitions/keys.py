@@ -13,6 +13,18 @@ from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
 #: What a service that publishes to an encrypted SNS topic needs of the topic's key.
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+#: What AWS services using a key on a caller's behalf need (the shape of AWS's own aws/rds key
+#: policy): RDS for storage, snapshots and Performance Insights, Secrets Manager for the
+#: RDS-managed master secret.
+VIA_SERVICE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:CreateGrant",
+    "kms:ListGrants",
+    "kms:DescribeKey",
+)
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 
@@ -40,6 +52,10 @@ class KeyDefinition:
     service_role_users: tuple[str, ...] = ()
     """Roles (path/name under the account) that write objects encrypted with the key, e.g. the
     AWS Backup reports service-linked role; they get GenerateDataKey* and Decrypt only."""
+    via_services: tuple[str, ...] = ()
+    """Service endpoints (``rds.<region>.amazonaws.com``) through which principals of this
+    account may use the key (``kms:ViaService`` and ``kms:CallerAccount``), as AWS's own
+    service keys allow."""
     tags: dict[str, str]
 
     def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
@@ -82,6 +98,22 @@ class KeyDefinition:
                     "Resource": "*",
                 }
             )
+        if self.via_services:
+            statements.append(
+                {
+                    "Sid": "AccountUsesKeyThroughServices",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": list(VIA_SERVICE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account_id,
+                            "kms:ViaService": sorted(self.via_services),
+                        }
+                    },
+                }
+            )
         for context_key in self.required_context_keys:
             statements.append(
                 {
@@ -108,12 +140,21 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
         KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
+        KeyPurpose.AUDIT_DATABASE: (
+            f"RDS {names.audit_database}: storage, snapshots, Performance Insights and its "
+            "RDS-managed master secret"
+        ),
     }
     purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
         purposes.append(KeyPurpose.AUDIT)
+    purposes.append(KeyPurpose.AUDIT_DATABASE)
+    audit_db_services = (
+        f"rds.{cfg.region}.amazonaws.com",
+        f"secretsmanager.{cfg.region}.amazonaws.com",
+    )
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -128,6 +169,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             service_publishers=ALERT_PUBLISHERS if purpose is KeyPurpose.ALERTS else (),
             required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
             service_role_users=(REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT else (),
+            via_services=audit_db_services if purpose is KeyPurpose.AUDIT_DATABASE else (),
             tags=cfg.tags.as_dict(),
         )
         for purpose in purposes
