@@ -260,3 +260,25 @@ def test_an_existing_vpc_outside_the_stack_is_not_judged_by_stack_rules() -> Non
     nodes = without(compliant_stack(), "vpc", "flow-log", "default-sg")
     for rule in (FLOW, DEFAULT):
         assert run_stack(rule, nodes).passed
+
+
+def test_every_network_type_the_coverage_rule_requires_is_judged() -> None:
+    from hipaa_guardrails.coverage import NETWORK_TYPES, must_be_judged
+    from hipaa_guardrails.rules.stack.data_types_covered import guarded_types
+
+    assert guarded_types() >= NETWORK_TYPES
+    assert must_be_judged(t.INTERNET_GATEWAY)
+    assert not must_be_judged("aws:ec2/routeTableAssociation:RouteTableAssociation")
+
+
+def test_coverage_flags_a_network_type_no_rule_judges(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hipaa_guardrails.rules.stack import data_types_covered
+
+    nodes = [*compliant_stack(), Node(t.NAT_GATEWAY, "nat", {"subnetId": "subnet-0a1b2c3d"})]
+    rule = "hipaa-stack-data-types-covered"
+    assert run_stack(rule, nodes).passed  # judged by hipaa-vpc-no-internet-gateway
+    judged = data_types_covered.guarded_types() - {t.NAT_GATEWAY}
+    monkeypatch.setattr(data_types_covered, "guarded_types", lambda: judged)
+    outcome = run_stack(rule, nodes)
+    assert len(outcome.violations) == 1
+    assert outcome.violations[0].startswith(f"{t.NAT_GATEWAY} (nat) ")
