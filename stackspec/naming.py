@@ -18,6 +18,7 @@ class KeyPurpose(StrEnum):
     BACKUP_DR = "backup-dr"
     AUDIT = "audit"
     AUDIT_DATABASE = "audit-db"
+    LOGS = "logs"
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,32 @@ class StackNames:
     def audit_database_log_group(self, log: str) -> str:
         """Where RDS exports the ``log`` log of the instance (the name RDS itself uses)."""
         return f"/aws/rds/instance/{self.audit_database}/{log}"
+
+    @property
+    def vpc(self) -> str:
+        return f"{self.prefix}-vpc"
+
+    def subnet(self, zone_index: int) -> str:
+        """A private subnet, by AZ position: ``medeez-<env>-private-1``..."""
+        return f"{self.prefix}-private-{zone_index + 1}"
+
+    def route_table(self, zone_index: int) -> str:
+        return f"{self.prefix}-private-{zone_index + 1}"
+
+    def security_group(self, tier: str) -> str:
+        """A tier's security group: ``medeez-<env>-database``..."""
+        return f"{self.prefix}-{tier}"
+
+    def vpc_endpoint(self, service: str) -> str:
+        return f"{self.prefix}-{service.replace('.', '-')}"
+
+    @property
+    def flow_log_group(self) -> str:
+        return f"/medeez/{self.environment}/vpc-flow-logs"
+
+    @property
+    def flow_log_role(self) -> str:
+        return f"{self.prefix}-vpc-flow-logs"
 
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"

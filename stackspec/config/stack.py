@@ -29,6 +29,7 @@ from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
 from stackspec.config.keys import KeysConfig
+from stackspec.config.network import NetworkConfig
 from stackspec.config.recovery import RecoveryConfig
 from stackspec.config.table import TableConfig
 from stackspec.errors import ConfigError, describe_validation_error
@@ -106,6 +107,8 @@ class StackConfig(ConfigModel):
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
     audit_database: AuditDatabaseConfig = AuditDatabaseConfig()
     """The audit trail's RDS for PostgreSQL instance."""
+    network: NetworkConfig = NetworkConfig()
+    """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:
@@ -160,6 +163,11 @@ class StackConfig(ConfigModel):
             ("auditDatabase.deletionProtection", self.audit_database.deletion_protection, "true"),
             ("protection.protect", self.protection.protect, "true"),
             ("protection.retainOnDelete", self.protection.retain_on_delete, "true"),
+            (
+                "network.availabilityZones",
+                self.network.availability_zones >= 3,
+                "at least 3",
+            ),
             (
                 "tags.DataClassification",
                 self.tags.data_classification == DataClassification.PHI,

@@ -20,6 +20,7 @@ from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
+from stackspec.definitions.network import NetworkDefinition, network_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
 from stackspec.definitions.table import TableDefinition, table_definition
 from stackspec.naming import KeyPurpose
@@ -39,6 +40,7 @@ class StackDefinition:
     audit_bucket: AuditBucketDefinition | None
     access: AccessDefinition
     audit_database: AuditDatabaseDefinition
+    network: NetworkDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -53,4 +55,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         audit_bucket=audit_bucket_definition(cfg),
         access=access_definition(cfg),
         audit_database=audit_database_definition(cfg),
+        network=network_definition(cfg),
     )

@@ -27,6 +27,14 @@ VIA_SERVICE_ACTIONS = (
 )
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+#: What CloudWatch Logs needs of a log group's key (AWS's documented key policy statement).
+LOGS_ACTIONS = (
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +64,9 @@ class KeyDefinition:
     """Service endpoints (``rds.<region>.amazonaws.com``) through which principals of this
     account may use the key (``kms:ViaService`` and ``kms:CallerAccount``), as AWS's own
     service keys allow."""
+    log_groups_service: bool = False
+    """True for the logs key: CloudWatch Logs of the key's region may use it for this account's
+    log groups only (the ``kms:EncryptionContext:aws:logs:arn`` condition)."""
     tags: dict[str, str]
 
     def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
@@ -114,6 +125,25 @@ class KeyDefinition:
                     },
                 }
             )
+        if self.log_groups_service:
+            # As CloudWatch Logs documents it: the service principal of the region, and only for
+            # log groups of this account and region (the context names the log group's ARN).
+            statements.append(
+                {
+                    "Sid": "CloudWatchLogsEncryptsLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{self.region}.amazonaws.com"},
+                    "Action": list(LOGS_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:{partition}:logs:{self.region}:{account_id}:log-group:*"
+                            )
+                        }
+                    },
+                }
+            )
         for context_key in self.required_context_keys:
             statements.append(
                 {
@@ -144,12 +174,14 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             f"RDS {names.audit_database}: storage, snapshots, Performance Insights and its "
             "RDS-managed master secret"
         ),
+        KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
     }
     purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
         purposes.append(KeyPurpose.AUDIT)
+    purposes.append(KeyPurpose.LOGS)
     purposes.append(KeyPurpose.AUDIT_DATABASE)
     audit_db_services = (
         f"rds.{cfg.region}.amazonaws.com",
@@ -170,6 +202,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
             service_role_users=(REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT else (),
             via_services=audit_db_services if purpose is KeyPurpose.AUDIT_DATABASE else (),
+            log_groups_service=purpose is KeyPurpose.LOGS,
             tags=cfg.tags.as_dict(),
         )
         for purpose in purposes

@@ -29,7 +29,15 @@ def test_unprotected_keys_and_vaults_are_flagged():
     nodes = [Node(n.type, n.name, n.props, n.deps, protect=False) for n in compliant_stack()]
     flagged = sorted(v.split(" ")[1] for v in run_stack(PROTECTED, nodes).violations)
     # Topics, plans, selections, alarms, roles and budgets keep no data: not flagged.
-    assert flagged == ["app-table", "backup-key", "dr-vault", "exports", "table-key", "vault"]
+    assert flagged == [
+        "app-table",
+        "backup-key",
+        "dr-vault",
+        "exports",
+        "flow-logs",  # log groups keep records; the network's other types keep none
+        "table-key",
+        "vault",
+    ]
 
 
 def test_protection_not_required_by_pack_config():
