@@ -5,6 +5,7 @@ import pulumi
 from components.access_roles import AccessRoles, AccessRolesArgs
 from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
+from components.audit_database import AuditDatabase, AuditDatabaseArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
@@ -13,6 +14,7 @@ from components.network import Network, NetworkArgs
 from components.pulumi_config import stack_config_from_runtime
 from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
 from stackspec.definitions import stack_definition
+from stackspec.definitions.network import Tier
 from stackspec.naming import KeyPurpose
 
 config = stack_config_from_runtime()
@@ -45,6 +47,18 @@ monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(definition=stack.monitoring, alerts_key_arn=keys[KeyPurpose.ALERTS].arn),
 )
+audit_database = AuditDatabase(
+    "audit-db",
+    AuditDatabaseArgs(
+        definition=stack.audit_database,
+        key=stack.keys[KeyPurpose.AUDIT_DATABASE],
+        subnet_ids=network.subnet_ids,
+        security_group_id=network.security_group_ids[Tier.DATABASE],
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        topic_arn=monitoring.topic_arn,
+        protection=config.protection,
+    ),
+)
 backup = CrossRegionBackup(
     "backup",
     CrossRegionBackupArgs(
@@ -52,6 +66,8 @@ backup = CrossRegionBackup(
         vault_keys=stack.keys,
         table_arn=table.arn,
         table_key_arn=keys[KeyPurpose.TABLE].arn,
+        database_arns=[audit_database.arn],
+        database_key_arns=[audit_database.key_arn],
         protection=config.protection,
     ),
 )
@@ -110,6 +126,10 @@ pulumi.export(
     "securityGroupIds", {str(tier): group for tier, group in network.security_group_ids.items()}
 )
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
+pulumi.export("auditDatabaseAddress", audit_database.address)
+pulumi.export("auditDatabasePort", audit_database.port)
+pulumi.export("auditDatabaseResourceId", audit_database.resource_id)
+pulumi.export("auditDatabaseMasterSecretArn", audit_database.master_secret_arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))
     pulumi.export(f"{camel}RoleArn", role_arn)

@@ -17,10 +17,11 @@ from typing import Any
 from stackspec.config.alarms import AlarmThreshold
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.monitoring import GREATER_OR_EQUAL, LESS_THAN, AlarmDefinition
+from stackspec.definitions.network import DATABASE_PORT
 from stackspec.naming import KeyPurpose, StackNames
 
 ENGINE = "postgres"
-PORT = 5432
+PORT = DATABASE_PORT
 STORAGE_TYPE = "gp3"
 CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 #: The logs RDS for PostgreSQL can export; HIPAA's rds-logging-enabled wants both.
