@@ -85,6 +85,16 @@ KEPT |= {
     ("backup", "controlEvaluationsPer1K"),
 }
 
+#: RDS prices are kept from the snapshot too: instance hours are per class (a map, not one usage
+#: type), and the storage, backup and Performance Insights usage types are not yet confirmed.
+KEPT |= {
+    ("rds", "instanceHour"),
+    ("rds", "vcpus"),
+    ("rds", "gp3GbMonth"),
+    ("rds", "backupGbMonth"),
+    ("rds", "performanceInsightsVcpuMonth"),
+}
+
 GetProducts = Callable[..., dict[str, Any]]
 
 
