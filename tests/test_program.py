@@ -116,6 +116,10 @@ OUTPUTS = {
     "operationsRoleArn",
     "deployRoleArn",
     "streamConsumerRoleArn",
+    "auditDatabaseAddress",
+    "auditDatabasePort",
+    "auditDatabaseResourceId",
+    "auditDatabaseMasterSecretArn",
 }
 
 
