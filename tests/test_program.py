@@ -191,6 +191,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "alerts-key",
         "logs-key",
         "network",
+        "audit-db",
         "app",
         "monitoring",
         "backup",
