@@ -14,16 +14,16 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 5,
-    "aws:kms/key:Key": 5,
-    "aws:kms/alias:Alias": 5,
+    "medeez:data:EncryptionKey": 6,
+    "aws:kms/key:Key": 6,
+    "aws:kms/alias:Alias": 6,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 23,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 31,
     "aws:cloudwatch/dashboard:Dashboard": 1,
     "medeez:data:CrossRegionBackup": 1,
     "aws:backup/regionSettings:RegionSettings": 1,
@@ -32,11 +32,11 @@ BASE_TYPES = {
     "aws:backup/selection:Selection": 1,
     # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
     # with a managed policy each, plus their shared permissions boundary; the flow log role
-    # and its delivery policy.
+    # and its delivery policy; the audit database's enhanced-monitoring role (AWS managed policy).
     "medeez:data:AccessRoles": 1,
-    "aws:iam/role:Role": 6,
+    "aws:iam/role:Role": 7,
     "aws:iam/policy:Policy": 7,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 8,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 9,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
@@ -55,8 +55,14 @@ BASE_TYPES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
     "aws:ec2/vpcEndpoint:VpcEndpoint": 4,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 3,
     "aws:ec2/flowLog:FlowLog": 1,
+    # The audit database: its key (counted above), parameter and subnet groups, the instance,
+    # its postgresql and upgrade log groups and eight alarms (counted above).
+    "medeez:data:AuditDatabase": 1,
+    "aws:rds/instance:Instance": 1,
+    "aws:rds/parameterGroup:ParameterGroup": 1,
+    "aws:rds/subnetGroup:SubnetGroup": 1,
 }
 #: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
 #: contributor insights on the table and its five indexes, and the audit evidence (framework,
