@@ -123,7 +123,7 @@ class Network(ConfigModel):
 
 
 class AuditDatabase(ConfigModel):
-    backup_gb: NonNegative = 5.0
+    backup_gb: NonNegative = 2.0
     """Automated backup storage of the audit database (snapshots and WAL over its retention);
     RDS keeps as much as the provisioned storage free."""
 
