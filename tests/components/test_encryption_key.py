@@ -29,6 +29,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         "alias/medeez-dev-alerts",
         "alias/medeez-dev-backup",
         "alias/medeez-dev-logs",
+        "alias/medeez-dev-audit-db",
     }
     prod_aliases = {(r.inputs["name"], r.inputs.get("region")) for r in prod_plan.of_type(ALIAS)}
     assert prod_aliases == {
@@ -39,6 +40,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         ("alias/medeez-prod-backup-dr", "us-west-2"),
         ("alias/medeez-prod-audit", None),
         ("alias/medeez-prod-logs", None),
+        ("alias/medeez-prod-audit-db", None),
     }
 
 

@@ -138,9 +138,11 @@ def test_multi_az_is_not_required_where_the_stack_config_says_so():
 
 
 def test_backups_retained_reads_the_minimum_from_config():
-    outcome = run_resource(BACKUPS, DB, DB_INSTANCE, {"minRetentionDays": 35})
+    fortnight = mutate(DB_INSTANCE, "backupRetentionPeriod", 14)
+    outcome = run_resource(BACKUPS, DB, fortnight)  # the secure default: 35 days
     assert len(outcome.violations) == 1
     assert "is 14" in outcome.violations[0]
+    assert run_resource(BACKUPS, DB, fortnight, {"minRetentionDays": 7}).passed
 
 
 # --- stack rules: in a backup plan, the recommended alarm set ------------------------------------
