@@ -17,6 +17,7 @@ from tests.policies.support import (
     run_resource,
     run_stack,
 )
+from tests.policies.test_plans import analyze
 
 DB, PG = t.RDS_INSTANCE, t.RDS_PARAMETER_GROUP
 ENCRYPTED = "hipaa-rds-storage-encrypted-with-cmk"
@@ -228,3 +229,27 @@ def test_an_alarm_without_actions_or_on_another_instance_does_not_count():
     outcome = run_stack("hipaa-rds-alarm-set", nodes)
     assert len(outcome.violations) == 1
     assert "on CPUUtilization, FreeableMemory" in outcome.violations[0]
+
+
+# --- over the real prod plan ---------------------------------------------------------------------
+
+
+def test_the_prod_plan_with_a_weakened_database_is_caught(prod_plan):
+    plan = prod_plan.to_json()
+    for resource in plan["resources"]:
+        if resource["name"] == "audit-db-instance":
+            resource["inputs"]["multiAz"] = False
+            resource["inputs"]["password"] = "in-state"
+        if resource["name"] == "audit-db-parameters":
+            resource["inputs"]["parameters"] = [
+                p for p in resource["inputs"]["parameters"] if p["name"] != "rds.force_ssl"
+            ]
+        if resource["name"] == "audit-db-cpu":
+            resource["inputs"]["alarmActions"] = []
+    found = {d.policy for d in analyze(plan, "prod") if d.mandatory}
+    assert {
+        "hipaa-rds-multi-az",
+        "hipaa-rds-managed-master-password",
+        "hipaa-rds-parameter-group-tls",
+    } <= found
+    assert "hipaa-rds-alarm-set" in {d.policy for d in analyze(plan, "prod")}
