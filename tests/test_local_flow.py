@@ -37,6 +37,7 @@ DEV_SKIPS = {
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
     "kms.audit-db.rotation-period",
+    "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",

@@ -37,6 +37,7 @@ DEV_SKIPS = {
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
     "kms.audit-db.rotation-period",
+    "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -250,7 +251,7 @@ def test_cli_exit_1_and_a_readable_fail_row(
         "found",
         "False",
     ]
-    assert lines[-1].endswith("1 FAIL, 21 SKIP")
+    assert lines[-1].endswith("1 FAIL, 22 SKIP")
 
 
 @pytest.mark.parametrize(
@@ -300,7 +301,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
         {
             "Budget": {
                 "BudgetName": "medeez-dev-monthly-cost",
-                "BudgetLimit": {"Amount": "23.00", "Unit": "USD"},
+                "BudgetLimit": {"Amount": "80.00", "Unit": "USD"},
                 "CostFilters": {"TagKeyValue": ["user:Environment$dev"]},
                 "TimeUnit": "MONTHLY",
                 "BudgetType": "COST",
@@ -333,7 +334,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
     rows = {row.check: row for row in validator.rows}
     assert rows["budget"].status == "PASS"
     assert rows["budget"].found == (
-        "limit=23 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
+        "limit=80 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
     )
     assert rows["budget.notifications"].status == "PASS"
     assert rows["budget.subscribers"].status == status
