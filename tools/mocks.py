@@ -41,6 +41,11 @@ def _digest(*parts: str, length: int = 7) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def managed_prefix_list_id(name: str) -> str:
+    """The mock's id of the AWS-managed prefix list ``name`` (``com.amazonaws.<region>.s3``)."""
+    return f"pl-{_digest(name, length=8)}"
+
+
 def _uuid(*parts: str) -> str:
     """A stable UUID per stack and resource, like the random ids AWS assigns."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join((pulumi.get_stack(), *parts))))
@@ -79,7 +84,7 @@ class RealisticMocks(Mocks):
             }, []
         if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
             name = str(args.args.get("name", ""))
-            return {"id": f"pl-{_digest(name, length=8)}", "name": name, "entries": []}, []
+            return {"id": managed_prefix_list_id(name), "name": name, "entries": []}, []
         raise NotImplementedError(f"the offline plan has no mock for invoke {token}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:

@@ -15,6 +15,7 @@ from scripts.services import (
     budget,
     keys,
     monitoring,
+    network,
     recovery,
     table,
 )
@@ -22,6 +23,7 @@ from scripts.services.base import LocalService
 
 SERVICES: tuple[LocalService, ...] = (
     keys,
+    network,
     table,
     monitoring,
     audit_database,
