@@ -28,13 +28,14 @@ from scripts.services.base import (
 )
 from scripts.services.monitoring import alarm_differences, alarm_request
 from stackspec.definitions.audit_database import MONITORING_SERVICE, AuditDatabaseDefinition
+from stackspec.definitions.network import Tier
 from stackspec.naming import KeyPurpose
 
 NAME = "audit-database"
 #: The key of the stack's log groups.
 LOGS_KEY = KeyPurpose.LOGS
-#: Why the subnet group is not built locally.
-NO_SUBNETS = "the local environment builds no VPC (no local network service yet), so no subnets"
+#: Why the subnet group is not built locally (a landing zone's VPC is not in the emulator).
+NO_SUBNETS = "the stack's private subnets are not in this environment (a landing zone's VPC)"
 #: The local PostgreSQL's auditor URL (read-only), recorded by ``make local-up``.
 LOCAL_URL_KEY = "AUDIT_DATABASE_URL"
 
@@ -160,6 +161,31 @@ def instance_differences(request: dict[str, Any], instance: dict[str, Any]) -> l
     ]
 
 
+def network_placement(ctx: SetupContext | CheckContext) -> tuple[list[str], list[str]]:
+    """The private subnets and the database tier's group the network service built, found by
+    their names (empty when they are not there, as with a landing zone's VPC)."""
+    spec = ctx.stack.network
+    ec2 = ctx.clients("ec2")
+    names = [subnet.name for subnet in spec.subnets]
+    subnets = (
+        ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": names}])["Subnets"]
+        if names
+        else []
+    )
+    by_name = {
+        tag["Value"]: s["SubnetId"]
+        for s in subnets
+        for tag in s.get("Tags", [])
+        if tag["Key"] == "Name"
+    }
+    group = next(g.name for g in spec.security_groups if g.tier is Tier.DATABASE)
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [group]}])
+    return (
+        [by_name[n] for n in names if n in by_name],
+        [g["GroupId"] for g in groups["SecurityGroups"]],
+    )
+
+
 def _role_arn(ctx: SetupContext | CheckContext, definition: AuditDatabaseDefinition) -> str:
     return (
         f"arn:{ctx.identity.partition}:iam::{ctx.identity.account}:role/"
@@ -176,8 +202,9 @@ def ensure(ctx: SetupContext) -> None:
     _ensure_parameter_group(ctx, definition)
     role_arn = _ensure_monitoring_role(ctx, definition)
     _ensure_log_groups(ctx, definition, ctx.key_arns[LOGS_KEY])
-    subnet_group = _ensure_subnet_group(ctx, definition)
-    _ensure_instance(ctx, definition, key_arn, role_arn, subnet_group)
+    subnet_ids, group_ids = network_placement(ctx)
+    subnet_group = _ensure_subnet_group(ctx, definition, subnet_ids)
+    _ensure_instance(ctx, definition, key_arn, role_arn, subnet_group, group_ids)
     _ensure_alarms(ctx, definition)
 
 
@@ -294,8 +321,9 @@ def _log_group(logs: Any, name: str) -> dict[str, Any] | None:
     return None
 
 
-def _ensure_subnet_group(ctx: SetupContext, definition: AuditDatabaseDefinition) -> str | None:
-    subnet_ids: list[str] = list(getattr(ctx, "subnet_ids", None) or [])
+def _ensure_subnet_group(
+    ctx: SetupContext, definition: AuditDatabaseDefinition, subnet_ids: list[str]
+) -> str | None:
     if not subnet_ids:
         ctx.result.add(
             "db subnet group",
@@ -327,6 +355,7 @@ def _ensure_instance(
     key_arn: str,
     role_arn: str,
     subnet_group: str | None,
+    group_ids: list[str],
 ) -> None:
     rds = ctx.clients("rds")
     request = instance_request(
@@ -334,7 +363,7 @@ def _ensure_instance(
         key_arn=key_arn,
         monitoring_role_arn=role_arn,
         subnet_group=subnet_group,
-        security_group_ids=list(getattr(ctx, "database_security_group_ids", None) or []),
+        security_group_ids=group_ids,
     )
     detail = "metadata only: the audit trail lives in the local PostgreSQL"
     try:
@@ -475,13 +504,20 @@ def _check_log_group(
 
 
 def _check_subnet_group(ctx: CheckContext, definition: AuditDatabaseDefinition) -> None:
-    if not getattr(ctx, "subnet_ids", None):
+    subnet_ids, _ = network_placement(ctx)
+    if not subnet_ids:
         raise Skipped(NO_SUBNETS)
-    (group,) = ctx.clients("rds").describe_db_subnet_groups(
-        DBSubnetGroupName=definition.subnet_group_name
-    )["DBSubnetGroups"]
+    try:
+        (group,) = ctx.clients("rds").describe_db_subnet_groups(
+            DBSubnetGroupName=definition.subnet_group_name
+        )["DBSubnetGroups"]
+    except ClientError as exc:
+        if error_code(exc) != "DBSubnetGroupNotFoundFault":
+            raise
+        ctx.fail("audit-db.subnet-group", sorted(subnet_ids), "not found")
+        return
     found = sorted(s["SubnetIdentifier"] for s in group.get("Subnets", []))
-    ctx.add("audit-db.subnet-group", sorted(ctx.subnet_ids), found)  # type: ignore[attr-defined]
+    ctx.add("audit-db.subnet-group", sorted(subnet_ids), found)
 
 
 def _check_instance(ctx: CheckContext, definition: AuditDatabaseDefinition) -> None:
@@ -506,6 +542,18 @@ def _check_instance(ctx: CheckContext, definition: AuditDatabaseDefinition) -> N
         security_group_ids=[],
     )
     have = described_settings(instance)
+    subnet_ids, group_ids = network_placement(ctx)
+    if subnet_ids:
+        ctx.add(
+            "audit-db.instance.DBSubnetGroupName",
+            definition.subnet_group_name,
+            (instance.get("DBSubnetGroup") or {}).get("DBSubnetGroupName", "none"),
+        )
+    ctx.add(
+        "audit-db.instance.VpcSecurityGroupIds",
+        sorted(group_ids),
+        sorted(g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])),
+    )
     for name in (*DESCRIBED.values(), "DBParameterGroupName", "ManageMasterUserPassword"):
         check_id = f"audit-db.instance.{name}"
         if name not in have:

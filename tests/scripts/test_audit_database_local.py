@@ -23,7 +23,6 @@ POSTGRES_ROWS = {
 }
 #: Local differs from the cloud here, or moto does not report the field: SKIP with a reason.
 EXPECTED_SKIPS = {
-    "audit-db.subnet-group",
     "audit-db.instance.EnablePerformanceInsights",
     "audit-db.instance.PerformanceInsightsKMSKeyId",
     "audit-db.instance.PerformanceInsightsRetentionPeriod",
@@ -66,7 +65,7 @@ def test_setup_builds_every_aws_setting_and_validate_passes_them(
     built = {(a.resource, a.name): a.outcome for a in result.actions}
     assert built[("db parameter group", "medeez-dev-audit-postgres16")] == "created"
     assert built[("db instance", "medeez-dev-audit")] == "created"
-    assert built[("db subnet group", "medeez-dev-audit")] == "skipped"
+    assert built[("db subnet group", "medeez-dev-audit")] == "created"
     rows = _rows(validate(dev, clients, target="moto"))
     assert {check for check, status in rows.items() if status == "FAIL"} == set()
     assert {check for check, status in rows.items() if status == "SKIP"} == EXPECTED_SKIPS
@@ -74,7 +73,7 @@ def test_setup_builds_every_aws_setting_and_validate_passes_them(
     assert len([c for c in rows if c.startswith("alarm.audit-db-")]) == 8
     # A second setup changes nothing.
     again = setup_local(dev, clients)
-    assert {a.outcome for a in again.actions if "audit" in a.name} <= {"unchanged", "skipped"}
+    assert {a.outcome for a in again.actions if "audit" in a.name} == {"unchanged"}
 
 
 def test_managed_master_secret_is_created_by_the_emulator_on_the_database_key(

@@ -186,7 +186,7 @@ def test_budget_has_the_configured_limit_and_notifications(dev: StackConfig, cli
     setup_local(dev, clients)
     budgets = clients("budgets")
     budget = budgets.describe_budget(AccountId="123456789012", BudgetName="medeez-dev-monthly-cost")
-    assert budget["Budget"]["BudgetLimit"] == {"Amount": "23.00", "Unit": "USD"}
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": "80.00", "Unit": "USD"}
     assert budget["Budget"]["CostFilters"] == {"TagKeyValue": ["user:Environment$dev"]}
     notifications = budgets.describe_notifications_for_budget(
         AccountId="123456789012", BudgetName="medeez-dev-monthly-cost"
@@ -202,11 +202,12 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     clients = clients_for(dev)
     first = setup_local(dev, clients)
     assert first.changed
-    # 5 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
+    # 6 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
     # roles: the boundary and 4 role policies, 4 roles; the audit database: its key, parameter
-    # group, monitoring role, 2 log groups, instance, alarms (its subnet group: skipped).
-    assert first.count("created") == 30
+    # group, monitoring role, 2 log groups, subnet group, instance, alarms; the network (VPC,
+    # subnets, route tables, groups, rules, endpoints, flow logs and their role).
+    assert first.count("created") == 56
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
@@ -215,7 +216,7 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 5
+    assert len(medeez_aliases) == 6
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):
@@ -459,7 +460,9 @@ def test_role_without_the_emulators_managed_policies_says_so(dev: StackConfig, c
     # moto_server started by hand (without MOTO_IAM_LOAD_MANAGED_POLICIES) lacks AWS managed
     # policies: the role is still created, and the gap is named.
     result = setup_local(dev, clients_for(dev))
-    role = next(a for a in result.actions if a.resource == "iam role")
+    role = next(
+        a for a in result.actions if (a.resource, a.name) == ("iam role", "medeez-dev-backup")
+    )
     assert role.outcome == "created"
     assert role.detail == (
         "managed policies not known to the emulator: AWSBackupServiceRolePolicyForBackup, "
