@@ -182,7 +182,7 @@ def test_budget_has_the_configured_limit_and_notifications(dev: StackConfig, cli
     setup_local(dev, clients)
     budgets = clients("budgets")
     budget = budgets.describe_budget(AccountId="123456789012", BudgetName="medeez-dev-monthly-cost")
-    assert budget["Budget"]["BudgetLimit"] == {"Amount": "23.00", "Unit": "USD"}
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": "60.00", "Unit": "USD"}
     assert budget["Budget"]["CostFilters"] == {"TagKeyValue": ["user:Environment$dev"]}
     notifications = budgets.describe_notifications_for_budget(
         AccountId="123456789012", BudgetName="medeez-dev-monthly-cost"
@@ -198,10 +198,11 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     clients = clients_for(dev)
     first = setup_local(dev, clients)
     assert first.changed
-    # 4 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
+    # 5 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary and 4 role policies, 4 roles.
-    assert first.count("created") == 23
+    # roles: the boundary and 4 role policies, 4 roles; the network: VPC, 2 subnets, 2 route
+    # tables, 6 groups and their 6 rule sets, 4 endpoints, the flow log group, role and flow log.
+    assert first.count("created") == 48
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
@@ -210,7 +211,7 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 4
+    assert len(medeez_aliases) == 5
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):

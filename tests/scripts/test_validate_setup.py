@@ -36,6 +36,7 @@ DEV_SKIPS = {
     "kms.phi.rotation-period",
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
+    "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -244,7 +245,7 @@ def test_cli_exit_1_and_a_readable_fail_row(
         "found",
         "False",
     ]
-    assert lines[-1].endswith("1 FAIL, 12 SKIP")
+    assert lines[-1].endswith("1 FAIL, 13 SKIP")
 
 
 @pytest.mark.parametrize(
@@ -294,7 +295,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
         {
             "Budget": {
                 "BudgetName": "medeez-dev-monthly-cost",
-                "BudgetLimit": {"Amount": "23.00", "Unit": "USD"},
+                "BudgetLimit": {"Amount": "60.00", "Unit": "USD"},
                 "CostFilters": {"TagKeyValue": ["user:Environment$dev"]},
                 "TimeUnit": "MONTHLY",
                 "BudgetType": "COST",
@@ -327,7 +328,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
     rows = {row.check: row for row in validator.rows}
     assert rows["budget"].status == "PASS"
     assert rows["budget"].found == (
-        "limit=23 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
+        "limit=60 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
     )
     assert rows["budget.notifications"].status == "PASS"
     assert rows["budget.subscribers"].status == status
