@@ -525,7 +525,7 @@ def _ensure_flow_log_role(ctx: SetupContext, spec: NetworkDefinition, group_arn:
     if policy_arn not in {a["PolicyArn"] for a in attached}:
         iam.attach_role_policy(RoleName=flow.role_name, PolicyArn=policy_arn)
         outcome = "updated" if outcome == "unchanged" else outcome
-    ctx.result.add("iam role", flow.role_name, outcome, "trusted by vpc-flow-logs only")
+    ctx.result.add("flow log role", flow.role_name, outcome, "trusted by vpc-flow-logs only")
     return str(role["Arn"])
 
 
