@@ -7,6 +7,7 @@ from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cache import Cache, CacheArgs
+from components.audit_database import AuditDatabase, AuditDatabaseArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
@@ -68,6 +69,18 @@ cache = Cache(
     ),
     opts=data,
 )
+audit_database = AuditDatabase(
+    "audit-db",
+    AuditDatabaseArgs(
+        definition=stack.audit_database,
+        key=stack.keys[KeyPurpose.AUDIT_DATABASE],
+        subnet_ids=network.subnet_ids,
+        security_group_id=network.security_group_ids[Tier.DATABASE],
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        topic_arn=monitoring.topic_arn,
+        protection=config.protection,
+    ),
+)
 backup = CrossRegionBackup(
     "backup",
     CrossRegionBackupArgs(
@@ -75,6 +88,8 @@ backup = CrossRegionBackup(
         vault_keys=stack.keys,
         table_arn=table.arn,
         table_key_arn=keys[KeyPurpose.TABLE].arn,
+        database_arns=[audit_database.arn],
+        database_key_arns=[audit_database.key_arn],
         protection=config.protection,
     ),
 )
@@ -152,6 +167,10 @@ pulumi.export(
     "cacheUserSecretArns", {str(role): arn for role, arn in cache.user_secret_arns.items()}
 )
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
+pulumi.export("auditDatabaseAddress", audit_database.address)
+pulumi.export("auditDatabasePort", audit_database.port)
+pulumi.export("auditDatabaseResourceId", audit_database.resource_id)
+pulumi.export("auditDatabaseMasterSecretArn", audit_database.master_secret_arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))
     pulumi.export(f"{camel}RoleArn", role_arn)

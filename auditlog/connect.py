@@ -8,9 +8,11 @@ AWS (``TARGET=aws``): RDS for PostgreSQL with IAM database authentication over T
 documents it: a 15-minute token from ``rds.generate_db_auth_token`` is the password,
 ``sslmode=verify-full`` with the RDS certificate bundle (``global-bundle.pem``) as the root, so
 the token never crosses an unverified connection. The role must be granted ``rds_iam``. This
-path cannot run here (no AWS account); the instance and its outputs are the next issue, so it is
-configured from the environment: ``AUDIT_DB_HOST``, ``AUDIT_DB_PORT`` (5432),
-``AUDIT_DB_NAME``, ``AUDIT_DB_USER``, ``AUDIT_RDS_CA_BUNDLE`` and ``AWS_REGION``.
+path cannot run here (no AWS account). It is configured from the environment, filled from the
+stack's outputs (``components/audit_database.py``): ``AUDIT_DB_HOST`` (auditDatabaseAddress),
+``AUDIT_DB_PORT`` (auditDatabasePort, 5432), ``AUDIT_DB_NAME`` (``medeez_<env>_audit``),
+``AUDIT_DB_USER``, ``AUDIT_RDS_CA_BUNDLE`` and ``AWS_REGION``; ``make audit-migrate
+TARGET=aws`` grants the roles ``rds_iam``.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ DEV_SKIPS = {
     "kms.backup.rotation-period",
     "kms.audit.rotation-period",
     "kms.cache.rotation-period",
+    "kms.audit-db.rotation-period",
     "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
@@ -50,6 +51,15 @@ DEV_SKIPS = {
     # moto implements neither ElastiCache user groups nor parameter groups.
     "cache.user_group",
     "cache.parameter_group",
+    # The audit database: fields moto does not report, and no local PostgreSQL in these flows
+    # (tests/scripts/test_audit_database_local.py runs one).
+    "audit-db.instance.EnablePerformanceInsights",
+    "audit-db.instance.PerformanceInsightsKMSKeyId",
+    "audit-db.instance.PerformanceInsightsRetentionPeriod",
+    "audit-db.postgres.major",
+    "audit-db.postgres.log_connections",
+    "audit-db.postgres.log_disconnections",
+    "audit-db.postgres.roles",
 }
 
 
@@ -129,7 +139,11 @@ def test_make_local_steps_against_moto_server(tmp_path: Path):
         outcomes = {a["resource"]: a["outcome"] for a in json.loads(first.stdout)["actions"]}
         assert outcomes["dynamodb table"] == "created"
         # start-local.sh loads AWS managed policies, so the role gets them as in AWS.
-        role = next(a for a in json.loads(first.stdout)["actions"] if a["resource"] == "iam role")
+        role = next(
+            a
+            for a in json.loads(first.stdout)["actions"]
+            if (a["resource"], a["name"]) == ("iam role", "medeez-dev-backup")
+        )
         assert role["detail"] == (
             "AWSBackupServiceRolePolicyForBackup, AWSBackupServiceRolePolicyForRestores, "
             "medeez-dev-backup-keys"
@@ -474,6 +488,76 @@ def deploy_trusts_any_repository(cfg: StackConfig, clients: Clients) -> None:
     )
 
 
+def _vpc(cfg: StackConfig, clients: Clients) -> str:
+    vpcs = clients("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [cfg.names.vpc]}])
+    return str(vpcs["Vpcs"][0]["VpcId"])
+
+
+def _group(cfg: StackConfig, clients: Clients, name: str) -> str:
+    filters = [
+        {"Name": "vpc-id", "Values": [_vpc(cfg, clients)]},
+        {"Name": "group-name", "Values": [name]},
+    ]
+    return str(
+        clients("ec2").describe_security_groups(Filters=filters)["SecurityGroups"][0]["GroupId"]
+    )
+
+
+ANYWHERE_POSTGRES = [
+    {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+]
+
+
+def subnet_maps_public_ips(cfg: StackConfig, clients: Clients) -> None:
+    ec2 = clients("ec2")
+    filters = [{"Name": "tag:Name", "Values": [cfg.names.subnet(0)]}]
+    subnet = ec2.describe_subnets(Filters=filters)["Subnets"][0]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+
+
+def default_group_opened(cfg: StackConfig, clients: Clients) -> None:
+    clients("ec2").authorize_security_group_ingress(
+        GroupId=_group(cfg, clients, "default"), IpPermissions=ANYWHERE_POSTGRES
+    )
+
+
+def database_open_to_anywhere(cfg: StackConfig, clients: Clients) -> None:
+    clients("ec2").authorize_security_group_ingress(
+        GroupId=_group(cfg, clients, cfg.names.security_group("database")),
+        IpPermissions=ANYWHERE_POSTGRES,
+    )
+
+
+def internet_gateway_attached(cfg: StackConfig, clients: Clients) -> None:
+    ec2 = clients("ec2")
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=_vpc(cfg, clients))
+
+
+def gateway_endpoint_opened(cfg: StackConfig, clients: Clients) -> None:
+    ec2 = clients("ec2")
+    filters = [
+        {"Name": "vpc-id", "Values": [_vpc(cfg, clients)]},
+        {"Name": "service-name", "Values": [f"com.amazonaws.{cfg.region}.dynamodb"]},
+    ]
+    endpoint = ec2.describe_vpc_endpoints(Filters=filters)["VpcEndpoints"][0]["VpcEndpointId"]
+    open_policy = {
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]
+    }
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint, PolicyDocument=json.dumps(open_policy))
+
+
+def flow_log_deleted(cfg: StackConfig, clients: Clients) -> None:
+    ec2 = clients("ec2")
+    filters = [{"Name": "resource-id", "Values": [_vpc(cfg, clients)]}]
+    ids = [f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=filters)["FlowLogs"]]
+    ec2.delete_flow_logs(FlowLogIds=ids)
+
+
+def flow_log_retention_shortened(cfg: StackConfig, clients: Clients) -> None:
+    clients("logs").put_retention_policy(logGroupName=cfg.names.flow_log_group, retentionInDays=7)
+
+
 def _build_with(section: str, change: dict[str, Any]) -> Callable[[StackConfig], StackConfig]:
     """A config that differs from the stack's in one setting of ``section``: the environment is
     built from it, then validated against the real stack config. (For what moto cannot change
@@ -508,6 +592,44 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         "table.sse kms.table.description kms.table.policy backup.role",
     ),
     ("dev", "PHI key rotation off", key_rotation_off, None, "kms.phi.rotation"),
+    ("dev", "a subnet maps public IPs", subnet_maps_public_ips, None, "network.subnets"),
+    (
+        "dev",
+        "default security group opened",
+        default_group_opened,
+        None,
+        "network.default-security-group",
+    ),
+    (
+        "dev",
+        "database open to anywhere",
+        database_open_to_anywhere,
+        None,
+        "network.security-group.database",
+    ),
+    (
+        "dev",
+        "internet gateway attached",
+        internet_gateway_attached,
+        None,
+        "network.no-internet-path",
+    ),
+    ("dev", "gateway endpoint opened", gateway_endpoint_opened, None, "network.endpoint.dynamodb"),
+    ("prod", "flow log deleted", flow_log_deleted, None, "network.flow-log"),
+    (
+        "dev",
+        "flow log retention shortened",
+        flow_log_retention_shortened,
+        None,
+        "network.flow-log-group",
+    ),
+    (
+        "dev",
+        "an interface endpoint missing",
+        None,
+        _build_with("network", {"interface_endpoints": ("sts",)}),
+        "network.endpoint.secretsmanager",
+    ),
     ("dev", "backup key alias deleted", alias_deleted, None, "kms.backup.alias"),
     ("dev", "an alarm without actions", alarm_without_actions, None, "alarm.latency-Query"),
     (

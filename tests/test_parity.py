@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from scripts.aws_target import Clients
+from scripts.services.audit_database import NO_SUBNETS
 from scripts.services.base import SetupResult
 from scripts.services.monitoring import alarm_differences, alarm_request
 from scripts.setup_database import setup_local
@@ -34,7 +35,7 @@ from stackspec.config.stack import StackConfig, load_stack_config
 from stackspec.definitions.cache import PASSWORD_LENGTH
 from stackspec.definitions.monitoring import AlarmDefinition, MetricQuery
 from tests.moto_env import isolate_from_real_aws
-from tools.mocks import MOCK_ACCOUNT_ID
+from tools.mocks import MOCK_ACCOUNT_ID, managed_prefix_list_id
 from tools.plan import Plan, plan_stack
 
 PARITY_DIR = Path(__file__).parent / "parity"
@@ -93,7 +94,7 @@ def _default_of(path: str) -> Any:
 
 
 #: Settings that cannot differ: one allowed value, or required with no default to differ from.
-FIXED = {"billing.mode", "tags.Project", "tags.ManagedBy"}
+FIXED = {"billing.mode", "tags.Project", "tags.ManagedBy", "network.flowLogs.trafficType"}
 
 
 def test_the_parity_stacks_differ_from_every_default() -> None:
@@ -238,7 +239,7 @@ def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -
     cfg = built.cfg
     aliases = {a.inputs["targetKeyId"]: a for a in plan.of_type("aws:kms/alias:Alias")}
     rotations = {p["KeyId"]: p for p in built.sent("EnableKeyRotation")}
-    assert len(plan.of_type("aws:kms/key:Key")) == (7 + cfg.backup.cross_region_copy.enabled)
+    assert len(plan.of_type("aws:kms/key:Key")) == (8 + cfg.backup.cross_region_copy.enabled)
     for key in plan.of_type("aws:kms/key:Key"):
         alias = aliases[key.state["keyId"]]
         region = key.inputs.get("region", cfg.region)
@@ -1150,6 +1151,343 @@ def test_cache(plan: Plan, built: Built, planned: Identities, live: Identities) 
     )
 
 
+def test_audit_database(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    """The instance, its parameter group, log groups and monitoring role as moto holds them
+    (Performance Insights, which moto does not report back, as the request setup sent)."""
+    rds = built.clients("rds")
+    group = plan.named("audit-db-parameters").inputs
+    (have_group,) = rds.describe_db_parameter_groups(DBParameterGroupName=group["name"])[
+        "DBParameterGroups"
+    ]
+    assert have_group["DBParameterGroupFamily"] == group["family"]
+    assert have_group["Description"] == group["description"]
+    have_parameters = rds.describe_db_parameters(DBParameterGroupName=group["name"], Source="user")
+    assert sorted(
+        (p["ParameterName"], p["ParameterValue"], p["ApplyMethod"])
+        for p in have_parameters["Parameters"]
+    ) == sorted((p["name"], p["value"], p["applyMethod"]) for p in group["parameters"])
+
+    want = planned(plan.named("audit-db-instance").inputs)
+    (have,) = rds.describe_db_instances(DBInstanceIdentifier=want["identifier"])["DBInstances"]
+    have = live(have)
+    assert {
+        "engine": have["Engine"],
+        "engineVersion": have["EngineVersion"],
+        "instanceClass": have["DBInstanceClass"],
+        "dbName": have["DBName"],
+        "username": have["MasterUsername"],
+        "port": have["Endpoint"]["Port"],
+        "storageType": have["StorageType"],
+        "allocatedStorage": have["AllocatedStorage"],
+        "maxAllocatedStorage": have["MaxAllocatedStorage"],
+        "storageEncrypted": have["StorageEncrypted"],
+        "kmsKeyId": have["KmsKeyId"],
+        "multiAz": have["MultiAZ"],
+        "publiclyAccessible": have["PubliclyAccessible"],
+        "parameterGroupName": have["DBParameterGroups"][0]["DBParameterGroupName"],
+        "iamDatabaseAuthenticationEnabled": have["IAMDatabaseAuthenticationEnabled"],
+        "caCertIdentifier": have["CACertificateIdentifier"],
+        "backupRetentionPeriod": have["BackupRetentionPeriod"],
+        "backupWindow": have["PreferredBackupWindow"],
+        "maintenanceWindow": have["PreferredMaintenanceWindow"],
+        "autoMinorVersionUpgrade": have["AutoMinorVersionUpgrade"],
+        "copyTagsToSnapshot": have["CopyTagsToSnapshot"],
+        "deletionProtection": have["DeletionProtection"],
+        "enabledCloudwatchLogsExports": have["EnabledCloudwatchLogsExports"],
+        "monitoringInterval": have["MonitoringInterval"],
+        "monitoringRoleArn": have["MonitoringRoleArn"],
+        "manageMasterUserPassword": bool(have["MasterUserSecret"]["SecretArn"]),
+        "masterUserSecretKmsKeyId": have["MasterUserSecret"]["KmsKeyId"],
+        "tags": _tags(have["TagList"]),
+    } == {key: want[key] for key in (
+        "engine", "engineVersion", "instanceClass", "dbName", "username", "port",
+        "storageType", "allocatedStorage", "maxAllocatedStorage", "storageEncrypted",
+        "kmsKeyId", "multiAz", "publiclyAccessible", "parameterGroupName",
+        "iamDatabaseAuthenticationEnabled", "caCertIdentifier", "backupRetentionPeriod",
+        "backupWindow", "maintenanceWindow", "autoMinorVersionUpgrade", "copyTagsToSnapshot",
+        "deletionProtection", "enabledCloudwatchLogsExports", "monitoringInterval",
+        "monitoringRoleArn", "manageMasterUserPassword", "masterUserSecretKmsKeyId", "tags",
+    )}  # fmt: skip
+    # The RDS-managed master secret moto created, on the database key.
+    secret = built.clients("secretsmanager").describe_secret(
+        SecretId=have["MasterUserSecret"]["SecretArn"].replace("<account>", MOTO_ACCOUNT_ID)
+    )
+    assert live(secret["KmsKeyId"]) == want["masterUserSecretKmsKeyId"]
+    (sent,) = built.sent("CreateDBInstance")
+    sent = live(sent)
+    assert (
+        sent["EnablePerformanceInsights"],
+        sent["PerformanceInsightsKMSKeyId"],
+        sent["PerformanceInsightsRetentionPeriod"],
+        "MasterUserPassword" in sent,
+    ) == (
+        want["performanceInsightsEnabled"],
+        want["performanceInsightsKmsKeyId"],
+        want["performanceInsightsRetentionPeriod"],
+        False,
+    )
+    # The subnet group on the network's private subnets (compared by their Name tags); with a
+    # landing zone's VPC, which the emulator does not hold, setup skips it and says why.
+    planned_group = plan.named("audit-db-subnets").inputs
+    if built.cfg.network.existing is None:
+        (have_group,) = rds.describe_db_subnet_groups(DBSubnetGroupName=planned_group["name"])[
+            "DBSubnetGroups"
+        ]
+        live_ids = [s["SubnetIdentifier"] for s in have_group["Subnets"]]
+        ec2 = built.clients("ec2")
+        live_names = {
+            tag["Value"]
+            for s in ec2.describe_subnets(SubnetIds=live_ids)["Subnets"]
+            for tag in s["Tags"]
+            if tag["Key"] == "Name"
+        }
+        plan_names = {
+            r.inputs["tags"]["Name"]
+            for r in plan.of_type("aws:ec2/subnet:Subnet")
+            if r.id in planned_group["subnetIds"]
+        }
+        assert live_names == plan_names
+        assert have_group["DBSubnetGroupDescription"] == planned_group["description"]
+        assert have["DBSubnetGroup"]["DBSubnetGroupName"] == want["dbSubnetGroupName"]
+        (sg,) = have["VpcSecurityGroups"]
+        (group,) = ec2.describe_security_groups(GroupIds=[sg["VpcSecurityGroupId"]])[
+            "SecurityGroups"
+        ]
+        planned_sg = next(
+            r
+            for r in plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+            if r.id in want["vpcSecurityGroupIds"]
+        )
+        assert group["GroupName"] == planned_sg.inputs["name"]
+    else:
+        assert [
+            a.detail
+            for a in built.result.actions
+            if (a.resource, a.outcome) == ("db subnet group", "skipped")
+        ] == [NO_SUBNETS]
+
+    logs = built.clients("logs")
+    for log in ("postgresql", "upgrade"):
+        group_inputs = planned(plan.named(f"audit-db-log-{log}").inputs)
+        (found,) = [
+            g
+            for g in logs.describe_log_groups(logGroupNamePrefix=group_inputs["name"])["logGroups"]
+            if g["logGroupName"] == group_inputs["name"]
+        ]
+        assert (live(found["kmsKeyId"]), found["retentionInDays"]) == (
+            group_inputs["kmsKeyId"],
+            group_inputs["retentionInDays"],
+        )
+
+    iam = built.clients("iam")
+    role = planned(plan.named("audit-db-monitoring-role").inputs)
+    have_role = iam.get_role(RoleName=role["name"])["Role"]
+    assert live(have_role["AssumeRolePolicyDocument"]) == _doc(role["assumeRolePolicy"])
+    assert have_role["Description"] == role["description"]
+    assert _tags(have_role["Tags"]) == role["tags"]
+    attached = iam.list_attached_role_policies(RoleName=role["name"])["AttachedPolicies"]
+    assert [live(a["PolicyArn"]) for a in attached] == [
+        planned(plan.named("audit-db-monitoring-policy").inputs["policyArn"])
+    ]
+
+
+def _name_tag(item: dict[str, Any]) -> str:
+    return _tags(item.get("Tags", [])).get("Name", "")
+
+
+def test_network(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    cfg = built.cfg
+    network = plan.descendants(plan.named("network"))
+    by_type: dict[str, list[Any]] = {}
+    for resource in network:
+        by_type.setdefault(resource.type.rsplit(":", 1)[-1], []).append(resource)
+    groups = {g.inputs["name"]: g for g in by_type["SecurityGroup"]}
+    if cfg.network.existing is not None:
+        # A landing zone's VPC: Pulumi creates only the tier groups there; setup builds nothing.
+        assert set(by_type) == {
+            "SecurityGroup",
+            "SecurityGroupIngressRule",
+            "SecurityGroupEgressRule",
+        }
+        assert {g.inputs["vpcId"] for g in groups.values()} == {cfg.network.existing.vpc_id}
+        (skipped,) = [a for a in built.result.actions if a.resource == "vpc"]
+        assert (skipped.outcome, skipped.name) == ("skipped", cfg.network.existing.vpc_id)
+        assert not built.clients("ec2").describe_vpcs(
+            Filters=[{"Name": "tag:Name", "Values": [cfg.names.vpc]}]
+        )["Vpcs"]
+        return
+    ec2 = built.clients("ec2")
+    (vpc_in,) = by_type["Vpc"]
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [cfg.names.vpc]}])["Vpcs"]
+    vpc_id = vpc["VpcId"]
+    assert vpc["CidrBlock"] == vpc_in.inputs["cidrBlock"]
+    for attribute, key in (
+        ("enableDnsSupport", "EnableDnsSupport"),
+        ("enableDnsHostnames", "EnableDnsHostnames"),
+    ):
+        have = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)[key]["Value"]
+        assert have is vpc_in.inputs[attribute]
+    assert _tags(vpc["Tags"]) == vpc_in.inputs["tags"]
+
+    # Subnets and route tables, matched by their Name tags; ids mapped to names on both sides.
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    subnets = {_name_tag(s): s for s in ec2.describe_subnets(Filters=in_vpc)["Subnets"]}
+    planned_names = {s.id: s.inputs["tags"]["Name"] for s in by_type["Subnet"]}
+    live_names = {s["SubnetId"]: n for n, s in subnets.items()}
+    assert set(subnets) == set(planned_names.values())
+    for subnet in by_type["Subnet"]:
+        have = subnets[subnet.inputs["tags"]["Name"]]
+        assert have["CidrBlock"] == subnet.inputs["cidrBlock"]
+        assert have["AvailabilityZone"] == subnet.inputs["availabilityZone"]
+        assert have["MapPublicIpOnLaunch"] is subnet.inputs["mapPublicIpOnLaunch"]
+        assert _tags(have["Tags"]) == subnet.inputs["tags"]
+    tables = {_name_tag(t): t for t in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]}
+    planned_tables = {t.id: t.inputs["tags"]["Name"] for t in by_type["RouteTable"]}
+    live_tables = {t["RouteTableId"]: n for n, t in tables.items() if n}
+    assert set(live_tables.values()) == set(planned_tables.values())
+    assert sorted(
+        (planned_names[a.inputs["subnetId"]], planned_tables[a.inputs["routeTableId"]])
+        for a in by_type["RouteTableAssociation"]
+    ) == sorted(
+        (live_names[a["SubnetId"]], name)
+        for name, t in tables.items()
+        if name
+        for a in t.get("Associations", [])
+        if "SubnetId" in a
+    )
+    for table in by_type["RouteTable"]:
+        have = tables[table.inputs["tags"]["Name"]]
+        assert _tags(have["Tags"]) == table.inputs["tags"]
+        # Pulumi declares no routes: only the local one and the gateway endpoints' exist.
+        assert "routes" not in table.inputs
+        targets = {str(r.get("GatewayId")) for r in have["Routes"]}
+        assert {t for t in targets if not t.startswith("vpce-")} == {"local"}
+
+    # The default group: no rules on either side.
+    (default_in,) = by_type["DefaultSecurityGroup"]
+    assert (default_in.inputs["ingress"], default_in.inputs["egress"]) == ([], [])
+    live_groups = {
+        g["GroupName"]: g for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
+    }
+    default_rules = ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [live_groups["default"]["GroupId"]]}]
+    )["SecurityGroupRules"]
+    assert default_rules == []
+
+    # Tier groups and their rules, every id replaced by the group's name or the service's.
+    assert set(live_groups) == {*groups, "default"}
+    prefix_lists = {
+        p["PrefixListId"]: p["PrefixListName"].rsplit(".", 1)[-1]
+        for p in ec2.describe_managed_prefix_lists()["PrefixLists"]
+    }
+    planned_lists = {
+        managed_prefix_list_id(f"com.amazonaws.{cfg.region}.{service}"): service
+        for service in ("dynamodb", "s3")
+    }
+    planned_peer = {g.id: name for name, g in groups.items()}
+    live_peer = {g["GroupId"]: name for name, g in live_groups.items()}
+    for name, group in groups.items():
+        have = live_groups[name]
+        assert have["Description"] == group.inputs["description"]
+        assert _tags(have["Tags"]) == group.inputs["tags"]
+    planned_rules = sorted(
+        (
+            planned_peer[r.inputs["securityGroupId"]],
+            r.type.rsplit(":", 1)[-1],
+            r.inputs["ipProtocol"],
+            r.inputs["fromPort"],
+            r.inputs["toPort"],
+            planned_peer.get(r.inputs.get("referencedSecurityGroupId", ""))
+            or planned_lists[r.inputs["prefixListId"]],
+        )
+        for r in (*by_type["SecurityGroupIngressRule"], *by_type["SecurityGroupEgressRule"])
+    )
+    live_rules = sorted(
+        (
+            live_peer[r["GroupId"]],
+            "SecurityGroupEgressRule" if r["IsEgress"] else "SecurityGroupIngressRule",
+            r["IpProtocol"],
+            r["FromPort"],
+            r["ToPort"],
+            live_peer.get(r.get("ReferencedGroupInfo", {}).get("GroupId", ""))
+            or prefix_lists[r["PrefixListId"]],
+        )
+        for name, g in live_groups.items()
+        if name != "default"
+        for r in ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [g["GroupId"]]}]
+        )["SecurityGroupRules"]
+    )
+    assert live_rules == planned_rules
+
+    # Endpoints: service, type, policy, DNS, where they are and behind which group.
+    endpoints = {
+        e["ServiceName"]: e for e in ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
+    }
+    assert set(endpoints) == {e.inputs["serviceName"] for e in by_type["VpcEndpoint"]}
+    for endpoint in by_type["VpcEndpoint"]:
+        want = endpoint.inputs
+        have = endpoints[want["serviceName"]]
+        assert have["VpcEndpointType"] == want["vpcEndpointType"]
+        assert live(_doc(have["PolicyDocument"])) == planned(_doc(want["policy"]))
+        assert _tags(have["Tags"]) == want["tags"]
+        if want["vpcEndpointType"] == "Gateway":
+            assert sorted(live_tables[t] for t in have["RouteTableIds"]) == sorted(
+                planned_tables[t] for t in want["routeTableIds"]
+            )
+        else:
+            assert have["PrivateDnsEnabled"] is want["privateDnsEnabled"]
+            assert sorted(live_names[s] for s in have["SubnetIds"]) == sorted(
+                planned_names[s] for s in want["subnetIds"]
+            )
+            assert [live_peer[g["GroupId"]] for g in have["Groups"]] == [
+                planned_peer[g] for g in want["securityGroupIds"]
+            ]
+
+    # Flow logs: the log group on the logs key, the flow log, its role and policy.
+    (group_in,) = by_type["LogGroup"]
+    logs = built.clients("logs")
+    (log_group,) = logs.describe_log_groups(logGroupNamePrefix=group_in.inputs["name"])["logGroups"]
+    assert log_group["retentionInDays"] == group_in.inputs["retentionInDays"]
+    assert live(log_group["kmsKeyId"]) == planned(group_in.inputs["kmsKeyId"])
+    assert (
+        logs.list_tags_log_group(logGroupName=group_in.inputs["name"])["tags"]
+        == (group_in.inputs["tags"])
+    )
+    (flow_in,) = by_type["FlowLog"]
+    (flow,) = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])[
+        "FlowLogs"
+    ]
+    role_in = next(r for r in by_type["Role"])
+    assert (flow["TrafficType"], flow["LogDestinationType"], flow["MaxAggregationInterval"]) == (
+        flow_in.inputs["trafficType"],
+        flow_in.inputs["logDestinationType"],
+        flow_in.inputs["maxAggregationInterval"],
+    )
+    assert live(flow["LogDestination"]) == planned(flow_in.inputs["logDestination"])
+    assert live(flow["DeliverLogsPermissionArn"]) == planned(flow_in.inputs["iamRoleArn"])
+    assert flow_in.inputs["iamRoleArn"] == role_in.state["arn"]
+    iam = built.clients("iam")
+    role = iam.get_role(RoleName=role_in.inputs["name"])["Role"]
+    assert role["Description"] == role_in.inputs["description"]
+    assert live(role["AssumeRolePolicyDocument"]) == planned(
+        _doc(role_in.inputs["assumeRolePolicy"])
+    )
+    (policy_in,) = by_type["Policy"]
+    (attached,) = iam.list_attached_role_policies(RoleName=role_in.inputs["name"])[
+        "AttachedPolicies"
+    ]
+    assert attached["PolicyName"] == policy_in.inputs["name"]
+    have_policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+    assert have_policy["Description"] == policy_in.inputs["description"]
+    version = iam.get_policy_version(
+        PolicyArn=attached["PolicyArn"], VersionId=have_policy["DefaultVersionId"]
+    )
+    assert live(_doc(version["PolicyVersion"]["Document"])) == planned(
+        _doc(policy_in.inputs["policy"])
+    )
+
+
 # --- coverage ------------------------------------------------------------------------------------
 
 
@@ -1198,8 +1536,22 @@ COMPARED = {
     CACHE_SUBNETS: test_cache,
     SECRET: test_cache,
     SECRET_VERSION: test_cache,
-    # The cache's log groups; the flow log group is the network's to compare.
-    LOG_GROUP: test_cache,
+    "aws:rds/instance:Instance": test_audit_database,
+    "aws:rds/parameterGroup:ParameterGroup": test_audit_database,
+    "aws:rds/subnetGroup:SubnetGroup": test_audit_database,
+    "aws:ec2/vpc:Vpc": test_network,
+    "aws:ec2/subnet:Subnet": test_network,
+    "aws:ec2/routeTable:RouteTable": test_network,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": test_network,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": test_network,
+    "aws:ec2/securityGroup:SecurityGroup": test_network,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": test_network,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": test_network,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": test_network,
+    # The flow log group here; the cache's in test_cache, the audit database's in
+    # test_audit_database.
+    "aws:cloudwatch/logGroup:LogGroup": test_network,
+    "aws:ec2/flowLog:FlowLog": test_network,
 }
 
 
@@ -1225,4 +1577,7 @@ def test_setup_reports_nothing_drifted_or_failed(built: Built) -> None:
         "cache parameters",
         "cache user group",
         "cache subnet group",
+        "db subnet group",
+        # A landing zone's VPC (network.existing) is not in the emulator.
+        "vpc",
     }

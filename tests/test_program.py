@@ -14,9 +14,9 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 7,
-    "aws:kms/key:Key": 7,
-    "aws:kms/alias:Alias": 7,
+    "medeez:data:EncryptionKey": 8,
+    "aws:kms/key:Key": 8,
+    "aws:kms/alias:Alias": 8,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
@@ -32,11 +32,11 @@ BASE_TYPES = {
     "aws:backup/selection:Selection": 1,
     # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
     # with a managed policy each, plus their shared permissions boundary; the flow log role
-    # and its delivery policy.
+    # and its delivery policy; the audit database's enhanced-monitoring role (AWS managed policy).
     "medeez:data:AccessRoles": 1,
-    "aws:iam/role:Role": 6,
+    "aws:iam/role:Role": 7,
     "aws:iam/policy:Policy": 7,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 8,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 9,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
@@ -58,7 +58,7 @@ BASE_TYPES = {
     "medeez:data:AuditTrail": 1,
     "aws:cloudtrail/trail:Trail": 1,
     # The network, two AZs in dev: a subnet, route table and association per AZ; six tier
-    # groups with 11 ingress and 13 egress rules; two gateway and five interface endpoints.
+    # groups with 11 ingress and 13 egress rules; two gateway and two interface endpoints.
     "medeez:data:Network": 1,
     "aws:ec2/vpc:Vpc": 1,
     "aws:ec2/subnet:Subnet": 2,
@@ -68,8 +68,8 @@ BASE_TYPES = {
     "aws:ec2/securityGroup:SecurityGroup": 6,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": 7,
-    "aws:cloudwatch/logGroup:LogGroup": 3,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 4,
+    "aws:cloudwatch/logGroup:LogGroup": 5,
     "aws:ec2/flowLog:FlowLog": 1,
     # The cache: one node in dev with five alarms (counted above), its slow- and engine-log
     # groups (above), three users with a secret each, the user group, subnet and parameter group.
@@ -81,6 +81,12 @@ BASE_TYPES = {
     "aws:elasticache/userGroup:UserGroup": 1,
     "aws:secretsmanager/secret:Secret": 3,
     "aws:secretsmanager/secretVersion:SecretVersion": 3,
+    # The audit database: its key (counted above), parameter and subnet groups, the instance,
+    # its postgresql and upgrade log groups and eight alarms (counted above).
+    "medeez:data:AuditDatabase": 1,
+    "aws:rds/instance:Instance": 1,
+    "aws:rds/parameterGroup:ParameterGroup": 1,
+    "aws:rds/subnetGroup:SubnetGroup": 1,
 }
 #: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
 #: contributor insights on the table and its five indexes, and the Audit Manager evidence
@@ -97,7 +103,8 @@ PROD_ONLY = {
     "aws:dynamodb/contributorInsights:ContributorInsights": 6,
     "aws:backup/framework:Framework": 1,
     "aws:backup/reportPlan:ReportPlan": 3,
-    # A third AZ: its subnet, route table and association.
+    # A third AZ: its subnet, route table and association; three more interface endpoints.
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 3,
     "aws:ec2/subnet:Subnet": 1,
     "aws:ec2/routeTable:RouteTable": 1,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
@@ -139,6 +146,10 @@ OUTPUTS = {
     "operationsRoleArn",
     "deployRoleArn",
     "streamConsumerRoleArn",
+    "auditDatabaseAddress",
+    "auditDatabasePort",
+    "auditDatabaseResourceId",
+    "auditDatabaseMasterSecretArn",
 }
 
 
@@ -212,6 +223,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "cache-key",
         "network",
         "cache",
+        "audit-db",
         "app",
         "monitoring",
         "backup",

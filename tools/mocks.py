@@ -41,6 +41,11 @@ def _digest(*parts: str, length: int = 7) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def managed_prefix_list_id(name: str) -> str:
+    """The mock's id of the AWS-managed prefix list ``name`` (``com.amazonaws.<region>.s3``)."""
+    return f"pl-{_digest(name, length=8)}"
+
+
 def _uuid(*parts: str) -> str:
     """A stable UUID per stack and resource, like the random ids AWS assigns."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join((pulumi.get_stack(), *parts))))
@@ -84,7 +89,7 @@ class RealisticMocks(Mocks):
             }, []
         if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
             name = str(args.args.get("name", ""))
-            return {"id": f"pl-{_digest(name, length=8)}", "name": name, "entries": []}, []
+            return {"id": managed_prefix_list_id(name), "name": name, "entries": []}, []
         raise NotImplementedError(f"the offline plan has no mock for invoke {token}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -219,6 +224,39 @@ class RealisticMocks(Mocks):
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{physical}-{suffix}"
             state.update(name=physical, arn=arn)
             return arn, state
+        if typ == "aws:rds/instance:Instance":
+            identifier = str(inputs.get("identifier") or physical)
+            resource_id = f"db-{_digest(typ, identifier, length=26).upper()}"
+            address = (
+                f"{identifier}.c{_digest(account, region, length=11)}.{region}.rds.amazonaws.com"
+            )
+            port = int(inputs.get("port") or 5432)
+            secret = f"rds!{resource_id.lower()}-{_uuid(typ, name)}"
+            state.update(
+                identifier=identifier,
+                arn=f"arn:aws:rds:{region}:{account}:db:{identifier}",
+                resourceId=resource_id,
+                address=address,
+                endpoint=f"{address}:{port}",
+                port=port,
+                masterUserSecrets=(
+                    [
+                        {
+                            "secretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:"
+                            f"{secret}-{_digest(secret, length=6)}",
+                            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
+                            "secretStatus": "active",
+                        }
+                    ]
+                    if inputs.get("manageMasterUserPassword")
+                    else []
+                ),
+            )
+            return identifier, state
+        if typ in ("aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup"):
+            kind = "pg" if typ.endswith("ParameterGroup") else "subgrp"
+            state.update(name=physical, arn=f"arn:aws:rds:{region}:{account}:{kind}:{physical}")
+            return physical, state
         if typ == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs.get("arn", physical)), state
         if typ in EC2_IDS:

@@ -116,7 +116,7 @@ SUPPORTING_TYPES: Final = frozenset(
 GUARDED_SERVICES: Final = frozenset({"lambda", "cloudtrail"})
 
 #: Network types of the EC2 and VPC modules that fence the data in (or open a way out); the
-#: rest of EC2 (route tables, routes, network ACL entries...) is reviewed as routing only.
+#: rest of EC2 (route table associations, network ACL entries...) only narrows what these allow.
 GUARDED_TYPES: Final = frozenset(
     {
         "aws:ec2/vpc:Vpc",
@@ -136,6 +136,11 @@ GUARDED_TYPES: Final = frozenset(
         "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
         "aws:ec2/defaultVpc:DefaultVpc",
         "aws:ec2/defaultSubnet:DefaultSubnet",
+        # Routes decide where traffic leaves the subnets (an internet gateway or NAT path).
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/defaultRouteTable:DefaultRouteTable",
+        "aws:ec2/route:Route",
+        "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment",
     }
 )
 

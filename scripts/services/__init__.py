@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from scripts.services import (
     access,
+    audit_database,
     audit_trail,
     backup,
     budget,
     cache,
     keys,
     monitoring,
+    network,
     recovery,
     table,
 )
@@ -23,8 +25,10 @@ from scripts.services.base import LocalService
 
 SERVICES: tuple[LocalService, ...] = (
     keys,
+    network,
     table,
     monitoring,
+    audit_database,
     backup,
     audit_trail,
     recovery,

@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_pascal
 
 from stackspec.config.access import AccessConfig
 from stackspec.config.alarms import AlarmsConfig
+from stackspec.config.audit_database import AuditDatabaseConfig
 from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
@@ -110,6 +111,8 @@ class StackConfig(ConfigModel):
     """CloudTrail (management and the table's data events) and the audit bucket."""
     cache: CacheConfig = CacheConfig()
     """The ElastiCache for Valkey cache in front of the table."""
+    audit_database: AuditDatabaseConfig = AuditDatabaseConfig()
+    """The audit trail's RDS for PostgreSQL instance."""
     network: NetworkConfig = NetworkConfig()
     """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
 
@@ -170,6 +173,13 @@ class StackConfig(ConfigModel):
             ("cache.multiAz", self.cache.multi_az, "true"),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
+            ("auditDatabase.multiAz", self.audit_database.multi_az, "true"),
+            (
+                "auditDatabase.backupRetentionDays",
+                self.audit_database.backup_retention_days == 35,
+                "35",
+            ),
+            ("auditDatabase.deletionProtection", self.audit_database.deletion_protection, "true"),
             ("protection.protect", self.protection.protect, "true"),
             ("protection.retainOnDelete", self.protection.retain_on_delete, "true"),
             (

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.access import AccessDefinition, access_definition
 from stackspec.definitions.audit_bucket import AuditBucketDefinition, audit_bucket_definition
+from stackspec.definitions.audit_database import (
+    AuditDatabaseDefinition,
+    audit_database_definition,
+)
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.cache import CacheDefinition, cache_definition
@@ -40,6 +44,7 @@ class StackDefinition:
     """None when the stack creates no trail (off, or an organization trail records it)."""
     access: AccessDefinition
     cache: CacheDefinition
+    audit_database: AuditDatabaseDefinition
     network: NetworkDefinition
 
 
@@ -56,5 +61,6 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         trail=trail_definition(cfg),
         access=access_definition(cfg),
         cache=cache_definition(cfg),
+        audit_database=audit_database_definition(cfg),
         network=network_definition(cfg),
     )

@@ -14,6 +14,18 @@ from stackspec.tenancy import CLINIC_CONTEXT_KEY
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 #: What a service that publishes to an encrypted SNS topic needs of the topic's key.
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+#: What AWS services using a key on a caller's behalf need (the shape of AWS's own aws/rds key
+#: policy): RDS for storage, snapshots and Performance Insights, Secrets Manager for the
+#: RDS-managed master secret.
+VIA_SERVICE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:CreateGrant",
+    "kms:ListGrants",
+    "kms:DescribeKey",
+)
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 #: What CloudWatch Logs needs of a log group's key (AWS's documented key policy statement).
@@ -52,6 +64,10 @@ class KeyDefinition:
     cloudtrail_trail: str | None = None
     """The name of the trail (in this key's region and account) that encrypts its log files
     with the key; CloudTrail gets GenerateDataKey* and DescribeKey for that trail only."""
+    via_services: tuple[str, ...] = ()
+    """Service endpoints (``rds.<region>.amazonaws.com``) through which principals of this
+    account may use the key (``kms:ViaService`` and ``kms:CallerAccount``), as AWS's own
+    service keys allow."""
     log_groups_service: bool = False
     """True for the logs key: CloudWatch Logs of the key's region may use it for this account's
     log groups only (the ``kms:EncryptionContext:aws:logs:arn`` condition)."""
@@ -99,6 +115,22 @@ class KeyDefinition:
             )
         if self.cloudtrail_trail is not None:
             statements.extend(self._cloudtrail_statements(partition, account_id))
+        if self.via_services:
+            statements.append(
+                {
+                    "Sid": "AccountUsesKeyThroughServices",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": list(VIA_SERVICE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account_id,
+                            "kms:ViaService": sorted(self.via_services),
+                        }
+                    },
+                }
+            )
         if self.log_groups_service:
             # As CloudWatch Logs documents it: the service principal of the region, and only for
             # log groups of this account and region (the context names the log group's ARN).
@@ -180,6 +212,10 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.CACHE: (
             f"ElastiCache {names.cache} at rest (nodes, snapshots) and its users' passwords"
         ),
+        KeyPurpose.AUDIT_DATABASE: (
+            f"RDS {names.audit_database}: storage, snapshots, Performance Insights and its "
+            "RDS-managed master secret"
+        ),
         KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
     }
     purposes = [
@@ -195,6 +231,11 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
     own_trail = cfg.trail.enabled and not cfg.trail.organization_trail
     reports = cfg.recovery.audit.enabled
     purposes.append(KeyPurpose.LOGS)
+    purposes.append(KeyPurpose.AUDIT_DATABASE)
+    audit_db_services = (
+        f"rds.{cfg.region}.amazonaws.com",
+        f"secretsmanager.{cfg.region}.amazonaws.com",
+    )
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -212,6 +253,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
                 (REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT and reports else ()
             ),
             cloudtrail_trail=names.trail if purpose is KeyPurpose.AUDIT and own_trail else None,
+            via_services=audit_db_services if purpose is KeyPurpose.AUDIT_DATABASE else (),
             log_groups_service=purpose is KeyPurpose.LOGS,
             tags=cfg.tags.as_dict(),
         )

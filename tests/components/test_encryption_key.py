@@ -31,6 +31,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         "alias/medeez-dev-audit",
         "alias/medeez-dev-logs",
         "alias/medeez-dev-cache",
+        "alias/medeez-dev-audit-db",
     }
     prod_aliases = {(r.inputs["name"], r.inputs.get("region")) for r in prod_plan.of_type(ALIAS)}
     assert prod_aliases == {
@@ -42,6 +43,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         ("alias/medeez-prod-audit", None),
         ("alias/medeez-prod-logs", None),
         ("alias/medeez-prod-cache", None),
+        ("alias/medeez-prod-audit-db", None),
     }
 
 

@@ -16,7 +16,7 @@ TOPIC = "aws:sns/topic:Topic"
 
 
 def alarms(plan: Plan) -> dict[str, dict]:
-    """The monitoring component's alarms (the cache's are tested with the cache)."""
+    """The monitoring component's alarms (the cache and the audit database test their own)."""
     return {
         r.inputs["name"]: r.inputs for r in plan.of_type(ALARM) if r.name.startswith("monitoring-")
     }

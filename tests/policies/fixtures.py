@@ -190,11 +190,40 @@ DB_INSTANCE: dict[str, Any] = {
     "storageEncrypted": True,
     "kmsKeyId": KEY_ARN,
     "publiclyAccessible": False,
-    "backupRetentionPeriod": 14,
+    "backupRetentionPeriod": 35,
     "deletionProtection": True,
     "multiAz": True,
     "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+    "identifier": "medeez-dev-audit",
+    "iamDatabaseAuthenticationEnabled": True,
+    "autoMinorVersionUpgrade": True,
+    "monitoringInterval": 60,
+    "monitoringRoleArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-audit-db-monitoring",
+    "performanceInsightsEnabled": True,
+    "performanceInsightsKmsKeyId": KEY_ARN,
+    "copyTagsToSnapshot": True,
+    "manageMasterUserPassword": True,
+    "masterUserSecretKmsKeyId": KEY_ARN,
 }
+
+DB_PARAMETER_GROUP: dict[str, Any] = {
+    "name": "medeez-dev-audit-postgres16",
+    "family": "postgres16",
+    "parameters": [
+        {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"},
+        {"name": "ssl_min_protocol_version", "value": "TLSv1.2", "applyMethod": "immediate"},
+        {
+            "name": "shared_preload_libraries",
+            "value": "pgaudit,pg_stat_statements",
+            "applyMethod": "pending-reboot",
+        },
+        {"name": "pgaudit.log", "value": "ddl,role", "applyMethod": "immediate"},
+        {"name": "log_connections", "value": "1", "applyMethod": "immediate"},
+        {"name": "log_disconnections", "value": "1", "applyMethod": "immediate"},
+    ],
+}
+
+SECRET: dict[str, Any] = {"name": "medeez-dev-audit-master", "kmsKeyId": KEY_ARN}
 
 REPLICATION_GROUP: dict[str, Any] = {
     "description": "sessions",
@@ -398,6 +427,56 @@ OBJECT_LOCK: dict[str, Any] = {
     "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 2190}},
 }
 
+# The network: a private VPC, its subnet, tier groups with a group-to-group rule, the default
+# group closed, an interface endpoint with private DNS, flow logs to an encrypted log group.
+VPC: dict[str, Any] = {
+    "cidrBlock": "10.40.0.0/16",
+    "enableDnsSupport": True,
+    "enableDnsHostnames": True,
+}
+SUBNET: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "cidrBlock": "10.40.0.0/20",
+    "availabilityZone": "us-east-1a",
+    "mapPublicIpOnLaunch": False,
+}
+SECURITY_GROUP: dict[str, Any] = {
+    "name": "medeez-dev-database",
+    "description": "medeez-dev database tier",
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "revokeRulesOnDelete": True,
+}
+INGRESS_RULE: dict[str, Any] = {
+    "securityGroupId": "sg-0a1b2c3d4e5f60718",
+    "ipProtocol": "tcp",
+    "fromPort": 5432,
+    "toPort": 5432,
+    "referencedSecurityGroupId": "sg-0a1b2c3d4e5f60719",
+    "description": "PostgreSQL from the stream-consumer Lambda",
+}
+DEFAULT_SECURITY_GROUP: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "ingress": [],
+    "egress": [],
+}
+INTERFACE_ENDPOINT: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "serviceName": "com.amazonaws.us-east-1.sts",
+    "vpcEndpointType": "Interface",
+    "privateDnsEnabled": True,
+    "subnetIds": ["subnet-0a1b2c3d4e5f60718"],
+    "securityGroupIds": ["sg-0a1b2c3d4e5f60720"],
+}
+ROUTE_TABLE: dict[str, Any] = {"vpcId": "vpc-0a1b2c3d4e5f60718"}
+FLOW_LOG: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "trafficType": "ALL",
+    "logDestinationType": "cloud-watch-logs",
+    "logDestination": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/medeez/dev/vpc-flow-logs",
+    "iamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-vpc-flow-logs",
+    "maxAggregationInterval": 600,
+}
+
 #: A compliant resource per type, for rules that judge that type.
 BASELINES: dict[str, dict[str, Any]] = {
     t.TABLE: TABLE,
@@ -413,6 +492,8 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.IAM_POLICY: MANAGED_POLICY,
     t.IAM_ROLE_POLICY_ATTACHMENT: ATTACHMENT,
     t.RDS_INSTANCE: DB_INSTANCE,
+    t.RDS_PARAMETER_GROUP: DB_PARAMETER_GROUP,
+    t.SECRETSMANAGER_SECRET: SECRET,
     t.ELASTICACHE_REPLICATION_GROUP: REPLICATION_GROUP,
     t.ELASTICACHE_USER: CACHE_USER,
     t.SECRETSMANAGER_SECRET: SECRET,
@@ -422,6 +503,12 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.BACKUP_RESTORE_TESTING_SELECTION: RESTORE_TESTING_SELECTION,
     t.S3_OBJECT_LOCK: OBJECT_LOCK,
     t.CLOUDTRAIL_TRAIL: TRAIL,
+    t.SUBNET: SUBNET,
+    t.SECURITY_GROUP: SECURITY_GROUP,
+    t.SECURITY_GROUP_INGRESS_RULE: INGRESS_RULE,
+    t.DEFAULT_SECURITY_GROUP: DEFAULT_SECURITY_GROUP,
+    t.VPC_ENDPOINT: INTERFACE_ENDPOINT,
+    t.ROUTE_TABLE: ROUTE_TABLE,
 }
 
 
@@ -612,6 +699,7 @@ def compliant_stack() -> list[Node]:
             {"reportDeliveryChannel": ["exports"]},
         ),
         *cache_nodes(),
+        *network_nodes(),
     ]
 
 
@@ -634,6 +722,39 @@ def cache_nodes() -> list[Node]:
             REPLICATION_GROUP,
             {"parameterGroupName": ["cache-parameters"], "userGroupIds": ["cache-users"]},
             protect=True,
+        ),
+    ]
+
+
+def network_nodes() -> list[Node]:
+    """A compliant private network, part of the compliant stack."""
+    flow_log_group = {**LOG_GROUP, "name": "/medeez/dev/vpc-flow-logs", "retentionInDays": 365}
+    return [
+        Node(t.VPC, "vpc", VPC),
+        Node(t.SUBNET, "subnet-1", SUBNET, {"vpcId": ["vpc"]}),
+        Node(t.ROUTE_TABLE, "routes-1", ROUTE_TABLE, {"vpcId": ["vpc"]}),
+        Node(t.DEFAULT_SECURITY_GROUP, "default-sg", DEFAULT_SECURITY_GROUP, {"vpcId": ["vpc"]}),
+        Node(t.SECURITY_GROUP, "database-sg", SECURITY_GROUP, {"vpcId": ["vpc"]}),
+        Node(
+            t.SECURITY_GROUP,
+            "consumer-sg",
+            {**SECURITY_GROUP, "name": "medeez-dev-consumer"},
+            {"vpcId": ["vpc"]},
+        ),
+        Node(
+            t.SECURITY_GROUP_INGRESS_RULE,
+            "database-in-consumer",
+            INGRESS_RULE,
+            {"securityGroupId": ["database-sg"], "referencedSecurityGroupId": ["consumer-sg"]},
+        ),
+        Node(t.VPC_ENDPOINT, "sts-endpoint", INTERFACE_ENDPOINT, {"vpcId": ["vpc"]}),
+        Node(t.LOG_GROUP, "flow-logs", flow_log_group, protect=True),
+        Node(t.IAM_ROLE, "flow-logs-role", {**ROLE, "name": "medeez-dev-vpc-flow-logs"}),
+        Node(
+            t.FLOW_LOG,
+            "flow-log",
+            FLOW_LOG,
+            {"vpcId": ["vpc"], "logDestination": ["flow-logs"], "iamRoleArn": ["flow-logs-role"]},
         ),
     ]
 

@@ -214,6 +214,43 @@ RESOURCE_SUBJECTS = {
         t.RDS_INSTANCE,
         mutate(f.DB_INSTANCE, "enabledCloudwatchLogsExports", []),
     ),
+    "hipaa-rds-iam-auth-enabled": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "iamDatabaseAuthenticationEnabled", False),
+    ),
+    "hipaa-rds-multi-az": (t.RDS_INSTANCE, mutate(f.DB_INSTANCE, "multiAz", False)),
+    "hipaa-rds-auto-minor-version-upgrade": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "autoMinorVersionUpgrade", False),
+    ),
+    "hipaa-rds-enhanced-monitoring": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "monitoringInterval", 0),
+    ),
+    "hipaa-rds-performance-insights-encrypted-with-cmk": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "performanceInsightsKmsKeyId", DELETE),
+    ),
+    "hipaa-rds-copy-tags-to-snapshot": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "copyTagsToSnapshot", False),
+    ),
+    "hipaa-rds-managed-master-password": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "password", "hunter2"),
+    ),
+    "hipaa-rds-parameter-group-tls": (
+        t.RDS_PARAMETER_GROUP,
+        mutate(f.DB_PARAMETER_GROUP, "parameters.0.value", "0"),
+    ),
+    "hipaa-rds-parameter-group-audit-logging": (
+        t.RDS_PARAMETER_GROUP,
+        mutate(f.DB_PARAMETER_GROUP, "parameters.4.value", "0"),
+    ),
+    "hipaa-secretsmanager-secret-encrypted-with-cmk": (
+        t.SECRETSMANAGER_SECRET,
+        mutate(f.SECRET, "kmsKeyId", DELETE),
+    ),
     "hipaa-elasticache-backups-retained": (
         t.ELASTICACHE_REPLICATION_GROUP,
         mutate(f.REPLICATION_GROUP, "snapshotRetentionLimit", 1),
@@ -265,6 +302,19 @@ RESOURCE_SUBJECTS = {
     "hipaa-lambda-environment-encrypted-with-cmk": (
         t.LAMBDA_FUNCTION,
         mutate(f.LAMBDA_FUNCTION, "kmsKeyArn", DELETE),
+    ),
+    "hipaa-vpc-security-group-no-public-ingress": (
+        t.SECURITY_GROUP_INGRESS_RULE,
+        mutate(f.INGRESS_RULE, "cidrIpv4", "0.0.0.0/0"),
+    ),
+    "hipaa-vpc-subnet-no-public-ip": (t.SUBNET, mutate(f.SUBNET, "mapPublicIpOnLaunch", True)),
+    "hipaa-vpc-no-internet-gateway": (
+        t.ROUTE_TABLE,
+        mutate(f.ROUTE_TABLE, "routes", [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-0a1b2c3d"}]),
+    ),
+    "hipaa-vpc-interface-endpoint-private-dns": (
+        t.VPC_ENDPOINT,
+        mutate(f.INTERFACE_ENDPOINT, "privateDnsEnabled", False),
     ),
 }
 
@@ -356,9 +406,30 @@ STACK_SUBJECTS = {
         ),
         "cache-group",
     ),
+    "hipaa-rds-in-backup-plan": (
+        [*f.compliant_stack(), Node(t.RDS_INSTANCE, "audit-db", f.DB_INSTANCE)],
+        "audit-db",
+    ),
+    "hipaa-rds-alarm-set": (
+        [*f.compliant_stack(), Node(t.RDS_INSTANCE, "audit-db", f.DB_INSTANCE)],
+        "audit-db",
+    ),
     "hipaa-stack-data-types-covered": (
         [*f.compliant_stack(), Node("aws:efs/fileSystem:FileSystem", "files", {})],
         "files",
+    ),
+    "hipaa-vpc-flow-logs-enabled": (f.without(f.compliant_stack(), "flow-log"), "vpc"),
+    "hipaa-vpc-flow-log-destination-encrypted": (
+        f.replace(
+            f.compliant_stack(),
+            "flow-log",
+            deps={"vpcId": ["vpc"], "iamRoleArn": ["flow-logs-role"]},
+        ),
+        "flow-log",
+    ),
+    "hipaa-vpc-default-security-group-closed": (
+        f.without(f.compliant_stack(), "default-sg"),
+        "vpc",
     ),
 }
 

@@ -124,8 +124,15 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
     ]
 
     alarms = clients("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
-    cache_alarms = stack_definition(dev).cache.alarms
-    specs = {spec.name: spec for spec in (*alarm_definitions(dev), *cache_alarms)}
+    definition = stack_definition(dev)
+    specs = {
+        spec.name: spec
+        for spec in (
+            *alarm_definitions(dev),
+            *definition.cache.alarms,
+            *definition.audit_database.alarms,
+        )
+    }
     assert {a["AlarmName"] for a in alarms} == set(specs)
     for alarm in alarms:
         spec = specs[alarm["AlarmName"]]
@@ -184,7 +191,7 @@ def test_budget_has_the_configured_limit_and_notifications(dev: StackConfig, cli
     setup_local(dev, clients)
     budgets = clients("budgets")
     budget = budgets.describe_budget(AccountId="123456789012", BudgetName="medeez-dev-monthly-cost")
-    assert budget["Budget"]["BudgetLimit"] == {"Amount": "33.00", "Unit": "USD"}
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": "80.00", "Unit": "USD"}
     assert budget["Budget"]["CostFilters"] == {"TagKeyValue": ["user:Environment$dev"]}
     notifications = budgets.describe_notifications_for_budget(
         AccountId="123456789012", BudgetName="medeez-dev-monthly-cost"
@@ -202,9 +209,10 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     assert first.changed
     # 6 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary and 4 role policies, 4 roles; the cache: 2 log groups, 3 secrets,
-    # 3 users, the replication group, its alarms (user and parameter groups: skipped).
-    assert first.count("created") == 35
+    # roles: the boundary and 4 role policies, 4 roles; the audit database: its key, parameter
+    # group, monitoring role, 2 log groups, subnet group, instance, alarms; the network (VPC,
+    # subnets, route tables, groups, rules, endpoints, flow logs and their role).
+    assert first.count("created") == 56
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
@@ -213,7 +221,7 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 7
+    assert len(medeez_aliases) == 8
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):
@@ -457,7 +465,9 @@ def test_role_without_the_emulators_managed_policies_says_so(dev: StackConfig, c
     # moto_server started by hand (without MOTO_IAM_LOAD_MANAGED_POLICIES) lacks AWS managed
     # policies: the role is still created, and the gap is named.
     result = setup_local(dev, clients_for(dev))
-    role = next(a for a in result.actions if a.resource == "iam role")
+    role = next(
+        a for a in result.actions if (a.resource, a.name) == ("iam role", "medeez-dev-backup")
+    )
     assert role.outcome == "created"
     assert role.detail == (
         "managed policies not known to the emulator: AWSBackupServiceRolePolicyForBackup, "

@@ -91,6 +91,9 @@ class _Context:
 
 Pricer = Callable[[PlanResource, _Context], tuple[Part, ...]]
 
+#: AWS bills hourly resources for 730 hours a month.
+HOURS_PER_MONTH = 730
+
 #: Types that AWS does not bill, and why (shown in the report).
 FREE: dict[str, str] = {
     "aws:kms/alias:Alias": "aliases are free",
@@ -128,6 +131,16 @@ FREE: dict[str, str] = {
     "aws:s3/bucketLogging:BucketLogging": (
         "a setting; S3 does not bill log deliveries, their storage is priced on the log bucket"
     ),
+    "aws:rds/parameterGroup:ParameterGroup": "a setting",
+    "aws:rds/subnetGroup:SubnetGroup": "a setting",
+    "aws:ec2/vpc:Vpc": "a VPC is free",
+    "aws:ec2/subnet:Subnet": "subnets are free",
+    "aws:ec2/routeTable:RouteTable": "route tables are free",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "a setting",
+    "aws:ec2/securityGroup:SecurityGroup": "security groups are free",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "a setting",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "a setting",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "a setting",
 }
 
 
@@ -347,6 +360,87 @@ def _log_group(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
             f"{gb:.3g} GB ingested",
             gb * ctx.at(resource).cloudwatch.logs_ingested_gb,
             ("logs.ingestedGbPerMonth",),
+        ),
+    )
+
+
+# ---- RDS ----
+
+
+def _db_instance(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    """Instance hours and gp3 storage (twice with a Multi-AZ standby), automated backups beyond
+    the free 100 % of storage, Performance Insights beyond its free 7 days."""
+    p = ctx.at(resource).rds
+    cls = str(resource.inputs.get("instanceClass"))
+    if cls not in p.instance_hour:
+        raise ReviewError(
+            f"pricing/aws-prices.yaml: no RDS price for instance class {cls!r} "
+            f"(it has {', '.join(sorted(p.instance_hour))}); add it from the RDS pricing page"
+        )
+    copies = 2 if resource.inputs.get("multiAz") else 1
+    where = "Multi-AZ" if copies == 2 else "single-AZ"
+    gb = float(resource.inputs.get("allocatedStorage") or 0)
+    backup = ctx.usage.audit_database.backup_gb
+    beyond = max(0.0, backup - gb)
+    parts = [
+        Part(
+            f"{cls} {where}, {HOURS_PER_MONTH} h", copies * HOURS_PER_MONTH * p.instance_hour[cls]
+        ),
+        Part(f"{gb:g} GB gp3 {where}", copies * gb * p.gp3_gb_month),
+        Part(
+            f"{backup:g} GB automated backups, {beyond:g} GB beyond the free {gb:g} GB",
+            beyond * p.backup_gb_month,
+            ("auditDatabase.backupGb",),
+        ),
+    ]
+    retention = int(resource.inputs.get("performanceInsightsRetentionPeriod") or 7)
+    if resource.inputs.get("performanceInsightsEnabled") and retention > 7:
+        vcpus = copies * p.vcpus.get(cls, 2)
+        parts.append(
+            Part(
+                f"Performance Insights {retention} days, {vcpus} vCPU",
+                vcpus * p.performance_insights_vcpu_month,
+            )
+        )
+    else:
+        parts.append(Part("Performance Insights 7 days: free", 0.0))
+    return tuple(parts)
+
+
+# ---- VPC ----
+
+
+def _vpc_endpoint(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    """Interface endpoints bill per AZ-hour and per GB; gateway endpoints (DynamoDB, S3) nothing."""
+    if resource.inputs.get("vpcEndpointType") != "Interface":
+        return (Part("gateway endpoint: no charge", 0.0),)
+    p = ctx.at(resource).vpc
+    zones = len(resource.inputs.get("subnetIds") or []) or 1
+    endpoints = sum(
+        1
+        for r in ctx.plan.resources
+        if r.type == resource.type and r.inputs.get("vpcEndpointType") == "Interface"
+    )
+    gb = ctx.usage.network.endpoint_gb_per_month / endpoints
+    return (
+        Part(f"{zones} AZ x 730 h", zones * HOURS_PER_MONTH * p.interface_endpoint_az_hour),
+        Part(
+            f"{gb:.3g} GB processed",
+            gb * p.interface_endpoint_gb,
+            ("network.endpointGbPerMonth",),
+        ),
+    )
+
+
+def _flow_log(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    gb = ctx.usage.network.flow_log_gb_per_month / sum(
+        1 for r in ctx.plan.resources if r.type == resource.type
+    )
+    return (
+        Part(
+            f"{gb:.3g} GB flow records (vended logs)",
+            gb * ctx.at(resource).vpc.flow_logs_ingested_gb,
+            ("network.flowLogGbPerMonth",),
         ),
     )
 
@@ -745,6 +839,9 @@ PRICERS: dict[str, Pricer] = {
     "aws:cloudtrail/trail:Trail": _trail,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/flowLog:FlowLog": _flow_log,
+    "aws:rds/instance:Instance": _db_instance,
 }
 
 

@@ -93,6 +93,25 @@ class TransferPrices(_Prices):
     internet_out_gb: float
 
 
+class VpcPrices(_Prices):
+    interface_endpoint_az_hour: float
+    interface_endpoint_gb: float
+    flow_logs_ingested_gb: float
+
+
+class RdsPrices(_Prices):
+    instance_hour: dict[str, float]
+    """RDS for PostgreSQL on-demand, single-AZ, per instance class (Multi-AZ bills twice)."""
+    vcpus: dict[str, int]
+    """vCPUs of each class (Performance Insights beyond 7 days bills per vCPU)."""
+    gp3_gb_month: float
+    """gp3 storage, single-AZ (Multi-AZ bills twice)."""
+    backup_gb_month: float
+    """Backup storage beyond the free amount (100 % of the provisioned storage)."""
+    performance_insights_vcpu_month: float
+    """Performance Insights retention beyond the free 7 days, per vCPU and month."""
+
+
 class RegionPrices(_Prices):
     dynamodb: DynamoDBPrices
     kms: KmsPrices
@@ -105,6 +124,8 @@ class RegionPrices(_Prices):
     transfer: TransferPrices
     elasticache: ElastiCachePrices
     secretsmanager: SecretsManagerPrices
+    vpc: VpcPrices
+    rds: RdsPrices
 
 
 class SnapshotInfo(_Prices):

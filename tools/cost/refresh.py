@@ -73,6 +73,9 @@ SOURCES: dict[tuple[str, str], Source] = {
     ("cloudtrail", "managementEventsCopyPer100K"): Source(
         "AWSCloudTrail", "PaidEventsRecorded", 1e5
     ),
+    ("vpc", "interfaceEndpointAzHour"): Source("AmazonVPC", "VpcEndpoint-Hours"),
+    ("vpc", "interfaceEndpointGb"): Source("AmazonVPC", "VpcEndpoint-Bytes"),
+    ("vpc", "flowLogsIngestedGb"): Source("AmazonCloudWatch", "VendedLog-Bytes"),
 }
 
 #: Prices the Price List does not list as a product of their own: kept from the snapshot.
@@ -94,6 +97,16 @@ KEPT |= {
     ("backup", "dynamodbRestoreGb"),
     ("backup", "restoreTestJob"),
     ("backup", "controlEvaluationsPer1K"),
+}
+
+#: RDS prices are kept from the snapshot too: instance hours are per class (a map, not one usage
+#: type), and the storage, backup and Performance Insights usage types are not yet confirmed.
+KEPT |= {
+    ("rds", "instanceHour"),
+    ("rds", "vcpus"),
+    ("rds", "gp3GbMonth"),
+    ("rds", "backupGbMonth"),
+    ("rds", "performanceInsightsVcpuMonth"),
 }
 
 GetProducts = Callable[..., dict[str, Any]]

@@ -114,6 +114,20 @@ class Logs(ConfigModel):
     """Log data ingested into the stack's CloudWatch log groups (none today)."""
 
 
+class Network(ConfigModel):
+    flow_log_gb_per_month: NonNegative = 1.0
+    """Flow log records delivered to CloudWatch Logs (about 100 bytes per flow each aggregation
+    interval: the consumer's and the tooling's connections to the database and endpoints)."""
+    endpoint_gb_per_month: NonNegative = 1.0
+    """Data through the interface endpoints, all of them together (API calls are small)."""
+
+
+class AuditDatabase(ConfigModel):
+    backup_gb: NonNegative = 2.0
+    """Automated backup storage of the audit database (snapshots and WAL over its retention);
+    RDS keeps as much as the provisioned storage free."""
+
+
 class Notifications(ConfigModel):
     publishes_per_month: NonNegative = 300
     """Messages published to the alert topic (alarms, budgets, backup events)."""
@@ -222,6 +236,8 @@ class UsageModel(ConfigModel):
     streams: Streams = Field(default_factory=Streams)
     kms: Kms = Field(default_factory=Kms)
     logs: Logs = Field(default_factory=Logs)
+    network: Network = Field(default_factory=Network)
+    audit_database: AuditDatabase = Field(default_factory=AuditDatabase)
     notifications: Notifications = Field(default_factory=Notifications)
     transfer: Transfer = Field(default_factory=Transfer)
     audit_bucket: AuditBucket = Field(default_factory=AuditBucket)

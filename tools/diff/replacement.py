@@ -107,6 +107,72 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:secretsmanager/secretVersion:SecretVersion": frozenset(
         {"secretId", "secretString", "secretBinary"}
     ),
+    # The network (internal/service/ec2/vpc_*.go and vpc_security_group_*_rule.go).
+    "aws:ec2/vpc:Vpc": frozenset({"cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"}),
+    "aws:ec2/subnet:Subnet": frozenset(
+        {"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "ipv6Native", "outpostArn"}
+    ),
+    "aws:ec2/routeTable:RouteTable": frozenset({"vpcId"}),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": frozenset({"subnetId", "gatewayId"}),
+    "aws:ec2/securityGroup:SecurityGroup": frozenset(
+        {"name", "namePrefix", "description", "vpcId"}
+    ),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": frozenset({"vpcId"}),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": frozenset({"securityGroupId"}),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": frozenset({"securityGroupId"}),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": frozenset(
+        {
+            "vpcId",
+            "serviceName",
+            "vpcEndpointType",
+            "serviceRegion",
+            "resourceConfigurationArn",
+            "serviceNetworkArn",
+        }
+    ),
+    # terraform-provider-aws internal/service/rds/instance.go: ForceNew attributes.
+    "aws:rds/instance:Instance": frozenset(
+        {
+            "identifier",
+            "identifierPrefix",
+            "engine",
+            "dbName",
+            "username",
+            "kmsKeyId",
+            "storageEncrypted",
+            "availabilityZone",
+            "characterSetName",
+            "ncharCharacterSetName",
+            "timezone",
+            "snapshotIdentifier",
+            "restoreToPointInTime",
+            "s3Import",
+            "customIamInstanceProfile",
+        }
+    ),
+    # parameter_group.go: the family and description cannot change; parameters update in place.
+    "aws:rds/parameterGroup:ParameterGroup": frozenset(
+        {"name", "namePrefix", "family", "description"}
+    ),
+    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name", "namePrefix"}),
+    # EC2 has no UpdateFlowLog: every argument but the tags replaces the flow log.
+    "aws:ec2/flowLog:FlowLog": frozenset(
+        {
+            "vpcId",
+            "subnetId",
+            "eniId",
+            "transitGatewayId",
+            "transitGatewayAttachmentId",
+            "trafficType",
+            "logDestination",
+            "logDestinationType",
+            "logFormat",
+            "iamRoleArn",
+            "maxAggregationInterval",
+            "destinationOptions",
+            "deliverCrossAccountRole",
+        }
+    ),
 }
 
 #: What is lost when a resource of these types is deleted or replaced.
@@ -122,6 +188,10 @@ DATA_BEARING: dict[str, str] = {
     "aws:elasticache/user:User": "clients authenticating as the user fail until it exists again",
     "aws:secretsmanager/secret:Secret": "a new secret with a new password that the cache user "
     "does not have (its password is set once): replace the user in the same update",
+    "aws:rds/instance:Instance": "a new, empty database: the audit trail survives only in the "
+    "final snapshot, the automated backups (until their retention ends) and AWS Backup",
+    "aws:cloudwatch/logGroup:LogGroup": "the log group's records (flow logs: who connected to "
+    "what) are deleted with it",
 }
 
 

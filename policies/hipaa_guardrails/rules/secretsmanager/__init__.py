@@ -1,1 +1,1 @@
-"""Secrets Manager guardrails."""
+"""secretsmanager guardrails."""
