@@ -17,6 +17,7 @@ class KeyPurpose(StrEnum):
     BACKUP = "backup"
     BACKUP_DR = "backup-dr"
     AUDIT = "audit"
+    CONSUMER = "consumer"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,21 @@ class StackNames:
     def application_role(self) -> str:
         """The application's runtime role (outside this stack) that assumes the tenant role."""
         return f"{self.prefix}-app-runtime"
+
+    @property
+    def stream_consumer(self) -> str:
+        """The stream consumer's function (and its role, ``role("stream-consumer")``)."""
+        return f"{self.prefix}-stream-consumer"
+
+    @property
+    def stream_consumer_failures(self) -> str:
+        """The SQS queue that receives the stream consumer's failed batches."""
+        return f"{self.stream_consumer}-failures"
+
+    @property
+    def stream_consumer_layer(self) -> str:
+        """The Lambda layer with the consumer's third-party dependencies (psycopg)."""
+        return f"{self.stream_consumer}-deps"
 
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"

@@ -151,6 +151,35 @@ class RealisticMocks(Mocks):
             return str(inputs.get("arn", physical)), state
         if typ == "aws:backup/regionSettings:RegionSettings":
             return region, state
+        if typ == "aws:lambda/function:Function":
+            arn = f"arn:aws:lambda:{region}:{account}:function:{physical}"
+            state.update(
+                name=physical,
+                arn=arn,
+                invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}"
+                "/invocations",
+                qualifiedArn=f"{arn}:$LATEST",
+                version="$LATEST",
+            )
+            return physical, state
+        if typ == "aws:lambda/layerVersion:LayerVersion":
+            layer = str(inputs.get("layerName") or physical)
+            layer_arn = f"arn:aws:lambda:{region}:{account}:layer:{layer}"
+            state.update(layerArn=layer_arn, arn=f"{layer_arn}:1", version="1")
+            return f"{layer_arn}:1", state
+        if typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
+            uuid_ = _uuid(typ, name)
+            state.update(
+                uuid=uuid_, arn=f"arn:aws:lambda:{region}:{account}:event-source-mapping:{uuid_}"
+            )
+            return uuid_, state
+        if typ == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{region}.amazonaws.com/{account}/{physical}"
+            state.update(name=physical, arn=f"arn:aws:sqs:{region}:{account}:{physical}", url=url)
+            return url, state
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state.update(name=physical, arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
+            return physical, state
         # Other resources (selections, role policies, attachments, contributor insights): an id is
         # all later resources read from them.
         return f"{physical}-{_digest(typ, name, length=8)}", state

@@ -29,6 +29,7 @@ from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
 from stackspec.config.keys import KeysConfig
 from stackspec.config.recovery import RecoveryConfig
+from stackspec.config.stream_consumer import StreamConsumerConfig
 from stackspec.config.table import TableConfig
 from stackspec.errors import ConfigError, describe_validation_error
 from stackspec.naming import StackNames
@@ -103,6 +104,8 @@ class StackConfig(ConfigModel):
     """Recovery targets, restore testing and the audit evidence of backups and restores."""
     access: AccessConfig = AccessConfig()
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
+    stream_consumer: StreamConsumerConfig = StreamConsumerConfig()
+    """The Lambda function that writes the table's stream into the audit database."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:

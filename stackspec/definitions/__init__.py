@@ -17,6 +17,10 @@ from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
+from stackspec.definitions.stream_consumer import (
+    StreamConsumerDefinition,
+    stream_consumer_definition,
+)
 from stackspec.definitions.table import TableDefinition, table_definition
 from stackspec.naming import KeyPurpose
 
@@ -34,6 +38,7 @@ class StackDefinition:
     recovery: RecoveryDefinition
     audit_bucket: AuditBucketDefinition | None
     access: AccessDefinition
+    stream_consumer: StreamConsumerDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -47,4 +52,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         recovery=recovery_definition(cfg),
         audit_bucket=audit_bucket_definition(cfg),
         access=access_definition(cfg),
+        stream_consumer=stream_consumer_definition(cfg),
     )

@@ -108,8 +108,18 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
         KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
+        KeyPurpose.CONSUMER: (
+            f"Stream consumer {names.stream_consumer}: its environment and its failure queue "
+            f"{names.stream_consumer_failures}"
+        ),
     }
-    purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
+    purposes = [
+        KeyPurpose.TABLE,
+        KeyPurpose.PHI,
+        KeyPurpose.ALERTS,
+        KeyPurpose.BACKUP,
+        KeyPurpose.CONSUMER,
+    ]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
