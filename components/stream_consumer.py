@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from stackspec.config.stack import Protection
 from stackspec.definitions.monitoring import AlarmDefinition
 from stackspec.definitions.stream_consumer import StreamConsumerDefinition
 from stackspec.stack_file import PROJECT_DIR
@@ -44,6 +45,8 @@ class StreamConsumerArgs:
     """The audit database's name."""
     database_user: pulumi.Input[str]
     """The database role the function logs in as with IAM authentication (the ingest user)."""
+    protection: Protection
+    """Resource options of what keeps data: the log group and the failure queue."""
     project_dir: Path = PROJECT_DIR
     """Where the handler's sources and the built layer zip are."""
 
@@ -70,6 +73,11 @@ class StreamConsumer(pulumi.ComponentResource):
         definition = args.definition
         tags = dict(definition.tags)
         child = pulumi.ResourceOptions(parent=self)
+        data = pulumi.ResourceOptions(
+            parent=self,
+            protect=args.protection.protect,
+            retain_on_delete=args.protection.retain_on_delete,
+        )
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-log-group",
@@ -77,7 +85,7 @@ class StreamConsumer(pulumi.ComponentResource):
             retention_in_days=definition.log_retention_days,
             kms_key_id=args.logs_key_arn,
             tags=tags,
-            opts=child,
+            opts=data,
         )
         self.layer = aws.lambda_.LayerVersion(
             f"{name}-layer",
@@ -134,7 +142,7 @@ class StreamConsumer(pulumi.ComponentResource):
             message_retention_seconds=definition.queue_retention_seconds,
             sqs_managed_sse_enabled=False,
             tags=tags,
-            opts=child,
+            opts=data,
         )
         aws.sqs.QueuePolicy(
             f"{name}-failures-policy",

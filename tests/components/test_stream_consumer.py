@@ -37,7 +37,8 @@ HOST = "medeez-ENV-audit.c0abc.us-east-1.rds.amazonaws.com"
 
 def record(stack: str) -> dict[str, RecordedResource]:
     """The component's resources by logical name, for ``stack``'s definition."""
-    definition = stream_consumer_definition(load_stack_config(stack))
+    config = load_stack_config(stack)
+    definition = stream_consumer_definition(config)
     mocks = RealisticMocks(region=REGION)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -62,6 +63,7 @@ def record(stack: str) -> dict[str, RecordedResource]:
                 database_port=5432,
                 database_name="medeez_audit",
                 database_user=AUDIT_INGEST_USER,
+                protection=config.protection,
             ),
         )
         return consumer.function_arn
@@ -92,6 +94,14 @@ def test_resources_are_exactly_these(stack: tuple[str, dict[str, RecordedResourc
     ]
     component = resources["consumer"].urn
     assert all(r.parent == component for n, r in resources.items() if n != "consumer")
+
+
+def test_what_keeps_data_carries_the_stack_protection(
+    stack: tuple[str, dict[str, RecordedResource]],
+) -> None:
+    env, resources = stack
+    protected = {n for n, r in resources.items() if r.protect and r.retain_on_delete}
+    assert protected == ({"consumer-log-group", "consumer-failures"} if env == "prod" else set())
 
 
 def test_function_inputs(stack: tuple[str, dict[str, RecordedResource]]) -> None:
@@ -172,7 +182,7 @@ def test_log_group_is_encrypted_and_retained(
     group = resources["consumer-log-group"].inputs
     assert group["name"] == f"/aws/lambda/medeez-{env}-stream-consumer"
     assert group["kmsKeyId"] == LOGS_KEY
-    assert group["retentionInDays"] == (30 if env == "dev" else 2192)
+    assert group["retentionInDays"] == (365 if env == "dev" else 2192)
 
 
 def test_mapping_reads_the_stream_in_order_and_keeps_failures(
@@ -277,3 +287,35 @@ def test_definition_names_the_ingest_role_of_the_audit_schema() -> None:
     assert definition.environment(host="h", port=5432, database="d", user=INGEST)[
         "AUDIT_DB_USER"
     ] == ("audit_ingest")
+
+
+@pytest.mark.parametrize(
+    ("resource", "rules"),
+    [
+        (
+            "consumer-function",
+            (
+                "hipaa-lambda-function-inside-vpc",
+                "hipaa-lambda-reserved-concurrency",
+                "hipaa-lambda-runtime-supported",
+                "hipaa-lambda-environment-encrypted-with-cmk",
+            ),
+        ),
+        ("consumer-mapping", ("hipaa-lambda-stream-consumer-failure-destination",)),
+        ("consumer-failures", ("hipaa-sqs-queue-encrypted-with-cmk",)),
+        ("consumer-failures-policy", ("hipaa-sqs-queue-policy-not-public",)),
+        (
+            "consumer-log-group",
+            ("hipaa-cloudwatch-log-group-encrypted", "hipaa-cloudwatch-log-group-retention"),
+        ),
+    ],
+)
+def test_the_pack_passes_what_the_component_builds(
+    stack: tuple[str, dict[str, RecordedResource]], resource: str, rules: tuple[str, ...]
+) -> None:
+    from tests.policies.support import run_resource
+
+    recorded = stack[1][resource]
+    for rule in rules:
+        outcome = run_resource(rule, recorded.type, recorded.inputs)
+        assert outcome.passed, (rule, outcome)

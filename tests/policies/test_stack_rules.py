@@ -29,7 +29,15 @@ def test_unprotected_keys_and_vaults_are_flagged():
     nodes = [Node(n.type, n.name, n.props, n.deps, protect=False) for n in compliant_stack()]
     flagged = sorted(v.split(" ")[1] for v in run_stack(PROTECTED, nodes).violations)
     # Topics, plans, selections, alarms, roles and budgets keep no data: not flagged.
-    assert flagged == ["app-table", "backup-key", "dr-vault", "exports", "table-key", "vault"]
+    assert flagged == [
+        "app-table",
+        "backup-key",
+        "dr-vault",
+        "exports",
+        "failures",
+        "table-key",
+        "vault",
+    ]
 
 
 def test_protection_not_required_by_pack_config():
@@ -50,7 +58,7 @@ def test_every_known_type_is_covered():
         "aws:dynamodb/tableItem:TableItem",
         "aws:rds/proxy:Proxy",
         "aws:efs/fileSystem:FileSystem",
-        "aws:sqs/queue:Queue",
+        "aws:kinesis/stream:Stream",
         "aws:secretsmanager/secret:Secret",
     ],
 )
