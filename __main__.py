@@ -9,6 +9,7 @@ from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.monitoring import Monitoring, MonitoringArgs
+from components.network import Network, NetworkArgs
 from components.pulumi_config import stack_config_from_runtime
 from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
 from stackspec.definitions import stack_definition
@@ -25,8 +26,16 @@ keys = {
     purpose: EncryptionKey(
         f"{purpose}-key", EncryptionKeyArgs(definition=stack.keys[purpose]), opts=data
     )
-    for purpose in (KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS)
+    for purpose in (KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.LOGS)
 }
+network = Network(
+    "network",
+    NetworkArgs(
+        definition=stack.network,
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        protection=config.protection,
+    ),
+)
 table = AppTable(
     "app",
     AppTableArgs(definition=stack.table, kms_key_arn=keys[KeyPurpose.TABLE].arn),
@@ -95,6 +104,11 @@ pulumi.export("drBackupVaultArn", backup.dr_vault_arn)
 pulumi.export("backupPlanArn", backup.plan_arn)
 pulumi.export("budgetName", stack.budget.name)
 pulumi.export("auditBucketName", audit_bucket.bucket_name if audit_bucket else None)
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.subnet_ids)
+pulumi.export(
+    "securityGroupIds", {str(tier): group for tier, group in network.security_group_ids.items()}
+)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))

@@ -17,6 +17,7 @@ class KeyPurpose(StrEnum):
     BACKUP = "backup"
     BACKUP_DR = "backup-dr"
     AUDIT = "audit"
+    LOGS = "logs"
     CONSUMER = "consumer"
 
 
@@ -124,6 +125,32 @@ class StackNames:
     def application_role(self) -> str:
         """The application's runtime role (outside this stack) that assumes the tenant role."""
         return f"{self.prefix}-app-runtime"
+
+    @property
+    def vpc(self) -> str:
+        return f"{self.prefix}-vpc"
+
+    def subnet(self, zone_index: int) -> str:
+        """A private subnet, by AZ position: ``medeez-<env>-private-1``..."""
+        return f"{self.prefix}-private-{zone_index + 1}"
+
+    def route_table(self, zone_index: int) -> str:
+        return f"{self.prefix}-private-{zone_index + 1}"
+
+    def security_group(self, tier: str) -> str:
+        """A tier's security group: ``medeez-<env>-database``..."""
+        return f"{self.prefix}-{tier}"
+
+    def vpc_endpoint(self, service: str) -> str:
+        return f"{self.prefix}-{service.replace('.', '-')}"
+
+    @property
+    def flow_log_group(self) -> str:
+        return f"/medeez/{self.environment}/vpc-flow-logs"
+
+    @property
+    def flow_log_role(self) -> str:
+        return f"{self.prefix}-vpc-flow-logs"
 
     @property
     def stream_consumer(self) -> str:

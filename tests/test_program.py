@@ -14,9 +14,9 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 4,
-    "aws:kms/key:Key": 4,
-    "aws:kms/alias:Alias": 4,
+    "medeez:data:EncryptionKey": 5,
+    "aws:kms/key:Key": 5,
+    "aws:kms/alias:Alias": 5,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
@@ -30,18 +30,33 @@ BASE_TYPES = {
     "aws:backup/vault:Vault": 1,
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
-    # The backup role, and the four access roles (tenant, operations, deploy, stream
-    # consumer) with a managed policy each, plus their shared permissions boundary.
+    # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
+    # with a managed policy each, plus their shared permissions boundary; the flow log role
+    # and its delivery policy.
     "medeez:data:AccessRoles": 1,
-    "aws:iam/role:Role": 5,
-    "aws:iam/policy:Policy": 6,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 7,
+    "aws:iam/role:Role": 6,
+    "aws:iam/policy:Policy": 7,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 8,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
     "aws:backup/vaultNotifications:VaultNotifications": 1,
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": 1,
     "aws:backup/restoreTestingSelection:RestoreTestingSelection": 1,
+    # The network, two AZs in dev: a subnet, route table and association per AZ; six tier
+    # groups with 11 ingress and 13 egress rules; two gateway and five interface endpoints.
+    "medeez:data:Network": 1,
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/subnet:Subnet": 2,
+    "aws:ec2/routeTable:RouteTable": 2,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 2,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
+    "aws:ec2/securityGroup:SecurityGroup": 6,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 7,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:ec2/flowLog:FlowLog": 1,
 }
 #: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
 #: contributor insights on the table and its five indexes, and the audit evidence (framework,
@@ -65,6 +80,10 @@ PROD_ONLY = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:backup/framework:Framework": 1,
     "aws:backup/reportPlan:ReportPlan": 3,
+    # A third AZ: its subnet, route table and association.
+    "aws:ec2/subnet:Subnet": 1,
+    "aws:ec2/routeTable:RouteTable": 1,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
 }
 OUTPUTS = {
     "environment",
@@ -79,6 +98,11 @@ OUTPUTS = {
     "phiKeyAlias",
     "alertsKeyArn",
     "alertsKeyAlias",
+    "logsKeyArn",
+    "logsKeyAlias",
+    "vpcId",
+    "privateSubnetIds",
+    "securityGroupIds",
     "alertTopicArn",
     "dashboardName",
     "backupVaultArn",
@@ -141,7 +165,11 @@ def test_every_taggable_resource_carries_the_stack_tags(
     taggable = [r for r in plan.resources if r.custom and _taggable(r.type)]
     assert len(taggable) > 30
     for resource in taggable:
-        assert resource.inputs.get("tags") == expected, resource.name
+        tags = dict(resource.inputs.get("tags") or {})
+        if resource.type.startswith(("aws:ec2/", "aws:vpc/")):
+            # EC2 shows a network resource's name only through its Name tag.
+            assert tags.pop("Name", "").startswith(f"medeez-{plan.stack}-"), resource.name
+        assert tags == expected, resource.name
 
 
 def test_components_parent_their_children_with_derived_names(prod_plan: Plan) -> None:
@@ -156,6 +184,8 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "table-key",
         "phi-key",
         "alerts-key",
+        "logs-key",
+        "network",
         "app",
         "monitoring",
         "backup",

@@ -23,6 +23,20 @@ MOCK_ACCOUNT_ID = "111122223333"
 MOCK_CREATED_AT = "2026-01-01T00:00:00.000"
 
 
+#: EC2 network types: the id prefix AWS gives each and the resource kind in its ARN.
+EC2_IDS: dict[str, tuple[str, str]] = {
+    "aws:ec2/vpc:Vpc": ("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": ("subnet", "subnet"),
+    "aws:ec2/routeTable:RouteTable": ("rtb", "route-table"),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("sg", "security-group"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce", "vpc-endpoint"),
+    "aws:ec2/flowLog:FlowLog": ("fl", "vpc-flow-log"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("sgr", "security-group-rule"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("sgr", "security-group-rule"),
+}
+
+
 def _digest(*parts: str, length: int = 7) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
@@ -53,6 +67,19 @@ class RealisticMocks(Mocks):
         if token == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or self.region
             return {"name": region, "region": region, "id": region}, []
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            # Six AZs, as us-east-1 has; the program takes the first ones in name order.
+            region = args.args.get("region") or self.region
+            letters = "abcdef"
+            return {
+                "names": [f"{region}{letter}" for letter in letters],
+                "zoneIds": [f"use1-az{index + 1}" for index in range(len(letters))],
+                "state": args.args.get("state"),
+                "id": region,
+            }, []
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            name = str(args.args.get("name", ""))
+            return {"id": f"pl-{_digest(name, length=8)}", "name": name, "entries": []}, []
         raise NotImplementedError(f"the offline plan has no mock for invoke {token}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -149,6 +176,23 @@ class RealisticMocks(Mocks):
             return physical, state
         if typ == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs.get("arn", physical)), state
+        if typ in EC2_IDS:
+            prefix, kind = EC2_IDS[typ]
+            ec2_id = f"{prefix}-{_digest(typ, name, length=17)}"
+            state.update(arn=f"arn:aws:ec2:{region}:{account}:{kind}/{ec2_id}")
+            if prefix == "vpc":
+                state.update(
+                    defaultSecurityGroupId=f"sg-{_digest(ec2_id, length=17)}",
+                    mainRouteTableId=f"rtb-{_digest(ec2_id, length=17)}",
+                )
+            if prefix == "vpce":
+                state["prefixListId"] = f"pl-{_digest(ec2_id, length=8)}"
+            if prefix == "sgr":
+                state["securityGroupRuleId"] = ec2_id
+            return ec2_id, state
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state.update(name=physical, arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
+            return physical, state
         if typ == "aws:backup/regionSettings:RegionSettings":
             return region, state
         if typ == "aws:lambda/function:Function":
@@ -177,9 +221,6 @@ class RealisticMocks(Mocks):
             url = f"https://sqs.{region}.amazonaws.com/{account}/{physical}"
             state.update(name=physical, arn=f"arn:aws:sqs:{region}:{account}:{physical}", url=url)
             return url, state
-        if typ == "aws:cloudwatch/logGroup:LogGroup":
-            state.update(name=physical, arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
-            return physical, state
         # Other resources (selections, role policies, attachments, contributor insights): an id is
         # all later resources read from them.
         return f"{physical}-{_digest(typ, name, length=8)}", state

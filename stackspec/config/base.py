@@ -65,3 +65,21 @@ AwsRegion = Annotated[str, AfterValidator(_check_region)]
 PositiveInt = Annotated[int, Field(ge=1, le=AWS_LONG_MAX)]
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+
+def _check_log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            "not a CloudWatch Logs retention; use one of "
+            + ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        )
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_check_log_retention)]

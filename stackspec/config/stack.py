@@ -28,6 +28,7 @@ from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
 from stackspec.config.keys import KeysConfig
+from stackspec.config.network import NetworkConfig
 from stackspec.config.recovery import RecoveryConfig
 from stackspec.config.stream_consumer import StreamConsumerConfig
 from stackspec.config.table import TableConfig
@@ -104,6 +105,8 @@ class StackConfig(ConfigModel):
     """Recovery targets, restore testing and the audit evidence of backups and restores."""
     access: AccessConfig = AccessConfig()
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
+    network: NetworkConfig = NetworkConfig()
+    """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
     stream_consumer: StreamConsumerConfig = StreamConsumerConfig()
     """The Lambda function that writes the table's stream into the audit database."""
 
@@ -153,6 +156,11 @@ class StackConfig(ConfigModel):
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
             ("protection.protect", self.protection.protect, "true"),
             ("protection.retainOnDelete", self.protection.retain_on_delete, "true"),
+            (
+                "network.availabilityZones",
+                self.network.availability_zones >= 3,
+                "at least 3",
+            ),
             (
                 "tags.DataClassification",
                 self.tags.data_classification == DataClassification.PHI,

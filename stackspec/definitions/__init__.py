@@ -16,6 +16,7 @@ from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
+from stackspec.definitions.network import NetworkDefinition, network_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
 from stackspec.definitions.stream_consumer import (
     StreamConsumerDefinition,
@@ -38,6 +39,7 @@ class StackDefinition:
     recovery: RecoveryDefinition
     audit_bucket: AuditBucketDefinition | None
     access: AccessDefinition
+    network: NetworkDefinition
     stream_consumer: StreamConsumerDefinition
 
 
@@ -52,5 +54,6 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         recovery=recovery_definition(cfg),
         audit_bucket=audit_bucket_definition(cfg),
         access=access_definition(cfg),
+        network=network_definition(cfg),
         stream_consumer=stream_consumer_definition(cfg),
     )

@@ -15,6 +15,14 @@ from stackspec.tenancy import CLINIC_CONTEXT_KEY
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+#: What CloudWatch Logs needs of a log group's key (AWS's documented key policy statement).
+LOGS_ACTIONS = (
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +48,9 @@ class KeyDefinition:
     service_role_users: tuple[str, ...] = ()
     """Roles (path/name under the account) that write objects encrypted with the key, e.g. the
     AWS Backup reports service-linked role; they get GenerateDataKey* and Decrypt only."""
+    log_groups_service: bool = False
+    """True for the logs key: CloudWatch Logs of the key's region may use it for this account's
+    log groups only (the ``kms:EncryptionContext:aws:logs:arn`` condition)."""
     tags: dict[str, str]
 
     def policy(self, *, partition: str, account_id: str) -> dict[str, Any]:
@@ -82,6 +93,25 @@ class KeyDefinition:
                     "Resource": "*",
                 }
             )
+        if self.log_groups_service:
+            # As CloudWatch Logs documents it: the service principal of the region, and only for
+            # log groups of this account and region (the context names the log group's ARN).
+            statements.append(
+                {
+                    "Sid": "CloudWatchLogsEncryptsLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{self.region}.amazonaws.com"},
+                    "Action": list(LOGS_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:{partition}:logs:{self.region}:{account_id}:log-group:*"
+                            )
+                        }
+                    },
+                }
+            )
         for context_key in self.required_context_keys:
             statements.append(
                 {
@@ -108,22 +138,19 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
         KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
+        KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
         KeyPurpose.CONSUMER: (
             f"Stream consumer {names.stream_consumer}: its environment and its failure queue "
             f"{names.stream_consumer_failures}"
         ),
     }
-    purposes = [
-        KeyPurpose.TABLE,
-        KeyPurpose.PHI,
-        KeyPurpose.ALERTS,
-        KeyPurpose.BACKUP,
-        KeyPurpose.CONSUMER,
-    ]
+    purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
         purposes.append(KeyPurpose.AUDIT)
+    purposes.append(KeyPurpose.LOGS)
+    purposes.append(KeyPurpose.CONSUMER)
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -138,6 +165,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             service_publishers=ALERT_PUBLISHERS if purpose is KeyPurpose.ALERTS else (),
             required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
             service_role_users=(REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT else (),
+            log_groups_service=purpose is KeyPurpose.LOGS,
             tags=cfg.tags.as_dict(),
         )
         for purpose in purposes

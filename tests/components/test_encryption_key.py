@@ -28,6 +28,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         "alias/medeez-dev-phi",
         "alias/medeez-dev-alerts",
         "alias/medeez-dev-backup",
+        "alias/medeez-dev-logs",
     }
     prod_aliases = {(r.inputs["name"], r.inputs.get("region")) for r in prod_plan.of_type(ALIAS)}
     assert prod_aliases == {
@@ -37,6 +38,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         ("alias/medeez-prod-backup", None),
         ("alias/medeez-prod-backup-dr", "us-west-2"),
         ("alias/medeez-prod-audit", None),
+        ("alias/medeez-prod-logs", None),
     }
 
 
@@ -103,6 +105,33 @@ def test_phi_key_denies_crypto_without_a_clinic_encryption_context(prod_plan: Pl
         "Resource": "*",
         "Condition": {"Null": {"kms:EncryptionContext:clinicId": "true"}},
     }
+
+
+def test_logs_key_lets_cloudwatch_logs_use_it_for_this_accounts_log_groups_only(
+    prod_plan: Plan,
+) -> None:
+    statements = policy_of(prod_plan, "logs-key-key")["Statement"]
+    assert statements[1] == {
+        "Sid": "CloudWatchLogsEncryptsLogGroups",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+        "Action": [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": (
+                    f"arn:aws:logs:us-east-1:{MOCK_ACCOUNT_ID}:log-group:*"
+                )
+            }
+        },
+    }
+    assert len(statements) == 2
 
 
 def test_key_policy_uses_the_partition_and_account_it_is_given() -> None:
