@@ -8,7 +8,7 @@ them, drop them from here rather than fight over them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -33,6 +33,10 @@ class CrossRegionBackupArgs:
     """The table the plan selects (by ARN)."""
     table_key_arn: pulumi.Input[str]
     """The table's SSE key: the backup role must be able to read through it."""
+    database_arns: Sequence[pulumi.Input[str]] = ()
+    """Further resources the plan selects by ARN: the audit database."""
+    database_key_arns: Sequence[pulumi.Input[str]] = ()
+    """Their keys, which the backup role must be able to use as well."""
     protection: Protection = field(default_factory=Protection)
     """``protect`` / ``retainOnDelete`` for the data-bearing children: the vaults, their keys and
     their locks. The role, plan and selection stay replaceable."""
@@ -62,7 +66,7 @@ class CrossRegionBackup(pulumi.ComponentResource):
             protect=args.protection.protect,
             retain_on_delete=args.protection.retain_on_delete,
         )
-        key_arns: list[pulumi.Input[str]] = [args.table_key_arn]
+        key_arns: list[pulumi.Input[str]] = [args.table_key_arn, *args.database_key_arns]
 
         def vault(logical: str, vault: VaultDefinition) -> aws.backup.Vault:
             region = None if vault.primary_region else vault.region
@@ -95,7 +99,9 @@ class CrossRegionBackup(pulumi.ComponentResource):
         for index, region_name in enumerate(definition.region_settings_regions):
             aws.backup.RegionSettings(
                 f"{name}-{'dr-' if index else ''}region-settings",
-                resource_type_opt_in_preference={"DynamoDB": True},
+                resource_type_opt_in_preference=dict.fromkeys(
+                    definition.opted_in_resource_types, True
+                ),
                 # Advanced DynamoDB backup: vault-key encryption and cross-region copy.
                 resource_type_management_preference={"DynamoDB": True},
                 region=None if index == 0 else region_name,
@@ -142,7 +148,7 @@ class CrossRegionBackup(pulumi.ComponentResource):
             name=definition.selection_name,
             plan_id=self.plan.id,
             iam_role_arn=self.role.arn,
-            resources=[args.table_arn],
+            resources=[args.table_arn, *args.database_arns],
             opts=child,
         )
         self.vault_arn = self.vault.arn

@@ -17,6 +17,7 @@ class KeyPurpose(StrEnum):
     BACKUP = "backup"
     BACKUP_DR = "backup-dr"
     AUDIT = "audit"
+    AUDIT_DATABASE = "audit-db"
     LOGS = "logs"
     CONSUMER = "consumer"
 
@@ -125,6 +126,36 @@ class StackNames:
     def application_role(self) -> str:
         """The application's runtime role (outside this stack) that assumes the tenant role."""
         return f"{self.prefix}-app-runtime"
+
+    @property
+    def audit_database(self) -> str:
+        """The audit database's RDS instance identifier (also its log groups' and snapshots'
+        stem)."""
+        return f"{self.prefix}-audit"
+
+    @property
+    def audit_database_name(self) -> str:
+        """The PostgreSQL database inside it (``auditlog.schema.database_name``)."""
+        return f"medeez_{self.environment}_audit"
+
+    @property
+    def audit_database_final_snapshot(self) -> str:
+        return f"{self.audit_database}-final"
+
+    def audit_database_parameter_group(self, family: str) -> str:
+        return f"{self.audit_database}-{family}"
+
+    @property
+    def audit_database_subnet_group(self) -> str:
+        return self.audit_database
+
+    @property
+    def audit_database_monitoring_role(self) -> str:
+        return f"{self.audit_database}-db-monitoring"
+
+    def audit_database_log_group(self, log: str) -> str:
+        """Where RDS exports the ``log`` log of the instance (the name RDS itself uses)."""
+        return f"/aws/rds/instance/{self.audit_database}/{log}"
 
     @property
     def vpc(self) -> str:

@@ -174,6 +174,42 @@ class RealisticMocks(Mocks):
                 f"{_uuid(typ, name)}",
             )
             return physical, state
+        if typ == "aws:rds/instance:Instance":
+            identifier = str(inputs.get("identifier") or physical)
+            resource_id = f"db-{_digest(typ, identifier, length=26).upper()}"
+            address = (
+                f"{identifier}.c{_digest(account, region, length=11)}.{region}.rds.amazonaws.com"
+            )
+            port = int(inputs.get("port") or 5432)
+            secret = f"rds!{resource_id.lower()}-{_uuid(typ, name)}"
+            state.update(
+                identifier=identifier,
+                arn=f"arn:aws:rds:{region}:{account}:db:{identifier}",
+                resourceId=resource_id,
+                address=address,
+                endpoint=f"{address}:{port}",
+                port=port,
+                masterUserSecrets=(
+                    [
+                        {
+                            "secretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:"
+                            f"{secret}-{_digest(secret, length=6)}",
+                            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
+                            "secretStatus": "active",
+                        }
+                    ]
+                    if inputs.get("manageMasterUserPassword")
+                    else []
+                ),
+            )
+            return identifier, state
+        if typ in ("aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup"):
+            kind = "pg" if typ.endswith("ParameterGroup") else "subgrp"
+            state.update(name=physical, arn=f"arn:aws:rds:{region}:{account}:{kind}:{physical}")
+            return physical, state
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state.update(name=physical, arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
+            return physical, state
         if typ == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs.get("arn", physical)), state
         if typ in EC2_IDS:

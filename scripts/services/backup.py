@@ -174,7 +174,7 @@ def _ensure_region_settings(ctx: SetupContext, definition: BackupDefinition) -> 
                 ctx.result.add("backup region settings", region, "unchanged")
                 continue
             backup.update_region_settings(
-                ResourceTypeOptInPreference={"DynamoDB": True},
+                ResourceTypeOptInPreference=dict.fromkeys(definition.opted_in_resource_types, True),
                 ResourceTypeManagementPreference={"DynamoDB": True},
             )
             ctx.result.add("backup region settings", region, "updated", "DynamoDB advanced backup")

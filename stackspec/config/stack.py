@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_pascal
 
 from stackspec.config.access import AccessConfig
 from stackspec.config.alarms import AlarmsConfig
+from stackspec.config.audit_database import AuditDatabaseConfig
 from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
@@ -105,6 +106,8 @@ class StackConfig(ConfigModel):
     """Recovery targets, restore testing and the audit evidence of backups and restores."""
     access: AccessConfig = AccessConfig()
     """IAM roles around the data: tenant, operations, deploy, stream consumer."""
+    audit_database: AuditDatabaseConfig = AuditDatabaseConfig()
+    """The audit trail's RDS for PostgreSQL instance."""
     network: NetworkConfig = NetworkConfig()
     """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
     stream_consumer: StreamConsumerConfig = StreamConsumerConfig()
@@ -154,6 +157,13 @@ class StackConfig(ConfigModel):
             ("recovery.audit.enabled", self.recovery.audit.enabled, "true"),
             ("keys.deletionWindowDays", self.keys.deletion_window_days == 30, "30"),
             ("keys.rotation.enabled", self.keys.rotation.enabled, "true"),
+            ("auditDatabase.multiAz", self.audit_database.multi_az, "true"),
+            (
+                "auditDatabase.backupRetentionDays",
+                self.audit_database.backup_retention_days == 35,
+                "35",
+            ),
+            ("auditDatabase.deletionProtection", self.audit_database.deletion_protection, "true"),
             ("protection.protect", self.protection.protect, "true"),
             ("protection.retainOnDelete", self.protection.retain_on_delete, "true"),
             (

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.access import AccessDefinition, access_definition
 from stackspec.definitions.audit_bucket import AuditBucketDefinition, audit_bucket_definition
+from stackspec.definitions.audit_database import (
+    AuditDatabaseDefinition,
+    audit_database_definition,
+)
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.keys import KeyDefinition, key_definitions
@@ -39,6 +43,7 @@ class StackDefinition:
     recovery: RecoveryDefinition
     audit_bucket: AuditBucketDefinition | None
     access: AccessDefinition
+    audit_database: AuditDatabaseDefinition
     network: NetworkDefinition
     stream_consumer: StreamConsumerDefinition
 
@@ -54,6 +59,7 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         recovery=recovery_definition(cfg),
         audit_bucket=audit_bucket_definition(cfg),
         access=access_definition(cfg),
+        audit_database=audit_database_definition(cfg),
         network=network_definition(cfg),
         stream_consumer=stream_consumer_definition(cfg),
     )

@@ -76,6 +76,9 @@ class BackupDefinition:
     """Applied to every vault of the stack."""
     region_settings_regions: tuple[str, ...]
     """Regions whose AWS Backup settings must opt DynamoDB in with advanced backup."""
+    opted_in_resource_types: tuple[str, ...] = ("DynamoDB", "RDS")
+    """Resource types the region settings opt in to AWS Backup: the table and the audit
+    database."""
     plan_name: str
     rule: BackupRuleDefinition
     selection_name: str
@@ -84,7 +87,8 @@ class BackupDefinition:
     keys_policy_name: str
     keys_policy_description: str
     key_purposes_used: tuple[KeyPurpose, ...]
-    """The keys the role must be able to use: the table's and every vault's."""
+    """The keys the role must be able to use: the table's, the audit database's and every
+    vault's."""
     tags: dict[str, str]
 
     @property
@@ -178,11 +182,15 @@ def backup_definition(cfg: StackConfig) -> BackupDefinition:
         ),
         selection_name=names.backup_selection,
         role_name=names.backup_role,
-        role_description="AWS Backup service role for the app table's backups and restores",
+        role_description=(
+            "AWS Backup service role for the app table's and the audit database's backups "
+            "and restores"
+        ),
         keys_policy_name=names.backup_keys_policy,
         keys_policy_description="Lets the AWS Backup role use the table key and the vault keys",
         key_purposes_used=(
             KeyPurpose.TABLE,
+            KeyPurpose.AUDIT_DATABASE,
             KeyPurpose.BACKUP,
             *((KeyPurpose.BACKUP_DR,) if copy.enabled else ()),
         ),

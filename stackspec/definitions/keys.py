@@ -13,6 +13,18 @@ from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
 #: What a service that publishes to an encrypted SNS topic needs of the topic's key.
 PUBLISHER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+#: What AWS services using a key on a caller's behalf need (the shape of AWS's own aws/rds key
+#: policy): RDS for storage, snapshots and Performance Insights, Secrets Manager for the
+#: RDS-managed master secret.
+VIA_SERVICE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:CreateGrant",
+    "kms:ListGrants",
+    "kms:DescribeKey",
+)
 #: Cryptographic operations that a required encryption context can be enforced on.
 CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 #: What CloudWatch Logs needs of a log group's key (AWS's documented key policy statement).
@@ -48,6 +60,10 @@ class KeyDefinition:
     service_role_users: tuple[str, ...] = ()
     """Roles (path/name under the account) that write objects encrypted with the key, e.g. the
     AWS Backup reports service-linked role; they get GenerateDataKey* and Decrypt only."""
+    via_services: tuple[str, ...] = ()
+    """Service endpoints (``rds.<region>.amazonaws.com``) through which principals of this
+    account may use the key (``kms:ViaService`` and ``kms:CallerAccount``), as AWS's own
+    service keys allow."""
     log_groups_service: bool = False
     """True for the logs key: CloudWatch Logs of the key's region may use it for this account's
     log groups only (the ``kms:EncryptionContext:aws:logs:arn`` condition)."""
@@ -112,6 +128,22 @@ class KeyDefinition:
                     },
                 }
             )
+        if self.via_services:
+            statements.append(
+                {
+                    "Sid": "AccountUsesKeyThroughServices",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": list(VIA_SERVICE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account_id,
+                            "kms:ViaService": sorted(self.via_services),
+                        }
+                    },
+                }
+            )
         for context_key in self.required_context_keys:
             statements.append(
                 {
@@ -138,6 +170,10 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         KeyPurpose.BACKUP: f"AWS Backup vault {names.vault}: DynamoDB recovery points",
         KeyPurpose.BACKUP_DR: f"AWS Backup vault {names.dr_vault}: cross-region copies",
         KeyPurpose.AUDIT: "Audit bucket: AWS Backup Audit Manager reports",
+        KeyPurpose.AUDIT_DATABASE: (
+            f"RDS {names.audit_database}: storage, snapshots, Performance Insights and its "
+            "RDS-managed master secret"
+        ),
         KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
         KeyPurpose.CONSUMER: (
             f"Stream consumer {names.stream_consumer}: its environment and its failure queue "
@@ -149,8 +185,19 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
         purposes.append(KeyPurpose.AUDIT)
+    purposes.append(KeyPurpose.AUDIT_DATABASE)
+    audit_db_services = (
+        f"rds.{cfg.region}.amazonaws.com",
+        f"secretsmanager.{cfg.region}.amazonaws.com",
+    )
     purposes.append(KeyPurpose.LOGS)
     purposes.append(KeyPurpose.CONSUMER)
+    # Lambda decrypts the consumer's environment and SQS its failure queue for the caller.
+    consumer_services = (f"lambda.{cfg.region}.amazonaws.com", f"sqs.{cfg.region}.amazonaws.com")
+    via_services = {
+        KeyPurpose.AUDIT_DATABASE: audit_db_services,
+        KeyPurpose.CONSUMER: consumer_services,
+    }
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -165,6 +212,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             service_publishers=ALERT_PUBLISHERS if purpose is KeyPurpose.ALERTS else (),
             required_context_keys=(CLINIC_CONTEXT_KEY,) if purpose is KeyPurpose.PHI else (),
             service_role_users=(REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT else (),
+            via_services=via_services.get(purpose, ()),
             log_groups_service=purpose is KeyPurpose.LOGS,
             tags=cfg.tags.as_dict(),
         )

@@ -194,7 +194,36 @@ DB_INSTANCE: dict[str, Any] = {
     "deletionProtection": True,
     "multiAz": True,
     "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+    "identifier": "medeez-dev-audit",
+    "iamDatabaseAuthenticationEnabled": True,
+    "autoMinorVersionUpgrade": True,
+    "monitoringInterval": 60,
+    "monitoringRoleArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-audit-db-monitoring",
+    "performanceInsightsEnabled": True,
+    "performanceInsightsKmsKeyId": KEY_ARN,
+    "copyTagsToSnapshot": True,
+    "manageMasterUserPassword": True,
+    "masterUserSecretKmsKeyId": KEY_ARN,
 }
+
+DB_PARAMETER_GROUP: dict[str, Any] = {
+    "name": "medeez-dev-audit-postgres16",
+    "family": "postgres16",
+    "parameters": [
+        {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"},
+        {"name": "ssl_min_protocol_version", "value": "TLSv1.2", "applyMethod": "immediate"},
+        {
+            "name": "shared_preload_libraries",
+            "value": "pgaudit,pg_stat_statements",
+            "applyMethod": "pending-reboot",
+        },
+        {"name": "pgaudit.log", "value": "ddl,role", "applyMethod": "immediate"},
+        {"name": "log_connections", "value": "1", "applyMethod": "immediate"},
+        {"name": "log_disconnections", "value": "1", "applyMethod": "immediate"},
+    ],
+}
+
+SECRET: dict[str, Any] = {"name": "medeez-dev-audit-master", "kmsKeyId": KEY_ARN}
 
 REPLICATION_GROUP: dict[str, Any] = {
     "description": "sessions",
@@ -346,6 +375,8 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.IAM_POLICY: MANAGED_POLICY,
     t.IAM_ROLE_POLICY_ATTACHMENT: ATTACHMENT,
     t.RDS_INSTANCE: DB_INSTANCE,
+    t.RDS_PARAMETER_GROUP: DB_PARAMETER_GROUP,
+    t.SECRETSMANAGER_SECRET: SECRET,
     t.ELASTICACHE_REPLICATION_GROUP: REPLICATION_GROUP,
     t.LAMBDA_PERMISSION: LAMBDA_PERMISSION,
     t.LAMBDA_EVENT_SOURCE_MAPPING: EVENT_SOURCE_MAPPING,

@@ -1,4 +1,6 @@
-"""Rules ready for the resources the stacks will add: RDS, ElastiCache, Lambda and S3."""
+"""Rules ready for the resources the stacks will add: ElastiCache, Lambda and S3.
+
+RDS: test_rds.py."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import pytest
 from hipaa_guardrails import resource_types as t
 
 from tests.policies.fixtures import (
-    DB_INSTANCE,
     EVENT_SOURCE_MAPPING,
     LAMBDA_FUNCTION,
     LAMBDA_PERMISSION,
@@ -17,98 +18,17 @@ from tests.policies.fixtures import (
 )
 from tests.policies.support import (
     DELETE,
-    UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
     UNKNOWN_STRING_VALUE,
     mutate,
     run_resource,
     run_stack,
 )
 
-DB, RG = t.RDS_INSTANCE, t.ELASTICACHE_REPLICATION_GROUP
+RG = t.ELASTICACHE_REPLICATION_GROUP
 PERM, ESM, FN = t.LAMBDA_PERMISSION, t.LAMBDA_EVENT_SOURCE_MAPPING, t.LAMBDA_FUNCTION
 
 CASES = [
-    (
-        "hipaa-rds-storage-encrypted-with-cmk",
-        DB,
-        DB_INSTANCE,
-        "storageEncrypted",
-        DELETE,
-        "is not set",
-    ),
-    (
-        "hipaa-rds-storage-encrypted-with-cmk",
-        DB,
-        DB_INSTANCE,
-        "storageEncrypted",
-        False,
-        "is false",
-    ),
-    (
-        "hipaa-rds-storage-encrypted-with-cmk",
-        DB,
-        DB_INSTANCE,
-        "storageEncrypted",
-        UNKNOWN_BOOLEAN_VALUE,
-        "fails closed",
-    ),
-    ("hipaa-rds-storage-encrypted-with-cmk", DB, DB_INSTANCE, "kmsKeyId", DELETE, "aws/rds"),
-    (
-        "hipaa-rds-storage-encrypted-with-cmk",
-        DB,
-        DB_INSTANCE,
-        "kmsKeyId",
-        UNKNOWN_STRING_VALUE,
-        None,
-    ),
-    ("hipaa-rds-not-public", DB, DB_INSTANCE, "publiclyAccessible", True, "public address"),
-    ("hipaa-rds-not-public", DB, DB_INSTANCE, "publiclyAccessible", UNKNOWN_BOOLEAN_VALUE, "fails"),
-    ("hipaa-rds-not-public", DB, DB_INSTANCE, "publiclyAccessible", DELETE, None),
-    ("hipaa-rds-backups-retained", DB, DB_INSTANCE, "backupRetentionPeriod", DELETE, "default 1"),
-    ("hipaa-rds-backups-retained", DB, DB_INSTANCE, "backupRetentionPeriod", 3, "is 3"),
-    (
-        "hipaa-rds-backups-retained",
-        DB,
-        DB_INSTANCE,
-        "backupRetentionPeriod",
-        UNKNOWN_NUMBER_VALUE,
-        "fails closed",
-    ),
-    (
-        "hipaa-rds-deletion-protection-enabled",
-        DB,
-        DB_INSTANCE,
-        "deletionProtection",
-        DELETE,
-        "not set",
-    ),
-    (
-        "hipaa-rds-deletion-protection-enabled",
-        DB,
-        DB_INSTANCE,
-        "deletionProtection",
-        False,
-        "false",
-    ),
-    (
-        "hipaa-rds-logs-exported",
-        DB,
-        DB_INSTANCE,
-        "enabledCloudwatchLogsExports",
-        ["upgrade"],
-        "lacks",
-    ),
-    (
-        "hipaa-rds-logs-exported",
-        DB,
-        DB_INSTANCE,
-        "enabledCloudwatchLogsExports",
-        UNKNOWN_ARRAY_VALUE,
-        "fails closed",
-    ),
-    ("hipaa-rds-logs-exported", DB, DB_INSTANCE, "engine", UNKNOWN_STRING_VALUE, "fails closed"),
     (
         "hipaa-elasticache-backups-retained",
         RG,
@@ -222,7 +142,6 @@ def test_mutation(rule, type_, base, path, value, expected):
 @pytest.mark.parametrize(
     ("rule", "type_", "props"),
     [
-        ("hipaa-rds-logs-exported", DB, {**DB_INSTANCE, "engine": "mysql"}),
         (
             "hipaa-lambda-stream-consumer-failure-destination",
             ESM,

@@ -115,6 +115,43 @@ RESOURCE_SUBJECTS = {
         t.RDS_INSTANCE,
         mutate(f.DB_INSTANCE, "enabledCloudwatchLogsExports", []),
     ),
+    "hipaa-rds-iam-auth-enabled": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "iamDatabaseAuthenticationEnabled", False),
+    ),
+    "hipaa-rds-multi-az": (t.RDS_INSTANCE, mutate(f.DB_INSTANCE, "multiAz", False)),
+    "hipaa-rds-auto-minor-version-upgrade": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "autoMinorVersionUpgrade", False),
+    ),
+    "hipaa-rds-enhanced-monitoring": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "monitoringInterval", 0),
+    ),
+    "hipaa-rds-performance-insights-encrypted-with-cmk": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "performanceInsightsKmsKeyId", DELETE),
+    ),
+    "hipaa-rds-copy-tags-to-snapshot": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "copyTagsToSnapshot", False),
+    ),
+    "hipaa-rds-managed-master-password": (
+        t.RDS_INSTANCE,
+        mutate(f.DB_INSTANCE, "password", "hunter2"),
+    ),
+    "hipaa-rds-parameter-group-tls": (
+        t.RDS_PARAMETER_GROUP,
+        mutate(f.DB_PARAMETER_GROUP, "parameters.0.value", "0"),
+    ),
+    "hipaa-rds-parameter-group-audit-logging": (
+        t.RDS_PARAMETER_GROUP,
+        mutate(f.DB_PARAMETER_GROUP, "parameters.4.value", "0"),
+    ),
+    "hipaa-secretsmanager-secret-encrypted-with-cmk": (
+        t.SECRETSMANAGER_SECRET,
+        mutate(f.SECRET, "kmsKeyId", DELETE),
+    ),
     "hipaa-elasticache-backups-retained": (
         t.ELASTICACHE_REPLICATION_GROUP,
         mutate(f.REPLICATION_GROUP, "snapshotRetentionLimit", 1),
@@ -215,6 +252,14 @@ STACK_SUBJECTS = {
     ),
     "hipaa-s3-bucket-versioned": (f.without(f.compliant_stack(), "exports-versioning"), "exports"),
     "hipaa-s3-bucket-tls-only": (f.without(f.compliant_stack(), "exports-policy"), "exports"),
+    "hipaa-rds-in-backup-plan": (
+        [*f.compliant_stack(), Node(t.RDS_INSTANCE, "audit-db", f.DB_INSTANCE)],
+        "audit-db",
+    ),
+    "hipaa-rds-alarm-set": (
+        [*f.compliant_stack(), Node(t.RDS_INSTANCE, "audit-db", f.DB_INSTANCE)],
+        "audit-db",
+    ),
     "hipaa-stack-data-types-covered": (
         [*f.compliant_stack(), Node("aws:kinesis/stream:Stream", "stream", {})],
         "stream",

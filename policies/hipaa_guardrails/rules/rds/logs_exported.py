@@ -9,7 +9,7 @@ from hipaa_guardrails.props import UNKNOWN, get, items_of
 from hipaa_guardrails.resource_types import RDS_CLUSTER, RDS_INSTANCE
 from hipaa_guardrails.spec import Guardrail, NotApplicable, Resource, Scope
 
-REQUIRED = ("postgresql",)
+REQUIRED = ("postgresql", "upgrade")
 
 
 def check(db: Resource, config: Mapping[str, Any]) -> Iterator[str]:

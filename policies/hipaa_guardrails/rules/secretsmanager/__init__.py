@@ -1,0 +1,1 @@
+"""secretsmanager guardrails."""
