@@ -5,6 +5,7 @@ import pulumi
 from components.access_roles import AccessRoles, AccessRolesArgs
 from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
+from components.audit_database import AuditDatabase, AuditDatabaseArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
@@ -12,7 +13,10 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.pulumi_config import stack_config_from_runtime
 from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
+from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from stackspec.definitions import stack_definition
+from stackspec.definitions.access import RolePurpose
+from stackspec.definitions.network import Tier
 from stackspec.naming import KeyPurpose
 
 config = stack_config_from_runtime()
@@ -26,7 +30,13 @@ keys = {
     purpose: EncryptionKey(
         f"{purpose}-key", EncryptionKeyArgs(definition=stack.keys[purpose]), opts=data
     )
-    for purpose in (KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.LOGS)
+    for purpose in (
+        KeyPurpose.TABLE,
+        KeyPurpose.PHI,
+        KeyPurpose.ALERTS,
+        KeyPurpose.LOGS,
+        KeyPurpose.CONSUMER,
+    )
 }
 network = Network(
     "network",
@@ -45,6 +55,18 @@ monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(definition=stack.monitoring, alerts_key_arn=keys[KeyPurpose.ALERTS].arn),
 )
+audit_database = AuditDatabase(
+    "audit-db",
+    AuditDatabaseArgs(
+        definition=stack.audit_database,
+        key=stack.keys[KeyPurpose.AUDIT_DATABASE],
+        subnet_ids=network.subnet_ids,
+        security_group_id=network.security_group_ids[Tier.DATABASE],
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        topic_arn=monitoring.topic_arn,
+        protection=config.protection,
+    ),
+)
 backup = CrossRegionBackup(
     "backup",
     CrossRegionBackupArgs(
@@ -53,6 +75,8 @@ backup = CrossRegionBackup(
         table_arn=table.arn,
         table_key_arn=keys[KeyPurpose.TABLE].arn,
         protection=config.protection,
+        database_arns=[audit_database.arn],
+        database_key_arns=[audit_database.key_arn],
     ),
 )
 # Reports are evidence: the audit bucket and its key carry the data-resource protection.
@@ -83,8 +107,32 @@ recovery = RecoveryAssurance(
 access = AccessRoles(
     "access",
     AccessRolesArgs(
-        definition=stack.access, table_arn=table.arn, phi_key_arn=keys[KeyPurpose.PHI].arn
+        definition=stack.access,
+        table_arn=table.arn,
+        phi_key_arn=keys[KeyPurpose.PHI].arn,
+        consumer_key_arn=keys[KeyPurpose.CONSUMER].arn,
+        audit_db_resource_id=audit_database.resource_id,
     ),
+)
+# The mapping validates the role's stream permissions when it is created: after the roles.
+stream_consumer = StreamConsumer(
+    "stream-consumer",
+    StreamConsumerArgs(
+        definition=stack.stream_consumer,
+        role_arn=access.role_arns[RolePurpose.STREAM_CONSUMER],
+        key_arn=keys[KeyPurpose.CONSUMER].arn,
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        table_stream_arn=table.stream_arn,
+        topic_arn=monitoring.topic_arn,
+        subnet_ids=network.subnet_ids,
+        security_group_ids=[network.security_group_ids[Tier.CONSUMER]],
+        database_address=audit_database.address,
+        database_port=audit_database.port,
+        database_name=audit_database.database_name,
+        database_user=stack.audit_database.ingest_user,
+        protection=config.protection,
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[access]),
 )
 budget = CostBudget("cost", CostBudgetArgs(definition=stack.budget, topic_arn=monitoring.topic_arn))
 
@@ -109,6 +157,10 @@ pulumi.export("privateSubnetIds", network.subnet_ids)
 pulumi.export(
     "securityGroupIds", {str(tier): group for tier, group in network.security_group_ids.items()}
 )
+pulumi.export("auditDatabaseAddress", audit_database.address)
+pulumi.export("auditDatabaseResourceId", audit_database.resource_id)
+pulumi.export("streamConsumerFunctionName", stream_consumer.function_name)
+pulumi.export("streamConsumerFailureQueueUrl", stream_consumer.queue_url)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))

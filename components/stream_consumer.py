@@ -48,7 +48,8 @@ class StreamConsumerArgs:
     protection: Protection
     """Resource options of what keeps data: the log group and the failure queue."""
     project_dir: Path = PROJECT_DIR
-    """Where the handler's sources and the built layer zip are."""
+    """Where the handler's sources are listed from (the archive names them relative to it, as
+    the layer zip is)."""
 
 
 class StreamConsumer(pulumi.ComponentResource):
@@ -91,7 +92,7 @@ class StreamConsumer(pulumi.ComponentResource):
             f"{name}-layer",
             layer_name=definition.layer_name,
             description="psycopg (manylinux aarch64) and the RDS CA bundle: make consumer-layer",
-            code=pulumi.FileArchive(str(args.project_dir / definition.layer_zip)),
+            code=pulumi.FileArchive(definition.layer_zip),
             compatible_runtimes=[definition.runtime],
             compatible_architectures=[definition.architecture],
             opts=child,
@@ -109,7 +110,9 @@ class StreamConsumer(pulumi.ComponentResource):
             timeout=definition.timeout_seconds,
             reserved_concurrent_executions=definition.reserved_concurrency,
             code=pulumi.AssetArchive(
-                {path: pulumi.FileAsset(str(file)) for path, file in files.items()}
+                # Relative to the project directory, where the CLI runs the program: the plan
+                # stays the same in every checkout.
+                {path: pulumi.FileAsset(path) for path in files}
             ),
             layers=[self.layer.arn],
             kms_key_arn=args.key_arn,

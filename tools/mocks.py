@@ -262,6 +262,35 @@ class RealisticMocks(Mocks):
         return f"{physical}-{_digest(typ, name, length=8)}", state
 
 
+#: How the engine marks assets and archives in a property map (Pulumi's properties.go), which is
+#: also what a policy pack receives and decodes (pulumi_policy.deserialize).
+SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+
+
+def _wire(value: Any) -> Any:
+    """A deep, JSON-ready copy: assets and archives (a Lambda's code) in the engine's wire form,
+    by path, text or URI (their contents are the engine's to read at ``pulumi up``)."""
+    if isinstance(value, pulumi.Asset):
+        kind = {
+            pulumi.FileAsset: "path",
+            pulumi.StringAsset: "text",
+            pulumi.RemoteAsset: "uri",
+        }[type(value)]
+        return {SPECIAL_SIG_KEY: ASSET_SIG, kind: getattr(value, kind)}
+    if isinstance(value, pulumi.AssetArchive):
+        return {SPECIAL_SIG_KEY: ARCHIVE_SIG, "assets": _wire(dict(value.assets))}
+    if isinstance(value, pulumi.Archive):
+        kind = "uri" if isinstance(value, pulumi.RemoteArchive) else "path"
+        return {SPECIAL_SIG_KEY: ARCHIVE_SIG, kind: getattr(value, kind)}
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return copy.deepcopy(value)
+
+
 @dataclass
 class RecordedResource:
     urn: str
@@ -281,7 +310,7 @@ class RecordedResource:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy: callers may change it without touching the recorded plan."""
-        return copy.deepcopy(
+        return _wire(
             {
                 "urn": self.urn,
                 "type": self.type,

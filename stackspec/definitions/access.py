@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from stackspec.config.stack import StackConfig
+from stackspec.definitions.audit_database import INGEST_USER, AuditDatabaseDefinition
 from stackspec.key_schema import tenant_leading_keys
 from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
@@ -76,7 +77,7 @@ VPC_NETWORK_INTERFACE_WRITES = (
 #: What sending to a queue encrypted with a CMK and decrypting the function's environment need.
 CONSUMER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 #: The audit database role the stream consumer logs in as (``auditlog.schema.INGEST``).
-AUDIT_INGEST_USER = "audit_ingest"
+AUDIT_INGEST_USER = INGEST_USER
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 #: IAM actions that would let a role lift a boundary or escape it.
@@ -423,9 +424,12 @@ class AccessDefinition:
                     "Sid": "ConnectAsAuditIngest",
                     "Effect": "Allow",
                     "Action": "rds-db:connect",
-                    "Resource": (
-                        f"arn:{part}:rds-db:{region}:{account}:dbuser:"
-                        f"{arns.audit_db_resource_id}/{self.audit_ingest_user}"
+                    "Resource": AuditDatabaseDefinition.rds_db_connect_arn(
+                        partition=part,
+                        region=region,
+                        account_id=account,
+                        resource_id=arns.audit_db_resource_id,
+                        user=self.audit_ingest_user,
                     ),
                 }
             )
