@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from stackspec.config.base import ConfigModel
 from stackspec.errors import ConfigError
@@ -64,6 +64,16 @@ class S3Prices(_Prices):
     get_requests_per1k: float
 
 
+class LambdaPrices(_Prices):
+    arm_gb_second: float
+    x86_gb_second: float
+    requests_per_million: float
+
+
+class SqsPrices(_Prices):
+    requests_per_million: float
+
+
 class BudgetsPrices(_Prices):
     budget_month: float
 
@@ -80,6 +90,8 @@ class RegionPrices(_Prices):
     sns: SnsPrices
     backup: BackupPrices
     s3: S3Prices
+    lambda_: LambdaPrices = Field(alias="lambda")
+    sqs: SqsPrices
     budgets: BudgetsPrices
     transfer: TransferPrices
 

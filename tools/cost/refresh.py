@@ -81,6 +81,15 @@ KEPT |= {
     ("backup", "restoreTestJob"),
     ("backup", "controlEvaluationsPer1K"),
 }
+#: Kept until their usage types (AWSLambda Lambda-GB-Second[-ARM], Request; AWSQueueService
+#: standard requests) are confirmed against the Price List: the figures are AWS's published
+#: us-east-1/us-west-2 prices of 2026-12-01.
+KEPT |= {
+    ("lambda", "armGbSecond"),
+    ("lambda", "x86GbSecond"),
+    ("lambda", "requestsPerMillion"),
+    ("sqs", "requestsPerMillion"),
+}
 
 GetProducts = Callable[..., dict[str, Any]]
 
