@@ -78,6 +78,39 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:iam/role:Role": frozenset({"name", "namePrefix", "path"}),
     "aws:iam/policy:Policy": frozenset({"name", "namePrefix", "path", "description"}),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": frozenset({"role", "policyArn"}),
+    # lambda/function.go: function_name and package_type.
+    "aws:lambda/function:Function": frozenset({"name", "packageType"}),
+    # lambda/layer_version.go: a layer version is immutable; every argument is ForceNew.
+    "aws:lambda/layerVersion:LayerVersion": frozenset(
+        {
+            "layerName",
+            "code",
+            "s3Bucket",
+            "s3Key",
+            "s3ObjectVersion",
+            "compatibleRuntimes",
+            "compatibleArchitectures",
+            "description",
+            "licenseInfo",
+            "sourceCodeHash",
+            "skipDestroy",
+        }
+    ),
+    # lambda/event_source_mapping.go: the source and where reading starts.
+    "aws:lambda/eventSourceMapping:EventSourceMapping": frozenset(
+        {
+            "eventSourceArn",
+            "startingPosition",
+            "startingPositionTimestamp",
+            "selfManagedEventSource",
+            "topics",
+            "queues",
+            "amazonManagedKafkaEventSourceConfig",
+            "selfManagedKafkaEventSourceConfig",
+        }
+    ),
+    "aws:sqs/queue:Queue": frozenset({"name", "namePrefix", "fifoQueue"}),
+    "aws:sqs/queuePolicy:QueuePolicy": frozenset({"queueUrl"}),
 }
 
 #: What is lost when a resource of these types is deleted or replaced.
@@ -88,6 +121,8 @@ DATA_BEARING: dict[str, str] = {
     "deleted",
     "aws:s3/bucket:Bucket": "a new, empty bucket; the audit reports stay in the old one (object "
     "lock keeps them), apart from the new reports",
+    "aws:sqs/queue:Queue": "the failed batches' stream positions in it are lost; redrive them "
+    "(read those records from the stream, within its 24 hours) before replacing the queue",
 }
 
 
