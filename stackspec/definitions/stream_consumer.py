@@ -136,53 +136,53 @@ class StreamConsumerDefinition:
             sort_keys=True,
         )
 
-    def on_failure_record(
-        self,
-        *,
-        request_id: str,
-        timestamp: str,
-        function_arn: str,
-        stream_arn: str,
-        shard_id: str,
-        start_sequence_number: str,
-        end_sequence_number: str,
-        approximate_arrival_of_first_record: str,
-        approximate_arrival_of_last_record: str,
-        batch_size: int,
-        condition: str,
-        status_code: int | None = None,
-        function_error: str | None = None,
-        retry_attempts: int = 0,
-    ) -> dict[str, Any]:
-        """The message Lambda sends to an on-failure destination for a DynamoDB stream batch
-        (AWS Lambda developer guide, "Retaining discarded records..."): no record data, only
-        where the batch is in the stream (its shard and sequence numbers) so it can be read again
-        while the stream keeps it (24 hours). The local poller sends the same shape."""
-        response: dict[str, Any] = {"executedVersion": "$LATEST"}
-        if status_code is not None:
-            response["statusCode"] = status_code
-        if function_error is not None:
-            response["functionError"] = function_error
-        return {
-            "requestContext": {
-                "requestId": request_id,
-                "functionArn": function_arn,
-                "condition": condition,
-                "approximateInvokeCount": retry_attempts + 1,
-            },
-            "responseContext": response,
-            "version": "1.0",
-            "timestamp": timestamp,
-            "DDBStreamBatchInfo": {
-                "shardId": shard_id,
-                "startSequenceNumber": start_sequence_number,
-                "endSequenceNumber": end_sequence_number,
-                "approximateArrivalOfFirstRecord": approximate_arrival_of_first_record,
-                "approximateArrivalOfLastRecord": approximate_arrival_of_last_record,
-                "batchSize": batch_size,
-                "streamArn": stream_arn,
-            },
-        }
+
+def on_failure_message(
+    *,
+    request_id: str,
+    timestamp: str,
+    function_arn: str,
+    stream_arn: str,
+    shard_id: str,
+    start_sequence_number: str,
+    end_sequence_number: str,
+    approximate_arrival_of_first_record: str,
+    approximate_arrival_of_last_record: str,
+    batch_size: int,
+    condition: str,
+    status_code: int | None = None,
+    function_error: str | None = None,
+    retry_attempts: int = 0,
+) -> dict[str, Any]:
+    """The message Lambda sends to an on-failure destination for a DynamoDB stream batch
+    (AWS Lambda developer guide, "Retaining discarded records..."): no record data, only
+    where the batch is in the stream (its shard and sequence numbers) so it can be read again
+    while the stream keeps it (24 hours). The local poller sends the same shape."""
+    response: dict[str, Any] = {"executedVersion": "$LATEST"}
+    if status_code is not None:
+        response["statusCode"] = status_code
+    if function_error is not None:
+        response["functionError"] = function_error
+    return {
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": retry_attempts + 1,
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": timestamp,
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": start_sequence_number,
+            "endSequenceNumber": end_sequence_number,
+            "approximateArrivalOfFirstRecord": approximate_arrival_of_first_record,
+            "approximateArrivalOfLastRecord": approximate_arrival_of_last_record,
+            "batchSize": batch_size,
+            "streamArn": stream_arn,
+        },
+    }
 
 
 def _alarms(cfg: StackConfig, function: str, queue: str) -> tuple[AlarmDefinition, ...]:
