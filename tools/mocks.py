@@ -310,7 +310,7 @@ class RecordedResource:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy: callers may change it without touching the recorded plan."""
-        return _wire(
+        document: dict[str, Any] = _wire(
             {
                 "urn": self.urn,
                 "type": self.type,
@@ -328,6 +328,7 @@ class RecordedResource:
                 },
             }
         )
+        return document
 
 
 class RecordingMonitor(MockMonitor):
