@@ -8,7 +8,26 @@ Adding a service is adding a module here and a line below.
 
 from __future__ import annotations
 
-from scripts.services import access, backup, budget, keys, monitoring, recovery, table
+from scripts.services import (
+    access,
+    backup,
+    budget,
+    keys,
+    monitoring,
+    recovery,
+    stream_consumer,
+    table,
+)
 from scripts.services.base import LocalService
 
-SERVICES: tuple[LocalService, ...] = (keys, table, monitoring, backup, recovery, budget, access)
+SERVICES: tuple[LocalService, ...] = (
+    keys,
+    table,
+    monitoring,
+    backup,
+    recovery,
+    budget,
+    access,
+    # After access: the function runs as the stream-consumer role.
+    stream_consumer,
+)
