@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stackspec.definitions.stream_consumer import on_failure_message
+from stackspec.definitions.stream_consumer import StreamConsumerDefinition, on_failure_message
 
 Handler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 OnFailure = Callable[[dict[str, Any]], None]
@@ -268,6 +268,17 @@ class StreamPoller:
         self._save()
 
 
+def mapping_settings(definition: StreamConsumerDefinition) -> dict[str, Any]:
+    """The :class:`StreamPoller` arguments that stand for the event source mapping's settings
+    (the on-failure destination is the queue named ``definition.queue_name``)."""
+    return {
+        "batch_size": definition.batch_size,
+        "max_retries": definition.maximum_retry_attempts,
+        "bisect": definition.bisect_batch_on_function_error,
+        "max_record_age_seconds": definition.maximum_record_age_seconds,
+    }
+
+
 def _seq(record: Mapping[str, Any]) -> str:
     return str(record.get("dynamodb", {}).get("SequenceNumber", ""))
 
@@ -328,10 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler=consumer,
         checkpoint_path=args.state_dir / "stream-poller.checkpoint.json",
         failed_path=args.state_dir / "stream-poller.failed.jsonl",
-        batch_size=mapping.batch_size,
-        max_retries=mapping.maximum_retry_attempts,
-        bisect=mapping.bisect_batch_on_function_error,
-        max_record_age_seconds=mapping.maximum_record_age_seconds,
+        **mapping_settings(mapping),
         on_failure=to_failure_queue,
         function_arn=f"arn:aws:lambda:{cfg.region}:{account}:function:{mapping.function_name}",
         log=lambda line: print(line, flush=True),

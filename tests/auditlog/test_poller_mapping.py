@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from auditlog.connect import connect
 from auditlog.verify import verify
+from scripts.stream_poller import mapping_settings
 from stackspec.config.stack import load_stack_config
 from stackspec.definitions.stream_consumer import stream_consumer_definition
 from tests.auditlog.support import REGION, drain, make_table, patient_item, poller, rows
@@ -45,10 +46,7 @@ def queued(sqs: Any, url: str) -> list[dict[str, Any]]:
 def mapping_poller(ddb, streams, sqs, url, audit_db, state: Path, **overrides) -> Any:
     """A poller with the dev definition's mapping settings, failures to the moto queue."""
     settings = {
-        "batch_size": DEFINITION.batch_size,
-        "max_retries": DEFINITION.maximum_retry_attempts,
-        "bisect": DEFINITION.bisect_batch_on_function_error,
-        "max_record_age_seconds": DEFINITION.maximum_record_age_seconds,
+        **mapping_settings(DEFINITION),
         "function_arn": FUNCTION,
         "on_failure": lambda m: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(m)),
     }
