@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import keyword
 import re
 from collections import Counter
 from typing import Any
@@ -115,6 +116,12 @@ OUTPUTS = {
     "operationsRoleArn",
     "deployRoleArn",
     "streamConsumerRoleArn",
+    "consumerKeyArn",
+    "consumerKeyAlias",
+    "auditDatabaseAddress",
+    "auditDatabaseResourceId",
+    "streamConsumerFunctionName",
+    "streamConsumerFailureQueueUrl",
 }
 
 
@@ -144,7 +151,12 @@ def test_dr_resources_live_in_the_dr_region(prod_plan: Plan) -> None:
 def _taggable(type_token: str) -> bool:
     """Whether the pulumi_aws resource class takes a ``tags`` input."""
     module_path, class_name = type_token.split(":")[1].split("/")[0], type_token.split(":")[2]
-    module = importlib.import_module(f"pulumi_aws.{module_path}")
+    # Python keywords get a trailing underscore in the SDK (``lambda`` is ``pulumi_aws.lambda_``).
+    module = importlib.import_module(
+        f"pulumi_aws.{module_path}_"
+        if keyword.iskeyword(module_path)
+        else f"pulumi_aws.{module_path}"
+    )
     cls = getattr(module, class_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
 
@@ -185,13 +197,16 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "phi-key",
         "alerts-key",
         "logs-key",
+        "consumer-key",
         "network",
+        "audit-db",
         "app",
         "monitoring",
         "backup",
         "audit",
         "recovery",
         "access",
+        "stream-consumer",
         "cost",
     }
 
