@@ -15,16 +15,16 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 5,
-    "aws:kms/key:Key": 5,
-    "aws:kms/alias:Alias": 5,
+    "medeez:data:EncryptionKey": 7,
+    "aws:kms/key:Key": 7,
+    "aws:kms/alias:Alias": 7,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 23,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 35,
     "aws:cloudwatch/dashboard:Dashboard": 1,
     "medeez:data:CrossRegionBackup": 1,
     "aws:backup/regionSettings:RegionSettings": 1,
@@ -35,9 +35,9 @@ BASE_TYPES = {
     # with a managed policy each, plus their shared permissions boundary; the flow log role
     # and its delivery policy.
     "medeez:data:AccessRoles": 1,
-    "aws:iam/role:Role": 6,
+    "aws:iam/role:Role": 7,
     "aws:iam/policy:Policy": 7,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 8,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 9,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
@@ -56,8 +56,22 @@ BASE_TYPES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
     "aws:ec2/vpcEndpoint:VpcEndpoint": 7,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 4,
     "aws:ec2/flowLog:FlowLog": 1,
+    # The stream consumer (issue 9 §3): its key, function, layer, mapping, failure queue and its
+    # policy, log group and four alarms.
+    "medeez:data:StreamConsumer": 1,
+    "aws:lambda/function:Function": 1,
+    "aws:lambda/layerVersion:LayerVersion": 1,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
+    "aws:sqs/queue:Queue": 1,
+    "aws:sqs/queuePolicy:QueuePolicy": 1,
+    # The audit database the consumer writes to (branch auditdb, wired with the consumer): its
+    # key, instance, parameter and subnet groups, monitoring role, two log groups, eight alarms.
+    "medeez:data:AuditDatabase": 1,
+    "aws:rds/instance:Instance": 1,
+    "aws:rds/parameterGroup:ParameterGroup": 1,
+    "aws:rds/subnetGroup:SubnetGroup": 1,
 }
 #: What prod adds: the DR region's settings, vault and key, vault locks, the copy-job alarm,
 #: contributor insights on the table and its five indexes, and the audit evidence (framework,
