@@ -40,11 +40,13 @@ PACKAGE_SOURCES = (
     "stackspec/key_schema.py",
 )
 #: The layer zip ``make consumer-layer`` builds (psycopg for the runtime, the RDS CA bundle).
-LAYER_ZIP = "build/stream-consumer-layer.zip"
+LAYER_ZIP = ".build/stream-consumer-layer.zip"
 #: Layers are extracted under /opt: ``python/`` goes on sys.path, the bundle sits beside it.
 CA_BUNDLE_PATH = "/opt/rds/global-bundle.pem"
-#: The third-party requirement the layer holds, pinned to the version the tests run.
-LAYER_REQUIREMENTS = ("psycopg[binary]",)
+#: The third-party distributions the layer holds (pinned by requirements.txt, as the tests run).
+LAYER_REQUIREMENTS = ("psycopg", "psycopg-binary")
+#: Where AWS publishes the RDS certificate bundle the layer carries.
+CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 #: What the ingest connection's environment must say in Lambda: IAM auth, never a URL.
 AUTH_IAM = "iam"
 

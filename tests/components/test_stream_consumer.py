@@ -170,7 +170,7 @@ def test_layer_comes_from_the_built_zip(stack: tuple[str, dict[str, RecordedReso
     env, resources = stack
     layer = resources["consumer-layer"].inputs
     assert layer["layerName"] == f"medeez-{env}-stream-consumer-deps"
-    assert layer["code"].path == "build/stream-consumer-layer.zip"
+    assert layer["code"].path == ".build/stream-consumer-layer.zip"
     assert layer["compatibleRuntimes"] == ["python3.12"]
     assert layer["compatibleArchitectures"] == ["arm64"]
 
