@@ -36,6 +36,7 @@ DEV_SKIPS = {
     "kms.phi.rotation-period",
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
+    "kms.audit-db.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -44,6 +45,16 @@ DEV_SKIPS = {
     "recovery.restore-testing-plan",
     "recovery.restore-testing-selection",
     "budget.subscribers",
+    # The audit database: no network subnets yet, fields moto does not report, and no local
+    # PostgreSQL in these flows (tests/scripts/test_audit_database_local.py runs one).
+    "audit-db.subnet-group",
+    "audit-db.instance.EnablePerformanceInsights",
+    "audit-db.instance.PerformanceInsightsKMSKeyId",
+    "audit-db.instance.PerformanceInsightsRetentionPeriod",
+    "audit-db.postgres.major",
+    "audit-db.postgres.log_connections",
+    "audit-db.postgres.log_disconnections",
+    "audit-db.postgres.roles",
 }
 
 

@@ -45,7 +45,7 @@ BASE_TYPES = {
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": 1,
     "aws:backup/restoreTestingSelection:RestoreTestingSelection": 1,
     # The network, two AZs in dev: a subnet, route table and association per AZ; six tier
-    # groups with 11 ingress and 13 egress rules; two gateway and five interface endpoints.
+    # groups with 11 ingress and 13 egress rules; two gateway and two interface endpoints.
     "medeez:data:Network": 1,
     "aws:ec2/vpc:Vpc": 1,
     "aws:ec2/subnet:Subnet": 2,
@@ -55,7 +55,7 @@ BASE_TYPES = {
     "aws:ec2/securityGroup:SecurityGroup": 6,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": 7,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 4,
     "aws:cloudwatch/logGroup:LogGroup": 4,
     "aws:ec2/flowLog:FlowLog": 1,
     # The stream consumer (issue 9 §3): its key, function, layer, mapping, failure queue and its
@@ -95,7 +95,8 @@ PROD_ONLY = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:backup/framework:Framework": 1,
     "aws:backup/reportPlan:ReportPlan": 3,
-    # A third AZ: its subnet, route table and association.
+    # A third AZ: its subnet, route table and association; three more interface endpoints.
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 3,
     "aws:ec2/subnet:Subnet": 1,
     "aws:ec2/routeTable:RouteTable": 1,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,

@@ -207,9 +207,6 @@ class RealisticMocks(Mocks):
             kind = "pg" if typ.endswith("ParameterGroup") else "subgrp"
             state.update(name=physical, arn=f"arn:aws:rds:{region}:{account}:{kind}:{physical}")
             return physical, state
-        if typ == "aws:cloudwatch/logGroup:LogGroup":
-            state.update(name=physical, arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
-            return physical, state
         if typ == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs.get("arn", physical)), state
         if typ in EC2_IDS:

@@ -95,6 +95,37 @@ SUPPORTING_TYPES: Final = frozenset(
 )
 
 
+#: Network types that decide who can reach the data (not data themselves): every one must be
+#: judged by some rule, as data-bearing types must, so a new way to open the network cannot pass
+#: unjudged. Route table associations and egress rules only narrow what the judged types allow.
+NETWORK_TYPES: Final = frozenset(
+    {
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/defaultVpc:DefaultVpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/defaultSubnet:DefaultSubnet",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/defaultRouteTable:DefaultRouteTable",
+        "aws:ec2/route:Route",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment",
+        "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "aws:ec2/flowLog:FlowLog",
+    }
+)
+
+
+def must_be_judged(resource_type: str) -> bool:
+    """True if some rule of the pack must judge the type: data-bearing or network-opening."""
+    return is_data_bearing(resource_type) or resource_type in NETWORK_TYPES
+
+
 #: Services that only carry data in transit; their resources keep nothing to protect from deletion.
 TRANSIT_SERVICES: Final = frozenset({"sns", "firehose"})
 

@@ -190,6 +190,7 @@ class Cluster:
             "unix_socket_directories = ''",
             "password_encryption = 'scram-sha-256'",
             "log_connections = on",
+            "log_disconnections = on",
             # Schema and privilege changes (disabling the audit guard trigger, granting UPDATE)
             # land in postgres.log; RDS adds pgaudit for this (next issue).
             "log_statement = 'ddl'",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from scripts.services import (
     access,
+    audit_database,
     backup,
     budget,
     keys,
@@ -24,6 +25,7 @@ SERVICES: tuple[LocalService, ...] = (
     keys,
     table,
     monitoring,
+    audit_database,
     backup,
     recovery,
     budget,

@@ -109,6 +109,22 @@ class KeyDefinition:
                     "Resource": "*",
                 }
             )
+        if self.via_services:
+            statements.append(
+                {
+                    "Sid": "AccountUsesKeyThroughServices",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": list(VIA_SERVICE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account_id,
+                            "kms:ViaService": sorted(self.via_services),
+                        }
+                    },
+                }
+            )
         if self.log_groups_service:
             # As CloudWatch Logs documents it: the service principal of the region, and only for
             # log groups of this account and region (the context names the log group's ARN).
@@ -124,22 +140,6 @@ class KeyDefinition:
                             "kms:EncryptionContext:aws:logs:arn": (
                                 f"arn:{partition}:logs:{self.region}:{account_id}:log-group:*"
                             )
-                        }
-                    },
-                }
-            )
-        if self.via_services:
-            statements.append(
-                {
-                    "Sid": "AccountUsesKeyThroughServices",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": list(VIA_SERVICE_ACTIONS),
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:CallerAccount": account_id,
-                            "kms:ViaService": sorted(self.via_services),
                         }
                     },
                 }
@@ -174,23 +174,23 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             f"RDS {names.audit_database}: storage, snapshots, Performance Insights and its "
             "RDS-managed master secret"
         ),
-        KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
         KeyPurpose.CONSUMER: (
             f"Stream consumer {names.stream_consumer}: its environment and its failure queue "
             f"{names.stream_consumer_failures}"
         ),
+        KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
     }
     purposes = [KeyPurpose.TABLE, KeyPurpose.PHI, KeyPurpose.ALERTS, KeyPurpose.BACKUP]
     if cfg.backup.cross_region_copy.enabled:
         purposes.append(KeyPurpose.BACKUP_DR)
     if cfg.recovery.audit.enabled:
         purposes.append(KeyPurpose.AUDIT)
+    purposes.append(KeyPurpose.LOGS)
     purposes.append(KeyPurpose.AUDIT_DATABASE)
     audit_db_services = (
         f"rds.{cfg.region}.amazonaws.com",
         f"secretsmanager.{cfg.region}.amazonaws.com",
     )
-    purposes.append(KeyPurpose.LOGS)
     purposes.append(KeyPurpose.CONSUMER)
     # Lambda decrypts the consumer's environment and SQS its failure queue for the caller.
     consumer_services = (f"lambda.{cfg.region}.amazonaws.com", f"sqs.{cfg.region}.amazonaws.com")

@@ -172,22 +172,28 @@ def test_gateway_endpoints_route_to_every_private_table_for_this_account_only(
     ]
 
 
+@pytest.mark.parametrize(
+    ("plan_name", "services", "zones"),
+    [
+        ("dev_plan", ("secretsmanager", "sts"), 2),
+        ("prod_plan", ("kms", "secretsmanager", "sts", "sqs", "logs"), 3),
+    ],
+)
 def test_interface_endpoints_private_dns_in_every_subnet_behind_the_endpoints_group(
-    dev_plan: Plan,
+    plan_name: str, services: tuple[str, ...], zones: int, request: pytest.FixtureRequest
 ) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
     interface = {
         r.inputs["serviceName"]: r
-        for r in dev_plan.of_type(ENDPOINT)
+        for r in plan.of_type(ENDPOINT)
         if r.inputs["vpcEndpointType"] == "Interface"
     }
-    assert set(interface) == {
-        f"com.amazonaws.us-east-1.{s}" for s in ("kms", "secretsmanager", "sts", "sqs", "logs")
-    }
-    subnets = [_id(dev_plan, "network-subnet-1"), _id(dev_plan, "network-subnet-2")]
+    assert set(interface) == {f"com.amazonaws.us-east-1.{s}" for s in services}
+    subnets = [_id(plan, f"network-subnet-{n}") for n in range(1, zones + 1)]
     for endpoint in interface.values():
         assert endpoint.inputs["privateDnsEnabled"] is True
         assert endpoint.inputs["subnetIds"] == subnets
-        assert endpoint.inputs["securityGroupIds"] == [_id(dev_plan, "network-endpoints-sg")]
+        assert endpoint.inputs["securityGroupIds"] == [_id(plan, "network-endpoints-sg")]
         assert json.loads(endpoint.inputs["policy"])["Statement"] == [
             {
                 "Sid": "ThisAccountOnly",

@@ -360,6 +360,56 @@ OBJECT_LOCK: dict[str, Any] = {
     "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 2190}},
 }
 
+# The network: a private VPC, its subnet, tier groups with a group-to-group rule, the default
+# group closed, an interface endpoint with private DNS, flow logs to an encrypted log group.
+VPC: dict[str, Any] = {
+    "cidrBlock": "10.40.0.0/16",
+    "enableDnsSupport": True,
+    "enableDnsHostnames": True,
+}
+SUBNET: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "cidrBlock": "10.40.0.0/20",
+    "availabilityZone": "us-east-1a",
+    "mapPublicIpOnLaunch": False,
+}
+SECURITY_GROUP: dict[str, Any] = {
+    "name": "medeez-dev-database",
+    "description": "medeez-dev database tier",
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "revokeRulesOnDelete": True,
+}
+INGRESS_RULE: dict[str, Any] = {
+    "securityGroupId": "sg-0a1b2c3d4e5f60718",
+    "ipProtocol": "tcp",
+    "fromPort": 5432,
+    "toPort": 5432,
+    "referencedSecurityGroupId": "sg-0a1b2c3d4e5f60719",
+    "description": "PostgreSQL from the stream-consumer Lambda",
+}
+DEFAULT_SECURITY_GROUP: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "ingress": [],
+    "egress": [],
+}
+INTERFACE_ENDPOINT: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "serviceName": "com.amazonaws.us-east-1.sts",
+    "vpcEndpointType": "Interface",
+    "privateDnsEnabled": True,
+    "subnetIds": ["subnet-0a1b2c3d4e5f60718"],
+    "securityGroupIds": ["sg-0a1b2c3d4e5f60720"],
+}
+ROUTE_TABLE: dict[str, Any] = {"vpcId": "vpc-0a1b2c3d4e5f60718"}
+FLOW_LOG: dict[str, Any] = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "trafficType": "ALL",
+    "logDestinationType": "cloud-watch-logs",
+    "logDestination": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/medeez/dev/vpc-flow-logs",
+    "iamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-vpc-flow-logs",
+    "maxAggregationInterval": 600,
+}
+
 #: A compliant resource per type, for rules that judge that type.
 BASELINES: dict[str, dict[str, Any]] = {
     t.TABLE: TABLE,
@@ -385,6 +435,12 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.SQS_QUEUE_POLICY: QUEUE_POLICY,
     t.BACKUP_RESTORE_TESTING_SELECTION: RESTORE_TESTING_SELECTION,
     t.S3_OBJECT_LOCK: OBJECT_LOCK,
+    t.SUBNET: SUBNET,
+    t.SECURITY_GROUP: SECURITY_GROUP,
+    t.SECURITY_GROUP_INGRESS_RULE: INGRESS_RULE,
+    t.DEFAULT_SECURITY_GROUP: DEFAULT_SECURITY_GROUP,
+    t.VPC_ENDPOINT: INTERFACE_ENDPOINT,
+    t.ROUTE_TABLE: ROUTE_TABLE,
 }
 
 
@@ -499,6 +555,40 @@ def compliant_stack() -> list[Node]:
         ),
         Node(t.SQS_QUEUE, "failures", QUEUE, protect=True),
         Node(t.SQS_QUEUE_POLICY, "failures-policy", QUEUE_POLICY, {"queueUrl": ["failures"]}),
+        *network_nodes(),
+    ]
+
+
+def network_nodes() -> list[Node]:
+    """A compliant private network, part of the compliant stack."""
+    flow_log_group = {**LOG_GROUP, "name": "/medeez/dev/vpc-flow-logs", "retentionInDays": 365}
+    return [
+        Node(t.VPC, "vpc", VPC),
+        Node(t.SUBNET, "subnet-1", SUBNET, {"vpcId": ["vpc"]}),
+        Node(t.ROUTE_TABLE, "routes-1", ROUTE_TABLE, {"vpcId": ["vpc"]}),
+        Node(t.DEFAULT_SECURITY_GROUP, "default-sg", DEFAULT_SECURITY_GROUP, {"vpcId": ["vpc"]}),
+        Node(t.SECURITY_GROUP, "database-sg", SECURITY_GROUP, {"vpcId": ["vpc"]}),
+        Node(
+            t.SECURITY_GROUP,
+            "consumer-sg",
+            {**SECURITY_GROUP, "name": "medeez-dev-consumer"},
+            {"vpcId": ["vpc"]},
+        ),
+        Node(
+            t.SECURITY_GROUP_INGRESS_RULE,
+            "database-in-consumer",
+            INGRESS_RULE,
+            {"securityGroupId": ["database-sg"], "referencedSecurityGroupId": ["consumer-sg"]},
+        ),
+        Node(t.VPC_ENDPOINT, "sts-endpoint", INTERFACE_ENDPOINT, {"vpcId": ["vpc"]}),
+        Node(t.LOG_GROUP, "flow-logs", flow_log_group, protect=True),
+        Node(t.IAM_ROLE, "flow-logs-role", {**ROLE, "name": "medeez-dev-vpc-flow-logs"}),
+        Node(
+            t.FLOW_LOG,
+            "flow-log",
+            FLOW_LOG,
+            {"vpcId": ["vpc"], "logDestination": ["flow-logs"], "iamRoleArn": ["flow-logs-role"]},
+        ),
     ]
 
 

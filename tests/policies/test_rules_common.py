@@ -200,6 +200,19 @@ RESOURCE_SUBJECTS = {
             '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage"}]}',
         ),
     ),
+    "hipaa-vpc-security-group-no-public-ingress": (
+        t.SECURITY_GROUP_INGRESS_RULE,
+        mutate(f.INGRESS_RULE, "cidrIpv4", "0.0.0.0/0"),
+    ),
+    "hipaa-vpc-subnet-no-public-ip": (t.SUBNET, mutate(f.SUBNET, "mapPublicIpOnLaunch", True)),
+    "hipaa-vpc-no-internet-gateway": (
+        t.ROUTE_TABLE,
+        mutate(f.ROUTE_TABLE, "routes", [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-0a1b2c3d"}]),
+    ),
+    "hipaa-vpc-interface-endpoint-private-dns": (
+        t.VPC_ENDPOINT,
+        mutate(f.INTERFACE_ENDPOINT, "privateDnsEnabled", False),
+    ),
 }
 
 #: Compliant resources for rules whose violating subject is a type without a baseline.
@@ -263,6 +276,19 @@ STACK_SUBJECTS = {
     "hipaa-stack-data-types-covered": (
         [*f.compliant_stack(), Node("aws:kinesis/stream:Stream", "stream", {})],
         "stream",
+    ),
+    "hipaa-vpc-flow-logs-enabled": (f.without(f.compliant_stack(), "flow-log"), "vpc"),
+    "hipaa-vpc-flow-log-destination-encrypted": (
+        f.replace(
+            f.compliant_stack(),
+            "flow-log",
+            deps={"vpcId": ["vpc"], "iamRoleArn": ["flow-logs-role"]},
+        ),
+        "flow-log",
+    ),
+    "hipaa-vpc-default-security-group-closed": (
+        f.without(f.compliant_stack(), "default-sg"),
+        "vpc",
     ),
 }
 

@@ -35,6 +35,7 @@ def test_unprotected_keys_and_vaults_are_flagged():
         "dr-vault",
         "exports",
         "failures",
+        "flow-logs",  # log groups keep records; the network's other types keep none
         "table-key",
         "vault",
     ]

@@ -16,6 +16,7 @@ from scripts.services.base import SetupResult
 from scripts.services.table import create_table_request
 from scripts.setup_database import SetupError, setup_local, wait_until_ready
 from stackspec.config.stack import StackConfig
+from stackspec.definitions import stack_definition
 from stackspec.definitions.backup import BackupDefinition
 from stackspec.definitions.monitoring import alarm_definitions
 from stackspec.definitions.table import table_definition
@@ -123,7 +124,10 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
     ]
 
     alarms = clients("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
-    specs = {spec.name: spec for spec in alarm_definitions(dev)}
+    specs = {
+        spec.name: spec
+        for spec in (*alarm_definitions(dev), *stack_definition(dev).audit_database.alarms)
+    }
     assert {a["AlarmName"] for a in alarms} == set(specs)
     for alarm in alarms:
         spec = specs[alarm["AlarmName"]]
@@ -198,10 +202,11 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     clients = clients_for(dev)
     first = setup_local(dev, clients)
     assert first.changed
-    # 4 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
+    # 5 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary and 4 role policies, 4 roles.
-    assert first.count("created") == 23
+    # roles: the boundary and 4 role policies, 4 roles; the audit database: its key, parameter
+    # group, monitoring role, 2 log groups, instance, alarms (its subnet group: skipped).
+    assert first.count("created") == 30
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
@@ -210,7 +215,7 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 4
+    assert len(medeez_aliases) == 5
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):

@@ -91,6 +91,9 @@ class _Context:
 
 Pricer = Callable[[PlanResource, _Context], tuple[Part, ...]]
 
+#: AWS bills hourly resources for 730 hours a month.
+HOURS_PER_MONTH = 730
+
 #: Types that AWS does not bill, and why (shown in the report).
 FREE: dict[str, str] = {
     "aws:kms/alias:Alias": "aliases are free",
@@ -122,6 +125,14 @@ FREE: dict[str, str] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "a setting; KMS requests are priced on the key"
     ),
+    "aws:ec2/vpc:Vpc": "a VPC is free",
+    "aws:ec2/subnet:Subnet": "subnets are free",
+    "aws:ec2/routeTable:RouteTable": "route tables are free",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "a setting",
+    "aws:ec2/securityGroup:SecurityGroup": "security groups are free",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "a setting",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "a setting",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "a setting",
 }
 
 
@@ -341,6 +352,44 @@ def _log_group(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
             f"{gb:.3g} GB ingested",
             gb * ctx.at(resource).cloudwatch.logs_ingested_gb,
             ("logs.ingestedGbPerMonth",),
+        ),
+    )
+
+
+# ---- VPC ----
+
+
+def _vpc_endpoint(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    """Interface endpoints bill per AZ-hour and per GB; gateway endpoints (DynamoDB, S3) nothing."""
+    if resource.inputs.get("vpcEndpointType") != "Interface":
+        return (Part("gateway endpoint: no charge", 0.0),)
+    p = ctx.at(resource).vpc
+    zones = len(resource.inputs.get("subnetIds") or []) or 1
+    endpoints = sum(
+        1
+        for r in ctx.plan.resources
+        if r.type == resource.type and r.inputs.get("vpcEndpointType") == "Interface"
+    )
+    gb = ctx.usage.network.endpoint_gb_per_month / endpoints
+    return (
+        Part(f"{zones} AZ x 730 h", zones * HOURS_PER_MONTH * p.interface_endpoint_az_hour),
+        Part(
+            f"{gb:.3g} GB processed",
+            gb * p.interface_endpoint_gb,
+            ("network.endpointGbPerMonth",),
+        ),
+    )
+
+
+def _flow_log(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    gb = ctx.usage.network.flow_log_gb_per_month / sum(
+        1 for r in ctx.plan.resources if r.type == resource.type
+    )
+    return (
+        Part(
+            f"{gb:.3g} GB flow records (vended logs)",
+            gb * ctx.at(resource).vpc.flow_logs_ingested_gb,
+            ("network.flowLogGbPerMonth",),
         ),
     )
 
@@ -612,6 +661,8 @@ PRICERS: dict[str, Pricer] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:lambda/function:Function": _function,
     "aws:sqs/queue:Queue": _queue,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/flowLog:FlowLog": _flow_log,
 }
 
 

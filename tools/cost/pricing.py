@@ -83,6 +83,12 @@ class TransferPrices(_Prices):
     internet_out_gb: float
 
 
+class VpcPrices(_Prices):
+    interface_endpoint_az_hour: float
+    interface_endpoint_gb: float
+    flow_logs_ingested_gb: float
+
+
 class RegionPrices(_Prices):
     dynamodb: DynamoDBPrices
     kms: KmsPrices
@@ -94,6 +100,7 @@ class RegionPrices(_Prices):
     sqs: SqsPrices
     budgets: BudgetsPrices
     transfer: TransferPrices
+    vpc: VpcPrices
 
 
 class SnapshotInfo(_Prices):

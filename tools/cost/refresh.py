@@ -69,6 +69,9 @@ SOURCES: dict[tuple[str, str], Source] = {
     ("s3", "standardGbMonth"): Source("AmazonS3", "TimedStorage-ByteHrs"),
     ("s3", "putRequestsPer1K"): Source("AmazonS3", "Requests-Tier1", 1e3),
     ("s3", "getRequestsPer1K"): Source("AmazonS3", "Requests-Tier2", 1e3),
+    ("vpc", "interfaceEndpointAzHour"): Source("AmazonVPC", "VpcEndpoint-Hours"),
+    ("vpc", "interfaceEndpointGb"): Source("AmazonVPC", "VpcEndpoint-Bytes"),
+    ("vpc", "flowLogsIngestedGb"): Source("AmazonCloudWatch", "VendedLog-Bytes"),
 }
 
 #: Prices the Price List does not list as a product of their own: kept from the snapshot.

@@ -124,6 +124,14 @@ class StreamConsumer(ConfigModel):
     """Requests on the failure queue (sends of failed batches, operators reading them)."""
 
 
+class Network(ConfigModel):
+    flow_log_gb_per_month: NonNegative = 1.0
+    """Flow log records delivered to CloudWatch Logs (about 100 bytes per flow each aggregation
+    interval: the consumer's and the tooling's connections to the database and endpoints)."""
+    endpoint_gb_per_month: NonNegative = 1.0
+    """Data through the interface endpoints, all of them together (API calls are small)."""
+
+
 class Notifications(ConfigModel):
     publishes_per_month: NonNegative = 300
     """Messages published to the alert topic (alarms, budgets, backup events)."""
@@ -209,6 +217,7 @@ class UsageModel(ConfigModel):
     kms: Kms = Field(default_factory=Kms)
     logs: Logs = Field(default_factory=Logs)
     stream_consumer: StreamConsumer = Field(default_factory=StreamConsumer)
+    network: Network = Field(default_factory=Network)
     notifications: Notifications = Field(default_factory=Notifications)
     transfer: Transfer = Field(default_factory=Transfer)
     audit_bucket: AuditBucket = Field(default_factory=AuditBucket)

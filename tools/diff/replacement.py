@@ -111,6 +111,47 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     ),
     "aws:sqs/queue:Queue": frozenset({"name", "namePrefix", "fifoQueue"}),
     "aws:sqs/queuePolicy:QueuePolicy": frozenset({"queueUrl"}),
+    # The network (internal/service/ec2/vpc_*.go and vpc_security_group_*_rule.go).
+    "aws:ec2/vpc:Vpc": frozenset({"cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"}),
+    "aws:ec2/subnet:Subnet": frozenset(
+        {"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "ipv6Native", "outpostArn"}
+    ),
+    "aws:ec2/routeTable:RouteTable": frozenset({"vpcId"}),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": frozenset({"subnetId", "gatewayId"}),
+    "aws:ec2/securityGroup:SecurityGroup": frozenset(
+        {"name", "namePrefix", "description", "vpcId"}
+    ),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": frozenset({"vpcId"}),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": frozenset({"securityGroupId"}),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": frozenset({"securityGroupId"}),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": frozenset(
+        {
+            "vpcId",
+            "serviceName",
+            "vpcEndpointType",
+            "serviceRegion",
+            "resourceConfigurationArn",
+            "serviceNetworkArn",
+        }
+    ),
+    # EC2 has no UpdateFlowLog: every argument but the tags replaces the flow log.
+    "aws:ec2/flowLog:FlowLog": frozenset(
+        {
+            "vpcId",
+            "subnetId",
+            "eniId",
+            "transitGatewayId",
+            "transitGatewayAttachmentId",
+            "trafficType",
+            "logDestination",
+            "logDestinationType",
+            "logFormat",
+            "iamRoleArn",
+            "maxAggregationInterval",
+            "destinationOptions",
+            "deliverCrossAccountRole",
+        }
+    ),
 }
 
 #: What is lost when a resource of these types is deleted or replaced.
@@ -123,6 +164,8 @@ DATA_BEARING: dict[str, str] = {
     "lock keeps them), apart from the new reports",
     "aws:sqs/queue:Queue": "the failed batches' stream positions in it are lost; redrive them "
     "(read those records from the stream, within its 24 hours) before replacing the queue",
+    "aws:cloudwatch/logGroup:LogGroup": "the log group's records (flow logs: who connected to "
+    "what) are deleted with it",
 }
 
 

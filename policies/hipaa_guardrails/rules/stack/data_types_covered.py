@@ -5,7 +5,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from hipaa_guardrails.coverage import is_data_bearing
+from hipaa_guardrails.coverage import must_be_judged
 from hipaa_guardrails.spec import Finding, Guardrail, Scope, Stack
 
 
@@ -19,7 +19,7 @@ def guarded_types() -> frozenset[str]:
 def check(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
     known = guarded_types() | frozenset(config["reviewedTypes"])
     for resource in stack.resources:
-        if resource.type in known or not is_data_bearing(resource.type):
+        if resource.type in known or not must_be_judged(resource.type):
             continue
         yield Finding(
             f"{resource.type} ({resource.name}) holds or carries data but no guardrail of this "

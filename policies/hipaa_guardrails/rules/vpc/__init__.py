@@ -1,0 +1,2 @@
+"""vpc guardrails: the private network (VPC, subnets, routes, security groups, endpoints, flow
+logs)."""
