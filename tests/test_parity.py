@@ -258,8 +258,9 @@ def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -
     cfg = built.cfg
     aliases = {a.inputs["targetKeyId"]: a for a in plan.of_type("aws:kms/alias:Alias")}
     rotations = {p["KeyId"]: p for p in built.sent("EnableKeyRotation")}
+    # table, PHI, alerts, backup, logs, audit database, stream consumer; DR and audit optional.
     assert len(plan.of_type("aws:kms/key:Key")) == (
-        4 + cfg.backup.cross_region_copy.enabled + cfg.recovery.audit.enabled
+        7 + cfg.backup.cross_region_copy.enabled + cfg.recovery.audit.enabled
     )
     for key in plan.of_type("aws:kms/key:Key"):
         alias = aliases[key.state["keyId"]]
