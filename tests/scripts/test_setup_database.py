@@ -126,7 +126,11 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
     alarms = clients("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
     specs = {
         spec.name: spec
-        for spec in (*alarm_definitions(dev), *stack_definition(dev).audit_database.alarms)
+        for spec in (
+            *alarm_definitions(dev),
+            *stack_definition(dev).audit_database.alarms,
+            *stack_definition(dev).stream_consumer.alarms,
+        )
     }
     assert {a["AlarmName"] for a in alarms} == set(specs)
     for alarm in alarms:
@@ -205,8 +209,10 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     # 5 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
     # roles: the boundary and 4 role policies, 4 roles; the audit database: its key, parameter
-    # group, monitoring role, 2 log groups, instance, alarms (its subnet group: skipped).
-    assert first.count("created") == 30
+    # group, monitoring role, 2 log groups, instance, alarms (its subnet group: skipped); the
+    # logs key; the stream consumer: its key, queue, log group, function, alarms (its mapping:
+    # skipped).
+    assert first.count("created") == 36
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
@@ -215,7 +221,8 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 5
+    # table, PHI, alerts, backup, logs, audit database, stream consumer.
+    assert len(medeez_aliases) == 7
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):
