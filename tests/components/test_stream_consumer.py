@@ -194,7 +194,7 @@ def test_mapping_reads_the_stream_in_order_and_keeps_failures(
         "eventSourceArn": STREAM.replace("ENV", env),
         "functionName": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:medeez-{env}-stream-consumer",
         "startingPosition": "TRIM_HORIZON",
-        "batchSize": 100 if env == "dev" else 500,
+        "batchSize": 100 if env == "dev" else 1000,
         "maximumBatchingWindowInSeconds": 1 if env == "dev" else 2,
         "maximumRetryAttempts": 3 if env == "dev" else 5,
         "maximumRecordAgeInSeconds": 3600 if env == "dev" else 21600,
