@@ -25,7 +25,7 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview isolation-check cost capacity diff diagram test lint \
         typecheck format docs bench consumer-layer local local-up local-down local-status setup seed validate \
-        drill clean audit-verify audit-report audit-digest offboard-clinic
+        drill clean audit-verify audit-report audit-digest audit-migrate offboard-clinic
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -113,6 +113,9 @@ audit-report: $(STAMP) ## A patient's accounting of writes and reads: CLINIC=<id
 
 audit-digest: $(STAMP) ## Write a digest of every chain head now (the external anchor; local: .local/audit-digests/)
 	@$(PY) -m scripts.audit digest $(AUDIT_ARGS)
+
+audit-migrate: $(STAMP) ## Apply the audit schema's pending migrations: local owner; TARGET=aws: RDS master secret, verify-full TLS, rds_iam roles
+	@$(PY) -m scripts.audit_migrate $(AUDIT_ARGS)
 
 setup: $(STAMP) ## Local emulator: create STACK; AWS (TARGET=aws): wait until its table is ACTIVE
 	@$(PY) -m scripts.setup_database --stack $(STACK) --format $(FORMAT) $(TARGET_ARGS)

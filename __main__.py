@@ -74,9 +74,9 @@ backup = CrossRegionBackup(
         vault_keys=stack.keys,
         table_arn=table.arn,
         table_key_arn=keys[KeyPurpose.TABLE].arn,
-        protection=config.protection,
         database_arns=[audit_database.arn],
         database_key_arns=[audit_database.key_arn],
+        protection=config.protection,
     ),
 )
 # Reports are evidence: the audit bucket and its key carry the data-resource protection.
@@ -157,11 +157,13 @@ pulumi.export("privateSubnetIds", network.subnet_ids)
 pulumi.export(
     "securityGroupIds", {str(tier): group for tier, group in network.security_group_ids.items()}
 )
-pulumi.export("auditDatabaseAddress", audit_database.address)
-pulumi.export("auditDatabaseResourceId", audit_database.resource_id)
 pulumi.export("streamConsumerFunctionName", stream_consumer.function_name)
 pulumi.export("streamConsumerFailureQueueUrl", stream_consumer.queue_url)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
+pulumi.export("auditDatabaseAddress", audit_database.address)
+pulumi.export("auditDatabasePort", audit_database.port)
+pulumi.export("auditDatabaseResourceId", audit_database.resource_id)
+pulumi.export("auditDatabaseMasterSecretArn", audit_database.master_secret_arn)
 for role_purpose, role_arn in access.role_arns.items():
     camel = "".join(w.title() if i else w for i, w in enumerate(role_purpose.split("-")))
     pulumi.export(f"{camel}RoleArn", role_arn)

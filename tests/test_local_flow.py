@@ -37,6 +37,7 @@ DEV_SKIPS = {
     "kms.alerts.rotation-period",
     "kms.backup.rotation-period",
     "kms.audit-db.rotation-period",
+    "kms.logs.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -55,7 +56,6 @@ DEV_SKIPS = {
     "audit-db.postgres.log_connections",
     "audit-db.postgres.log_disconnections",
     "audit-db.postgres.roles",
-    "kms.logs.rotation-period",
     # The stream consumer: the mapping is the local poller (moto would invoke Docker and drop
     # the stream records), no local VPC, and moto does not return LoggingConfig.
     "kms.consumer.rotation-period",

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from scripts.aws_target import Clients
+from scripts.services.audit_database import NO_SUBNETS
 from scripts.services.base import SetupResult
 from scripts.services.monitoring import alarm_differences, alarm_request
 from scripts.setup_database import setup_local
@@ -258,8 +259,9 @@ def test_keys(plan: Plan, built: Built, planned: Identities, live: Identities) -
     cfg = built.cfg
     aliases = {a.inputs["targetKeyId"]: a for a in plan.of_type("aws:kms/alias:Alias")}
     rotations = {p["KeyId"]: p for p in built.sent("EnableKeyRotation")}
-    # table, PHI, alerts, backup, logs, audit database, stream consumer; DR and audit optional.
     assert len(plan.of_type("aws:kms/key:Key")) == (
+        # table, phi, alerts, backup, logs (the network's), audit-db (the audit database's),
+        # consumer (the stream consumer's)
         7 + cfg.backup.cross_region_copy.enabled + cfg.recovery.audit.enabled
     )
     for key in plan.of_type("aws:kms/key:Key"):
@@ -708,6 +710,113 @@ def test_recovery(plan: Plan, built: Built, planned: Identities, live: Identitie
         ) == planned(report.inputs)
 
 
+def test_audit_database(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    """The instance, its parameter group, log groups and monitoring role as moto holds them
+    (Performance Insights, which moto does not report back, as the request setup sent)."""
+    rds = built.clients("rds")
+    group = plan.named("audit-db-parameters").inputs
+    (have_group,) = rds.describe_db_parameter_groups(DBParameterGroupName=group["name"])[
+        "DBParameterGroups"
+    ]
+    assert have_group["DBParameterGroupFamily"] == group["family"]
+    assert have_group["Description"] == group["description"]
+    have_parameters = rds.describe_db_parameters(DBParameterGroupName=group["name"], Source="user")
+    assert sorted(
+        (p["ParameterName"], p["ParameterValue"], p["ApplyMethod"])
+        for p in have_parameters["Parameters"]
+    ) == sorted((p["name"], p["value"], p["applyMethod"]) for p in group["parameters"])
+
+    want = planned(plan.named("audit-db-instance").inputs)
+    (have,) = rds.describe_db_instances(DBInstanceIdentifier=want["identifier"])["DBInstances"]
+    have = live(have)
+    assert {
+        "engine": have["Engine"],
+        "engineVersion": have["EngineVersion"],
+        "instanceClass": have["DBInstanceClass"],
+        "dbName": have["DBName"],
+        "username": have["MasterUsername"],
+        "port": have["Endpoint"]["Port"],
+        "storageType": have["StorageType"],
+        "allocatedStorage": have["AllocatedStorage"],
+        "maxAllocatedStorage": have["MaxAllocatedStorage"],
+        "storageEncrypted": have["StorageEncrypted"],
+        "kmsKeyId": have["KmsKeyId"],
+        "multiAz": have["MultiAZ"],
+        "publiclyAccessible": have["PubliclyAccessible"],
+        "parameterGroupName": have["DBParameterGroups"][0]["DBParameterGroupName"],
+        "iamDatabaseAuthenticationEnabled": have["IAMDatabaseAuthenticationEnabled"],
+        "caCertIdentifier": have["CACertificateIdentifier"],
+        "backupRetentionPeriod": have["BackupRetentionPeriod"],
+        "backupWindow": have["PreferredBackupWindow"],
+        "maintenanceWindow": have["PreferredMaintenanceWindow"],
+        "autoMinorVersionUpgrade": have["AutoMinorVersionUpgrade"],
+        "copyTagsToSnapshot": have["CopyTagsToSnapshot"],
+        "deletionProtection": have["DeletionProtection"],
+        "enabledCloudwatchLogsExports": have["EnabledCloudwatchLogsExports"],
+        "monitoringInterval": have["MonitoringInterval"],
+        "monitoringRoleArn": have["MonitoringRoleArn"],
+        "manageMasterUserPassword": bool(have["MasterUserSecret"]["SecretArn"]),
+        "masterUserSecretKmsKeyId": have["MasterUserSecret"]["KmsKeyId"],
+        "tags": _tags(have["TagList"]),
+    } == {key: want[key] for key in (
+        "engine", "engineVersion", "instanceClass", "dbName", "username", "port",
+        "storageType", "allocatedStorage", "maxAllocatedStorage", "storageEncrypted",
+        "kmsKeyId", "multiAz", "publiclyAccessible", "parameterGroupName",
+        "iamDatabaseAuthenticationEnabled", "caCertIdentifier", "backupRetentionPeriod",
+        "backupWindow", "maintenanceWindow", "autoMinorVersionUpgrade", "copyTagsToSnapshot",
+        "deletionProtection", "enabledCloudwatchLogsExports", "monitoringInterval",
+        "monitoringRoleArn", "manageMasterUserPassword", "masterUserSecretKmsKeyId", "tags",
+    )}  # fmt: skip
+    # The RDS-managed master secret moto created, on the database key.
+    secret = built.clients("secretsmanager").describe_secret(
+        SecretId=have["MasterUserSecret"]["SecretArn"].replace("<account>", MOTO_ACCOUNT_ID)
+    )
+    assert live(secret["KmsKeyId"]) == want["masterUserSecretKmsKeyId"]
+    (sent,) = built.sent("CreateDBInstance")
+    sent = live(sent)
+    assert (
+        sent["EnablePerformanceInsights"],
+        sent["PerformanceInsightsKMSKeyId"],
+        sent["PerformanceInsightsRetentionPeriod"],
+        "MasterUserPassword" in sent,
+    ) == (
+        want["performanceInsightsEnabled"],
+        want["performanceInsightsKmsKeyId"],
+        want["performanceInsightsRetentionPeriod"],
+        False,
+    )
+    # No VPC is built locally: the subnet group is the one setup skips, with its reason.
+    assert [
+        a.detail
+        for a in built.result.actions
+        if (a.resource, a.outcome) == ("db subnet group", "skipped")
+    ] == [NO_SUBNETS]
+
+    logs = built.clients("logs")
+    for log in ("postgresql", "upgrade"):
+        group_inputs = planned(plan.named(f"audit-db-log-{log}").inputs)
+        (found,) = [
+            g
+            for g in logs.describe_log_groups(logGroupNamePrefix=group_inputs["name"])["logGroups"]
+            if g["logGroupName"] == group_inputs["name"]
+        ]
+        assert (live(found["kmsKeyId"]), found["retentionInDays"]) == (
+            group_inputs["kmsKeyId"],
+            group_inputs["retentionInDays"],
+        )
+
+    iam = built.clients("iam")
+    role = planned(plan.named("audit-db-monitoring-role").inputs)
+    have_role = iam.get_role(RoleName=role["name"])["Role"]
+    assert live(have_role["AssumeRolePolicyDocument"]) == _doc(role["assumeRolePolicy"])
+    assert have_role["Description"] == role["description"]
+    assert _tags(have_role["Tags"]) == role["tags"]
+    attached = iam.list_attached_role_policies(RoleName=role["name"])["AttachedPolicies"]
+    assert [live(a["PolicyArn"]) for a in attached] == [
+        planned(plan.named("audit-db-monitoring-policy").inputs["policyArn"])
+    ]
+
+
 def test_audit_bucket(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
     buckets = plan.of_type("aws:s3/bucket:Bucket")
     if not built.cfg.recovery.audit.enabled:
@@ -1006,7 +1115,10 @@ COMPARED = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": test_stream_consumer,
     "aws:sqs/queue:Queue": test_stream_consumer,
     "aws:sqs/queuePolicy:QueuePolicy": test_stream_consumer,
-    "aws:cloudwatch/logGroup:LogGroup": test_stream_consumer,
+    "aws:rds/instance:Instance": test_audit_database,
+    "aws:rds/parameterGroup:ParameterGroup": test_audit_database,
+    "aws:rds/subnetGroup:SubnetGroup": test_audit_database,
+    "aws:cloudwatch/logGroup:LogGroup": test_audit_database,
 }
 
 
@@ -1031,4 +1143,5 @@ def test_setup_reports_nothing_drifted_or_failed(built: Built) -> None:
         # Compared with the local poller's settings (test_stream_consumer): moto would invoke
         # Docker on every write and drop the stream records the poller reads.
         "event source mapping",
+        "db subnet group",
     }

@@ -33,7 +33,7 @@ BASE_TYPES = {
     "aws:backup/selection:Selection": 1,
     # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
     # with a managed policy each, plus their shared permissions boundary; the flow log role
-    # and its delivery policy.
+    # and its delivery policy; the audit database's enhanced-monitoring role (AWS managed policy).
     "medeez:data:AccessRoles": 1,
     "aws:iam/role:Role": 7,
     "aws:iam/policy:Policy": 7,
@@ -66,8 +66,8 @@ BASE_TYPES = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
     "aws:sqs/queue:Queue": 1,
     "aws:sqs/queuePolicy:QueuePolicy": 1,
-    # The audit database the consumer writes to (branch auditdb, wired with the consumer): its
-    # key, instance, parameter and subnet groups, monitoring role, two log groups, eight alarms.
+    # The audit database: its key (counted above), parameter and subnet groups, the instance,
+    # its postgresql and upgrade log groups and eight alarms (counted above).
     "medeez:data:AuditDatabase": 1,
     "aws:rds/instance:Instance": 1,
     "aws:rds/parameterGroup:ParameterGroup": 1,
@@ -131,10 +131,12 @@ OUTPUTS = {
     "operationsRoleArn",
     "deployRoleArn",
     "streamConsumerRoleArn",
+    "auditDatabaseAddress",
+    "auditDatabasePort",
+    "auditDatabaseResourceId",
+    "auditDatabaseMasterSecretArn",
     "consumerKeyArn",
     "consumerKeyAlias",
-    "auditDatabaseAddress",
-    "auditDatabaseResourceId",
     "streamConsumerFunctionName",
     "streamConsumerFailureQueueUrl",
 }

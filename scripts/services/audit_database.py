@@ -31,8 +31,10 @@ from stackspec.definitions.audit_database import MONITORING_SERVICE, AuditDataba
 from stackspec.naming import KeyPurpose
 
 NAME = "audit-database"
-#: The key of the log groups: the stack's log key once the network issue adds it.
-LOGS_KEY = KeyPurpose.ALERTS
+#: The key of the stack's log groups.
+LOGS_KEY = KeyPurpose.LOGS
+#: Why the subnet group is not built locally.
+NO_SUBNETS = "the local environment builds no VPC (no local network service yet), so no subnets"
 #: The local PostgreSQL's auditor URL (read-only), recorded by ``make local-up``.
 LOCAL_URL_KEY = "AUDIT_DATABASE_URL"
 
@@ -299,7 +301,7 @@ def _ensure_subnet_group(ctx: SetupContext, definition: AuditDatabaseDefinition)
             "db subnet group",
             definition.subnet_group_name,
             "skipped",
-            "no private subnets in this local environment (the network service builds them)",
+            NO_SUBNETS,
         )
         return None
     rds = ctx.clients("rds")
@@ -474,9 +476,7 @@ def _check_log_group(
 
 def _check_subnet_group(ctx: CheckContext, definition: AuditDatabaseDefinition) -> None:
     if not getattr(ctx, "subnet_ids", None):
-        raise Skipped(
-            "no private subnets in this local environment (the network service builds them)"
-        )
+        raise Skipped(NO_SUBNETS)
     (group,) = ctx.clients("rds").describe_db_subnet_groups(
         DBSubnetGroupName=definition.subnet_group_name
     )["DBSubnetGroups"]

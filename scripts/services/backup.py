@@ -127,6 +127,10 @@ def ensure(ctx: SetupContext) -> None:
         table_arn=str(ctx.table_arn),
         result=ctx.result,
         emulator=ctx.clients.emulator,
+        database_arns=(
+            f"arn:{ctx.identity.partition}:rds:{ctx.stack.config.region}:{ctx.identity.account}:"
+            f"db:{ctx.stack.audit_database.identifier}",
+        ),
     )
 
 
@@ -341,8 +345,10 @@ def ensure_backup_selection(
     table_arn: str,
     result: SetupResult,
     emulator: bool,
+    database_arns: tuple[str, ...] = (),
 ) -> None:
-    """Assign the table to the backup plan unless a selection already covers it.
+    """Assign the table (and the audit database) to the backup plan unless a selection already
+    covers them.
 
     moto 5.2.5 implements no backup-selection call, so locally this is reported as skipped; the
     create path is exercised with botocore's Stubber.
@@ -356,7 +362,7 @@ def ensure_backup_selection(
             BackupSelection={
                 "SelectionName": selection_name,
                 "IamRoleArn": role_arn,
-                "Resources": [table_arn],
+                "Resources": [table_arn, *database_arns],
             },
         )
         result.add("backup selection", selection_name, "created", table_arn)

@@ -17,10 +17,11 @@ from typing import Any
 from stackspec.config.alarms import AlarmThreshold
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.monitoring import GREATER_OR_EQUAL, LESS_THAN, AlarmDefinition
+from stackspec.definitions.network import DATABASE_PORT
 from stackspec.naming import KeyPurpose, StackNames
 
 ENGINE = "postgres"
-PORT = 5432
+PORT = DATABASE_PORT
 STORAGE_TYPE = "gp3"
 CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 #: The logs RDS for PostgreSQL can export; HIPAA's rds-logging-enabled wants both.
@@ -151,7 +152,9 @@ def _alarms(cfg: StackConfig) -> tuple[AlarmDefinition, ...]:
             datapoints_to_alarm=threshold.datapoints,
             threshold=threshold.threshold if value is None else value,
             comparison_operator=comparison,
-            treat_missing_data="notBreaching" if comparison == GREATER_OR_EQUAL else "breaching",
+            # As every metric alarm of the stack but the backup heartbeat: a metric that stops
+            # reporting is noticed through the insufficient-data action, not as a breach.
+            treat_missing_data="notBreaching",
         )
 
     free_storage = settings.allocated_storage_gib * GIB * alarms.free_storage_percent.threshold
@@ -171,7 +174,7 @@ def _alarms(cfg: StackConfig) -> tuple[AlarmDefinition, ...]:
         alarm(
             "free-storage",
             f"Free storage of {identifier} below {alarms.free_storage_percent.threshold:g} % of "
-            f"its {settings.allocated_storage_gib} GiB. Missing data counts as breaching.",
+            f"its {settings.allocated_storage_gib} GiB.",
             alarms.free_storage_percent,
             "FreeStorageSpace",
             value=free_storage / 100,
@@ -180,8 +183,7 @@ def _alarms(cfg: StackConfig) -> tuple[AlarmDefinition, ...]:
         ),
         alarm(
             "freeable-memory",
-            f"Freeable memory of {identifier} below {alarms.freeable_memory_mib.threshold:g} "
-            "MiB. Missing data counts as breaching.",
+            f"Freeable memory of {identifier} below {alarms.freeable_memory_mib.threshold:g} MiB.",
             alarms.freeable_memory_mib,
             "FreeableMemory",
             value=alarms.freeable_memory_mib.threshold * MIB,

@@ -18,12 +18,12 @@ ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 def test_region_settings_opt_dynamodb_into_advanced_backup_in_both_regions(
     dev_plan: Plan, prod_plan: Plan
 ) -> None:
-    expected = {"DynamoDB": True}
     prod = {r.inputs.get("region"): r.inputs for r in prod_plan.of_type(REGION_SETTINGS)}
     assert set(prod) == {None, "us-west-2"}
     for inputs in prod.values():
-        assert inputs["resourceTypeOptInPreference"] == expected
-        assert inputs["resourceTypeManagementPreference"] == expected
+        # RDS is opted in too: the plan selects the audit database.
+        assert inputs["resourceTypeOptInPreference"] == {"DynamoDB": True, "RDS": True}
+        assert inputs["resourceTypeManagementPreference"] == {"DynamoDB": True}
     [dev] = dev_plan.of_type(REGION_SETTINGS)
     assert "region" not in dev.inputs
 
@@ -72,7 +72,8 @@ def test_dev_has_no_cross_region_resources(dev_plan: Plan) -> None:
 def test_selection_picks_the_table_by_arn_with_the_backup_role(prod_plan: Plan) -> None:
     [selection] = prod_plan.of_type(SELECTION)
     table = prod_plan.named("app-table")
-    assert selection.inputs["resources"] == [table.state["arn"]]
+    database = prod_plan.named("audit-db-instance")
+    assert selection.inputs["resources"] == [table.state["arn"], database.state["arn"]]
     assert selection.inputs["iamRoleArn"] == prod_plan.named("backup-role").state["arn"]
     assert selection.inputs["planId"] == prod_plan.named("backup-plan").id
     assert table.urn in selection.property_dependencies["resources"]
@@ -99,7 +100,7 @@ def test_backup_role_trusts_only_this_accounts_backup_service(prod_plan: Plan) -
     ]
 
 
-def test_backup_role_may_use_the_table_key_and_both_vault_keys(
+def test_backup_role_may_use_the_table_and_database_keys_and_both_vault_keys(
     dev_plan: Plan, prod_plan: Plan
 ) -> None:
     keys_policy = prod_plan.named("backup-keys-policy")
@@ -114,12 +115,17 @@ def test_backup_role_may_use_the_table_key_and_both_vault_keys(
     [statement] = policy["Statement"]
     assert statement["Resource"] == sorted(
         prod_plan.named(k).state["arn"]
-        for k in ("table-key-key", "backup-vault-key-key", "backup-dr-vault-key-key")
+        for k in (
+            "table-key-key",
+            "audit-db-key-key",
+            "backup-vault-key-key",
+            "backup-dr-vault-key-key",
+        )
     )
     assert "kms:CreateGrant" in statement["Action"]
     assert "kms:*" not in statement["Action"]
     dev_policy = json.loads(dev_plan.named("backup-keys-policy").inputs["policy"])
-    assert len(dev_policy["Statement"][0]["Resource"]) == 2
+    assert len(dev_policy["Statement"][0]["Resource"]) == 3
 
 
 def test_prod_locks_both_vaults_in_governance_mode(prod_plan: Plan) -> None:

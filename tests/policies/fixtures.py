@@ -190,7 +190,7 @@ DB_INSTANCE: dict[str, Any] = {
     "storageEncrypted": True,
     "kmsKeyId": KEY_ARN,
     "publiclyAccessible": False,
-    "backupRetentionPeriod": 14,
+    "backupRetentionPeriod": 35,
     "deletionProtection": True,
     "multiAz": True,
     "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],

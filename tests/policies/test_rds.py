@@ -17,6 +17,7 @@ from tests.policies.support import (
     run_resource,
     run_stack,
 )
+from tests.policies.test_plans import analyze
 
 DB, PG = t.RDS_INSTANCE, t.RDS_PARAMETER_GROUP
 ENCRYPTED = "hipaa-rds-storage-encrypted-with-cmk"
@@ -138,9 +139,11 @@ def test_multi_az_is_not_required_where_the_stack_config_says_so():
 
 
 def test_backups_retained_reads_the_minimum_from_config():
-    outcome = run_resource(BACKUPS, DB, DB_INSTANCE, {"minRetentionDays": 35})
+    fortnight = mutate(DB_INSTANCE, "backupRetentionPeriod", 14)
+    outcome = run_resource(BACKUPS, DB, fortnight)  # the secure default: 35 days
     assert len(outcome.violations) == 1
     assert "is 14" in outcome.violations[0]
+    assert run_resource(BACKUPS, DB, fortnight, {"minRetentionDays": 7}).passed
 
 
 # --- stack rules: in a backup plan, the recommended alarm set ------------------------------------
@@ -226,3 +229,27 @@ def test_an_alarm_without_actions_or_on_another_instance_does_not_count():
     outcome = run_stack("hipaa-rds-alarm-set", nodes)
     assert len(outcome.violations) == 1
     assert "on CPUUtilization, FreeableMemory" in outcome.violations[0]
+
+
+# --- over the real prod plan ---------------------------------------------------------------------
+
+
+def test_the_prod_plan_with_a_weakened_database_is_caught(prod_plan):
+    plan = prod_plan.to_json()
+    for resource in plan["resources"]:
+        if resource["name"] == "audit-db-instance":
+            resource["inputs"]["multiAz"] = False
+            resource["inputs"]["password"] = "in-state"
+        if resource["name"] == "audit-db-parameters":
+            resource["inputs"]["parameters"] = [
+                p for p in resource["inputs"]["parameters"] if p["name"] != "rds.force_ssl"
+            ]
+        if resource["name"] == "audit-db-cpu":
+            resource["inputs"]["alarmActions"] = []
+    found = {d.policy for d in analyze(plan, "prod") if d.mandatory}
+    assert {
+        "hipaa-rds-multi-az",
+        "hipaa-rds-managed-master-password",
+        "hipaa-rds-parameter-group-tls",
+    } <= found
+    assert "hipaa-rds-alarm-set" in {d.policy for d in analyze(plan, "prod")}

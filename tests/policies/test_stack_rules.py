@@ -60,7 +60,7 @@ def test_every_known_type_is_covered():
         "aws:rds/proxy:Proxy",
         "aws:efs/fileSystem:FileSystem",
         "aws:kinesis/stream:Stream",
-        "aws:secretsmanager/secret:Secret",
+        "aws:secretsmanager/secretVersion:SecretVersion",
     ],
 )
 def test_unjudged_data_bearing_type_is_flagged(type_):

@@ -238,8 +238,10 @@ def test_the_dev_defaults_reproduce_the_designs_dev_estimate(dev) -> None:
     result = priced(dev)
     network = sum(x.monthly_usd for x in result.lines if x.name.startswith("network-"))
     logs_key = sum(x.monthly_usd for x in result.lines if x.name.startswith("logs-key"))
-    # The design's $7-23 covers the data layer; the network is priced on its own.
-    assert 7 <= result.total - network - logs_key <= 23
+    audit_db = sum(x.monthly_usd for x in result.lines if x.name.startswith("audit-db-"))
+    # The design's $7-23 covers the data layer; the network and the audit database are priced
+    # on their own.
+    assert 7 <= result.total - network - logs_key - audit_db <= 23
 
 
 def test_the_network_costs_its_interface_endpoints_and_flow_records(dev, prod) -> None:

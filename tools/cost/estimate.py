@@ -125,6 +125,8 @@ FREE: dict[str, str] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "a setting; KMS requests are priced on the key"
     ),
+    "aws:rds/parameterGroup:ParameterGroup": "a setting",
+    "aws:rds/subnetGroup:SubnetGroup": "a setting",
     "aws:ec2/vpc:Vpc": "a VPC is free",
     "aws:ec2/subnet:Subnet": "subnets are free",
     "aws:ec2/routeTable:RouteTable": "route tables are free",
@@ -354,6 +356,49 @@ def _log_group(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
             ("logs.ingestedGbPerMonth",),
         ),
     )
+
+
+# ---- RDS ----
+
+
+def _db_instance(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    """Instance hours and gp3 storage (twice with a Multi-AZ standby), automated backups beyond
+    the free 100 % of storage, Performance Insights beyond its free 7 days."""
+    p = ctx.at(resource).rds
+    cls = str(resource.inputs.get("instanceClass"))
+    if cls not in p.instance_hour:
+        raise ReviewError(
+            f"pricing/aws-prices.yaml: no RDS price for instance class {cls!r} "
+            f"(it has {', '.join(sorted(p.instance_hour))}); add it from the RDS pricing page"
+        )
+    copies = 2 if resource.inputs.get("multiAz") else 1
+    where = "Multi-AZ" if copies == 2 else "single-AZ"
+    gb = float(resource.inputs.get("allocatedStorage") or 0)
+    backup = ctx.usage.audit_database.backup_gb
+    beyond = max(0.0, backup - gb)
+    parts = [
+        Part(
+            f"{cls} {where}, {HOURS_PER_MONTH} h", copies * HOURS_PER_MONTH * p.instance_hour[cls]
+        ),
+        Part(f"{gb:g} GB gp3 {where}", copies * gb * p.gp3_gb_month),
+        Part(
+            f"{backup:g} GB automated backups, {beyond:g} GB beyond the free {gb:g} GB",
+            beyond * p.backup_gb_month,
+            ("auditDatabase.backupGb",),
+        ),
+    ]
+    retention = int(resource.inputs.get("performanceInsightsRetentionPeriod") or 7)
+    if resource.inputs.get("performanceInsightsEnabled") and retention > 7:
+        vcpus = copies * p.vcpus.get(cls, 2)
+        parts.append(
+            Part(
+                f"Performance Insights {retention} days, {vcpus} vCPU",
+                vcpus * p.performance_insights_vcpu_month,
+            )
+        )
+    else:
+        parts.append(Part("Performance Insights 7 days: free", 0.0))
+    return tuple(parts)
 
 
 # ---- VPC ----
@@ -663,6 +708,7 @@ PRICERS: dict[str, Pricer] = {
     "aws:sqs/queue:Queue": _queue,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/flowLog:FlowLog": _flow_log,
+    "aws:rds/instance:Instance": _db_instance,
 }
 
 

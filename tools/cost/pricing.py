@@ -89,6 +89,19 @@ class VpcPrices(_Prices):
     flow_logs_ingested_gb: float
 
 
+class RdsPrices(_Prices):
+    instance_hour: dict[str, float]
+    """RDS for PostgreSQL on-demand, single-AZ, per instance class (Multi-AZ bills twice)."""
+    vcpus: dict[str, int]
+    """vCPUs of each class (Performance Insights beyond 7 days bills per vCPU)."""
+    gp3_gb_month: float
+    """gp3 storage, single-AZ (Multi-AZ bills twice)."""
+    backup_gb_month: float
+    """Backup storage beyond the free amount (100 % of the provisioned storage)."""
+    performance_insights_vcpu_month: float
+    """Performance Insights retention beyond the free 7 days, per vCPU and month."""
+
+
 class RegionPrices(_Prices):
     dynamodb: DynamoDBPrices
     kms: KmsPrices
@@ -101,6 +114,7 @@ class RegionPrices(_Prices):
     budgets: BudgetsPrices
     transfer: TransferPrices
     vpc: VpcPrices
+    rds: RdsPrices
 
 
 class SnapshotInfo(_Prices):

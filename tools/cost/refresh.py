@@ -94,6 +94,16 @@ KEPT |= {
     ("sqs", "requestsPerMillion"),
 }
 
+#: RDS prices are kept from the snapshot too: instance hours are per class (a map, not one usage
+#: type), and the storage, backup and Performance Insights usage types are not yet confirmed.
+KEPT |= {
+    ("rds", "instanceHour"),
+    ("rds", "vcpus"),
+    ("rds", "gp3GbMonth"),
+    ("rds", "backupGbMonth"),
+    ("rds", "performanceInsightsVcpuMonth"),
+}
+
 GetProducts = Callable[..., dict[str, Any]]
 
 

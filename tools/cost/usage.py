@@ -132,6 +132,12 @@ class Network(ConfigModel):
     """Data through the interface endpoints, all of them together (API calls are small)."""
 
 
+class AuditDatabase(ConfigModel):
+    backup_gb: NonNegative = 2.0
+    """Automated backup storage of the audit database (snapshots and WAL over its retention);
+    RDS keeps as much as the provisioned storage free."""
+
+
 class Notifications(ConfigModel):
     publishes_per_month: NonNegative = 300
     """Messages published to the alert topic (alarms, budgets, backup events)."""
@@ -218,6 +224,7 @@ class UsageModel(ConfigModel):
     logs: Logs = Field(default_factory=Logs)
     stream_consumer: StreamConsumer = Field(default_factory=StreamConsumer)
     network: Network = Field(default_factory=Network)
+    audit_database: AuditDatabase = Field(default_factory=AuditDatabase)
     notifications: Notifications = Field(default_factory=Notifications)
     transfer: Transfer = Field(default_factory=Transfer)
     audit_bucket: AuditBucket = Field(default_factory=AuditBucket)

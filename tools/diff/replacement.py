@@ -134,6 +134,31 @@ FORCE_NEW: dict[str, frozenset[str]] = {
             "serviceNetworkArn",
         }
     ),
+    # terraform-provider-aws internal/service/rds/instance.go: ForceNew attributes.
+    "aws:rds/instance:Instance": frozenset(
+        {
+            "identifier",
+            "identifierPrefix",
+            "engine",
+            "dbName",
+            "username",
+            "kmsKeyId",
+            "storageEncrypted",
+            "availabilityZone",
+            "characterSetName",
+            "ncharCharacterSetName",
+            "timezone",
+            "snapshotIdentifier",
+            "restoreToPointInTime",
+            "s3Import",
+            "customIamInstanceProfile",
+        }
+    ),
+    # parameter_group.go: the family and description cannot change; parameters update in place.
+    "aws:rds/parameterGroup:ParameterGroup": frozenset(
+        {"name", "namePrefix", "family", "description"}
+    ),
+    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name", "namePrefix"}),
     # EC2 has no UpdateFlowLog: every argument but the tags replaces the flow log.
     "aws:ec2/flowLog:FlowLog": frozenset(
         {
@@ -164,6 +189,8 @@ DATA_BEARING: dict[str, str] = {
     "lock keeps them), apart from the new reports",
     "aws:sqs/queue:Queue": "the failed batches' stream positions in it are lost; redrive them "
     "(read those records from the stream, within its 24 hours) before replacing the queue",
+    "aws:rds/instance:Instance": "a new, empty database: the audit trail survives only in the "
+    "final snapshot, the automated backups (until their retention ends) and AWS Backup",
     "aws:cloudwatch/logGroup:LogGroup": "the log group's records (flow logs: who connected to "
     "what) are deleted with it",
 }

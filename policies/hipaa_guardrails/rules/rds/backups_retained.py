@@ -42,7 +42,7 @@ RULE = Guardrail(
             "type": "integer",
             "minimum": 1,
             "maximum": 35,
-            "default": 7,
+            "default": 35,
             "description": "Fewest days automated backups are kept (RDS allows up to 35).",
         }
     },
