@@ -239,9 +239,15 @@ def test_the_dev_defaults_reproduce_the_designs_dev_estimate(dev) -> None:
     network = sum(x.monthly_usd for x in result.lines if x.name.startswith("network-"))
     logs_key = sum(x.monthly_usd for x in result.lines if x.name.startswith("logs-key"))
     audit_db = sum(x.monthly_usd for x in result.lines if x.name.startswith("audit-db-"))
-    # The design's $7-23 covers the data layer; the network and the audit database are priced
-    # on their own.
-    assert 7 <= result.total - network - logs_key - audit_db <= 23
+    consumer = sum(
+        x.monthly_usd
+        for x in result.lines
+        if x.name.startswith(("stream-consumer-", "consumer-key-"))
+    )
+    # The design's $7-23 covers the data layer; the network, the audit database and the stream
+    # consumer (dev: about $1.50, its key $1 of it) are priced on their own.
+    assert 7 <= result.total - network - logs_key - audit_db - consumer <= 23
+    assert 1 < consumer < 2
 
 
 def test_the_network_costs_its_interface_endpoints_and_flow_records(dev, prod) -> None:
