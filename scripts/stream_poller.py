@@ -26,6 +26,7 @@ and ``.log``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -35,9 +36,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stackspec.definitions.stream_consumer import StreamConsumerDefinition, on_failure_message
+if TYPE_CHECKING:
+    from stackspec.definitions.stream_consumer import StreamConsumerDefinition
 
 Handler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 OnFailure = Callable[[dict[str, Any]], None]
@@ -80,7 +82,7 @@ class StreamPoller:
         bisect: bool = True,
         max_record_age_seconds: float | None = None,
         on_failure: OnFailure | None = None,
-        function_arn: str = "",
+        function_arn: str | Callable[[], str] = "",
         clock: Callable[[], float] = time.time,
         log: Callable[[str], None] = print,
         pause_before_checkpoint: float = 0.0,
@@ -236,6 +238,7 @@ class StreamPoller:
     ) -> None:
         """Send the on-failure message Lambda sends for ``batch`` (positions only) to the
         destination, and keep a copy in the failed file."""
+        from stackspec.definitions.stream_consumer import on_failure_message
 
         def arrival(record: Mapping[str, Any]) -> str:
             created = float(record.get("dynamodb", {}).get("ApproximateCreationDateTime", 0))
@@ -246,7 +249,7 @@ class StreamPoller:
             timestamp=datetime.fromtimestamp(self.clock(), UTC)
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
-            function_arn=self.function_arn,
+            function_arn=self.function_arn() if callable(self.function_arn) else self.function_arn,
             stream_arn=arn,
             shard_id=shard_id,
             start_sequence_number=_seq(batch[0]),
@@ -321,17 +324,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         region_name=cfg.region,
     )
     consumer = Consumer(lambda: connect(url, application_name="medeez-stream-poller"))
-    sqs = session.client("sqs", endpoint_url=args.endpoint_url)
-    try:
-        account = session.client("sts", endpoint_url=args.endpoint_url).get_caller_identity()[
-            "Account"
-        ]
-    except Exception as exc:  # only names the function in failure messages
-        print(f"stream-poller: account unknown ({exc})", flush=True)
-        account = "000000000000"
+
+    # Built on the first failure only: a poller that starts fast sees an outage that starts fast.
+    @functools.cache
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=args.endpoint_url)  # type: ignore[call-overload]
+
+    @functools.cache
+    def function_arn() -> str:
+        try:
+            account = str(client("sts").get_caller_identity()["Account"])
+        except Exception as exc:  # it only names the function in failure messages
+            print(f"stream-poller: account unknown ({exc})", flush=True)
+            account = "000000000000"
+        return f"arn:aws:lambda:{cfg.region}:{account}:function:{mapping.function_name}"
 
     def to_failure_queue(message: dict[str, Any]) -> None:
         # The queue `make setup` built from the definition; without it the file keeps the copy.
+        sqs = client("sqs")
         try:
             url = sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"]
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message, sort_keys=True))
@@ -347,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed_path=args.state_dir / "stream-poller.failed.jsonl",
         **mapping_settings(mapping),
         on_failure=to_failure_queue,
-        function_arn=f"arn:aws:lambda:{cfg.region}:{account}:function:{mapping.function_name}",
+        function_arn=function_arn,
         log=lambda line: print(line, flush=True),
         pause_before_checkpoint=args.pause_before_checkpoint,
     )
