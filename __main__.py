@@ -15,7 +15,9 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.pulumi_config import stack_config_from_runtime
 from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceArgs
+from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from stackspec.definitions import stack_definition
+from stackspec.definitions.access import RolePurpose
 from stackspec.definitions.network import Tier
 from stackspec.naming import KeyPurpose
 
@@ -36,6 +38,7 @@ keys = {
         KeyPurpose.ALERTS,
         KeyPurpose.LOGS,
         KeyPurpose.CACHE,
+        KeyPurpose.CONSUMER,
     )
 }
 network = Network(
@@ -133,8 +136,32 @@ recovery = RecoveryAssurance(
 access = AccessRoles(
     "access",
     AccessRolesArgs(
-        definition=stack.access, table_arn=table.arn, phi_key_arn=keys[KeyPurpose.PHI].arn
+        definition=stack.access,
+        table_arn=table.arn,
+        phi_key_arn=keys[KeyPurpose.PHI].arn,
+        consumer_key_arn=keys[KeyPurpose.CONSUMER].arn,
+        audit_db_resource_id=audit_database.resource_id,
     ),
+)
+# The mapping validates the role's stream permissions when it is created: after the roles.
+stream_consumer = StreamConsumer(
+    "stream-consumer",
+    StreamConsumerArgs(
+        definition=stack.stream_consumer,
+        role_arn=access.role_arns[RolePurpose.STREAM_CONSUMER],
+        key_arn=keys[KeyPurpose.CONSUMER].arn,
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        table_stream_arn=table.stream_arn,
+        topic_arn=monitoring.topic_arn,
+        subnet_ids=network.subnet_ids,
+        security_group_ids=[network.security_group_ids[Tier.CONSUMER]],
+        database_address=audit_database.address,
+        database_port=audit_database.port,
+        database_name=audit_database.database_name,
+        database_user=stack.audit_database.ingest_user,
+        protection=config.protection,
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[access]),
 )
 budget = CostBudget("cost", CostBudgetArgs(definition=stack.budget, topic_arn=monitoring.topic_arn))
 
@@ -166,6 +193,8 @@ pulumi.export("cacheReaderEndpoint", cache.reader_endpoint)
 pulumi.export(
     "cacheUserSecretArns", {str(role): arn for role, arn in cache.user_secret_arns.items()}
 )
+pulumi.export("streamConsumerFunctionName", stream_consumer.function_name)
+pulumi.export("streamConsumerFailureQueueUrl", stream_consumer.queue_url)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
 pulumi.export("auditDatabaseAddress", audit_database.address)
 pulumi.export("auditDatabasePort", audit_database.port)

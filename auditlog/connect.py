@@ -12,7 +12,9 @@ path cannot run here (no AWS account). It is configured from the environment, fi
 stack's outputs (``components/audit_database.py``): ``AUDIT_DB_HOST`` (auditDatabaseAddress),
 ``AUDIT_DB_PORT`` (auditDatabasePort, 5432), ``AUDIT_DB_NAME`` (``medeez_<env>_audit``),
 ``AUDIT_DB_USER``, ``AUDIT_RDS_CA_BUNDLE`` and ``AWS_REGION``; ``make audit-migrate
-TARGET=aws`` grants the roles ``rds_iam``.
+TARGET=aws`` grants the roles ``rds_iam``. The stream
+consumer's function gets exactly these (``stackspec.definitions.stream_consumer``), plus
+``AUDIT_DB_AUTH=iam``.
 """
 
 from __future__ import annotations
@@ -99,10 +101,32 @@ def connect(
         raise ConnectError(f"cannot connect to the audit database: {first}") from None
 
 
-def ingest_connection() -> psycopg.Connection[Any]:
-    """The writer's connection, from the environment: ``AUDIT_INGEST_DATABASE_URL`` locally,
-    else RDS IAM authentication (``AUDIT_DB_*``)."""
-    url = os.environ.get("AUDIT_INGEST_DATABASE_URL")
+def ingest_conninfo(
+    env: Mapping[str, str] = os.environ, rds_client: Any = None
+) -> str | dict[str, Any]:
+    """How the writer logs in: a URL locally (``AUDIT_INGEST_DATABASE_URL``), else RDS IAM
+    authentication (``AUDIT_DB_*``). ``AUDIT_DB_AUTH=iam`` (what the stream consumer's function
+    sets) demands IAM authentication and refuses a password URL beside it, so a stray variable
+    can never turn the function's login into a password one."""
+    auth = env.get("AUDIT_DB_AUTH", "")
+    url = env.get("AUDIT_INGEST_DATABASE_URL")
+    if auth not in ("", "iam"):
+        raise ConnectError(
+            f"AUDIT_DB_AUTH: {auth!r} is not a login method; use iam or leave it unset"
+        )
+    if auth == "iam" and url:
+        raise ConnectError(
+            "AUDIT_DB_AUTH=iam but AUDIT_INGEST_DATABASE_URL is set; the IAM login takes no "
+            "password URL: remove one of them"
+        )
     if url:
-        return connect(url, application_name="medeez-audit-ingest")
-    return connect(conninfo=rds_iam_conninfo(), application_name="medeez-audit-ingest")
+        return url
+    return rds_iam_conninfo(env, rds_client)
+
+
+def ingest_connection() -> psycopg.Connection[Any]:
+    """The writer's connection, from the environment (:func:`ingest_conninfo`)."""
+    info = ingest_conninfo()
+    if isinstance(info, str):
+        return connect(info, application_name="medeez-audit-ingest")
+    return connect(conninfo=info, application_name="medeez-audit-ingest")

@@ -24,6 +24,12 @@ class AccessRolesArgs:
     """The app table: item, index, stream and export grants are on it."""
     phi_key_arn: pulumi.Input[str]
     """The PHI key: the tenant role uses it only with its clinic's encryption context."""
+    consumer_key_arn: pulumi.Input[str] | None = None
+    """The stream consumer's key; with it the stream-consumer role gets what its function needs
+    (VPC interfaces, the failure queue, the key through Lambda and SQS)."""
+    audit_db_resource_id: pulumi.Input[str] | None = None
+    """The audit database's resource id; with it the stream-consumer role may connect as the
+    ingest user."""
 
 
 class AccessRoles(pulumi.ComponentResource):
@@ -49,9 +55,17 @@ class AccessRoles(pulumi.ComponentResource):
             region.region,
             args.table_arn,
             args.phi_key_arn,
+            args.consumer_key_arn,
+            args.audit_db_resource_id,
         ).apply(
             lambda v: Arns(
-                partition=v[0], account_id=v[1], region=v[2], table_arn=v[3], phi_key_arn=v[4]
+                partition=v[0],
+                account_id=v[1],
+                region=v[2],
+                table_arn=v[3],
+                phi_key_arn=v[4],
+                consumer_key_arn=v[5],
+                audit_db_resource_id=v[6],
             )
         )
 

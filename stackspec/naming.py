@@ -20,6 +20,7 @@ class KeyPurpose(StrEnum):
     CACHE = "cache"
     AUDIT_DATABASE = "audit-db"
     LOGS = "logs"
+    CONSUMER = "consumer"
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,21 @@ class StackNames:
     @property
     def flow_log_role(self) -> str:
         return f"{self.prefix}-vpc-flow-logs"
+
+    @property
+    def stream_consumer(self) -> str:
+        """The stream consumer's function (and its role, ``role("stream-consumer")``)."""
+        return f"{self.prefix}-stream-consumer"
+
+    @property
+    def stream_consumer_failures(self) -> str:
+        """The SQS queue that receives the stream consumer's failed batches."""
+        return f"{self.stream_consumer}-failures"
+
+    @property
+    def stream_consumer_layer(self) -> str:
+        """The Lambda layer with the consumer's third-party dependencies (psycopg)."""
+        return f"{self.stream_consumer}-deps"
 
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"

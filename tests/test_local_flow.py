@@ -60,6 +60,12 @@ DEV_SKIPS = {
     "audit-db.postgres.log_connections",
     "audit-db.postgres.log_disconnections",
     "audit-db.postgres.roles",
+    # The stream consumer: the mapping is the local poller (moto would invoke Docker and drop
+    # the stream records), no local VPC, and moto does not return LoggingConfig.
+    "kms.consumer.rotation-period",
+    "consumer.mapping",
+    "consumer.function-vpc",
+    "consumer.function-logging",
 }
 
 
@@ -274,6 +280,41 @@ def cache_secret_on_wrong_key(cfg: StackConfig, clients: Clients) -> None:
         SecretId=cfg.names.cache_secret("admin"),
         KmsKeyId=_arn(clients, cfg.names.key_alias("table")),
     )
+
+
+def _failure_queue(cfg: StackConfig, clients: Clients) -> str:
+    name = f"{cfg.names.stream_consumer_failures}"
+    return str(clients("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def failure_queue_on_sqs_managed_keys(cfg: StackConfig, clients: Clients) -> None:
+    sqs, url = clients("sqs"), _failure_queue(cfg, clients)
+    # moto drops a queue's policy on any SetQueueAttributes that omits it: send it again.
+    policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={"KmsMasterKeyId": "", "SqsManagedSseEnabled": "true", **policy},
+    )
+
+
+def failure_queue_policy_removed(cfg: StackConfig, clients: Clients) -> None:
+    clients("sqs").set_queue_attributes(
+        QueueUrl=_failure_queue(cfg, clients), Attributes={"Policy": ""}
+    )
+
+
+def consumer_memory_changed(cfg: StackConfig, clients: Clients) -> None:
+    clients("lambda").update_function_configuration(
+        FunctionName=cfg.names.stream_consumer, MemorySize=1024
+    )
+
+
+def consumer_concurrency_removed(cfg: StackConfig, clients: Clients) -> None:
+    clients("lambda").delete_function_concurrency(FunctionName=cfg.names.stream_consumer)
+
+
+def consumer_alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
+    clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.prefix}-stream-consumer-errors"])
 
 
 def topic_unencrypted(cfg: StackConfig, clients: Clients) -> None:
@@ -651,6 +692,29 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         "cache.replication_group",
     ),
     ("dev", "topic unencrypted", topic_unencrypted, None, "sns.topic-encryption"),
+    (
+        "dev",
+        "failure queue on SQS-managed keys",
+        failure_queue_on_sqs_managed_keys,
+        None,
+        "consumer.queue-encryption",
+    ),
+    (
+        "dev",
+        "failure queue policy removed",
+        failure_queue_policy_removed,
+        None,
+        "consumer.queue-policy",
+    ),
+    ("dev", "consumer memory changed", consumer_memory_changed, None, "consumer.function"),
+    (
+        "prod",
+        "consumer concurrency removed",
+        consumer_concurrency_removed,
+        None,
+        "consumer.function-concurrency",
+    ),
+    ("dev", "consumer alarm deleted", consumer_alarm_deleted, None, "consumer.alarms"),
     ("dev", "topic on the wrong key", topic_on_wrong_key, None, "sns.topic-encryption"),
     ("dev", "alert subscription removed", subscription_removed, None, "sns.subscriptions"),
     (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import keyword
 import re
 from collections import Counter
 from typing import Any
@@ -14,9 +15,9 @@ import pytest
 from tools.plan import Plan
 
 BASE_TYPES = {
-    "medeez:data:EncryptionKey": 8,
-    "aws:kms/key:Key": 8,
-    "aws:kms/alias:Alias": 8,
+    "medeez:data:EncryptionKey": 9,
+    "aws:kms/key:Key": 9,
+    "aws:kms/alias:Alias": 9,
     "medeez:data:AppTable": 1,
     "aws:dynamodb/table:Table": 1,
     "medeez:data:Monitoring": 1,
@@ -69,7 +70,7 @@ BASE_TYPES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
     "aws:ec2/vpcEndpoint:VpcEndpoint": 4,
-    "aws:cloudwatch/logGroup:LogGroup": 5,
+    "aws:cloudwatch/logGroup:LogGroup": 6,
     "aws:ec2/flowLog:FlowLog": 1,
     # The cache: one node in dev with five alarms (counted above), its slow- and engine-log
     # groups (above), three users with a secret each, the user group, subnet and parameter group.
@@ -81,6 +82,14 @@ BASE_TYPES = {
     "aws:elasticache/userGroup:UserGroup": 1,
     "aws:secretsmanager/secret:Secret": 3,
     "aws:secretsmanager/secretVersion:SecretVersion": 3,
+    # The stream consumer (issue 9 §3): its key, function, layer, mapping, failure queue and its
+    # policy, log group and four alarms.
+    "medeez:data:StreamConsumer": 1,
+    "aws:lambda/function:Function": 1,
+    "aws:lambda/layerVersion:LayerVersion": 1,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
+    "aws:sqs/queue:Queue": 1,
+    "aws:sqs/queuePolicy:QueuePolicy": 1,
     # The audit database: its key (counted above), parameter and subnet groups, the instance,
     # its postgresql and upgrade log groups and eight alarms (counted above).
     "medeez:data:AuditDatabase": 1,
@@ -150,6 +159,10 @@ OUTPUTS = {
     "auditDatabasePort",
     "auditDatabaseResourceId",
     "auditDatabaseMasterSecretArn",
+    "consumerKeyArn",
+    "consumerKeyAlias",
+    "streamConsumerFunctionName",
+    "streamConsumerFailureQueueUrl",
 }
 
 
@@ -179,7 +192,12 @@ def test_dr_resources_live_in_the_dr_region(prod_plan: Plan) -> None:
 def _taggable(type_token: str) -> bool:
     """Whether the pulumi_aws resource class takes a ``tags`` input."""
     module_path, class_name = type_token.split(":")[1].split("/")[0], type_token.split(":")[2]
-    module = importlib.import_module(f"pulumi_aws.{module_path}")
+    # Python keywords get a trailing underscore in the SDK (``lambda`` is ``pulumi_aws.lambda_``).
+    module = importlib.import_module(
+        f"pulumi_aws.{module_path}_"
+        if keyword.iskeyword(module_path)
+        else f"pulumi_aws.{module_path}"
+    )
     cls = getattr(module, class_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
 
@@ -221,6 +239,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "alerts-key",
         "logs-key",
         "cache-key",
+        "consumer-key",
         "network",
         "cache",
         "audit-db",
@@ -231,6 +250,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "trail",
         "recovery",
         "access",
+        "stream-consumer",
         "cost",
     }
 

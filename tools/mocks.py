@@ -278,9 +278,64 @@ class RealisticMocks(Mocks):
             return physical, state
         if typ == "aws:backup/regionSettings:RegionSettings":
             return region, state
+        if typ == "aws:lambda/function:Function":
+            arn = f"arn:aws:lambda:{region}:{account}:function:{physical}"
+            state.update(
+                name=physical,
+                arn=arn,
+                invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}"
+                "/invocations",
+                qualifiedArn=f"{arn}:$LATEST",
+                version="$LATEST",
+            )
+            return physical, state
+        if typ == "aws:lambda/layerVersion:LayerVersion":
+            layer = str(inputs.get("layerName") or physical)
+            layer_arn = f"arn:aws:lambda:{region}:{account}:layer:{layer}"
+            state.update(layerArn=layer_arn, arn=f"{layer_arn}:1", version="1")
+            return f"{layer_arn}:1", state
+        if typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
+            uuid_ = _uuid(typ, name)
+            state.update(
+                uuid=uuid_, arn=f"arn:aws:lambda:{region}:{account}:event-source-mapping:{uuid_}"
+            )
+            return uuid_, state
+        if typ == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{region}.amazonaws.com/{account}/{physical}"
+            state.update(name=physical, arn=f"arn:aws:sqs:{region}:{account}:{physical}", url=url)
+            return url, state
         # Other resources (selections, role policies, attachments, contributor insights): an id is
         # all later resources read from them.
         return f"{physical}-{_digest(typ, name, length=8)}", state
+
+
+#: How the engine marks assets and archives in a property map (Pulumi's properties.go), which is
+#: also what a policy pack receives and decodes (pulumi_policy.deserialize).
+SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+
+
+def _wire(value: Any) -> Any:
+    """A deep, JSON-ready copy: assets and archives (a Lambda's code) in the engine's wire form,
+    by path, text or URI (their contents are the engine's to read at ``pulumi up``)."""
+    if isinstance(value, pulumi.Asset):
+        kind = {
+            pulumi.FileAsset: "path",
+            pulumi.StringAsset: "text",
+            pulumi.RemoteAsset: "uri",
+        }[type(value)]
+        return {SPECIAL_SIG_KEY: ASSET_SIG, kind: getattr(value, kind)}
+    if isinstance(value, pulumi.AssetArchive):
+        return {SPECIAL_SIG_KEY: ARCHIVE_SIG, "assets": _wire(dict(value.assets))}
+    if isinstance(value, pulumi.Archive):
+        kind = "uri" if isinstance(value, pulumi.RemoteArchive) else "path"
+        return {SPECIAL_SIG_KEY: ARCHIVE_SIG, kind: getattr(value, kind)}
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return copy.deepcopy(value)
 
 
 @dataclass
@@ -302,7 +357,7 @@ class RecordedResource:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy: callers may change it without touching the recorded plan."""
-        return copy.deepcopy(
+        document: dict[str, Any] = _wire(
             {
                 "urn": self.urn,
                 "type": self.type,
@@ -320,6 +375,7 @@ class RecordedResource:
                 },
             }
         )
+        return document
 
 
 class RecordingMonitor(MockMonitor):

@@ -9,9 +9,9 @@
 - A malformed (poison) record is reported as a failure and its neighbours are still written.
   Lambda retries from the lowest failed sequence number, so the records after it come again and
   are skipped as duplicates; after the mapping's MaximumRetryAttempts the poison record goes to
-  its on-failure destination (the event source mapping of the next issue sets
-  ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts and OnFailure), so it
-  never blocks the shard and never takes its neighbours with it.
+  its on-failure destination (the event source mapping, components/stream_consumer.py, sets
+  ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAge
+  and OnFailure), so it never blocks the shard and never takes its neighbours with it.
 - When the audit database cannot be written, the handler raises :class:`AuditStoreUnavailable`
   (nothing was stored: the transaction rolled back): a function error, so Lambda retries the whole
   batch, CloudWatch counts it in Errors, and an outage is never mistaken for poison records.

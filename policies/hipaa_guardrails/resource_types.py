@@ -48,6 +48,9 @@ S3_BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
 LAMBDA_FUNCTION: Final = "aws:lambda/function:Function"
 LAMBDA_PERMISSION: Final = "aws:lambda/permission:Permission"
 LAMBDA_EVENT_SOURCE_MAPPING: Final = "aws:lambda/eventSourceMapping:EventSourceMapping"
+LAMBDA_LAYER_VERSION: Final = "aws:lambda/layerVersion:LayerVersion"
+SQS_QUEUE: Final = "aws:sqs/queue:Queue"
+SQS_QUEUE_POLICY: Final = "aws:sqs/queuePolicy:QueuePolicy"
 
 #: Policy document helpers: AWS-managed KMS aliases are not customer-managed keys.
 AWS_MANAGED_KEY_PREFIX: Final = "alias/aws/"

@@ -19,6 +19,7 @@ from scripts.services import (
     monitoring,
     network,
     recovery,
+    stream_consumer,
     table,
 )
 from scripts.services.base import LocalService
@@ -35,4 +36,6 @@ SERVICES: tuple[LocalService, ...] = (
     budget,
     access,
     cache,
+    # After access: the function runs as the stream-consumer role.
+    stream_consumer,
 )

@@ -29,12 +29,16 @@ NAME = "access"
 
 
 def _arns(ctx: SetupContext | CheckContext, table_arn: str, phi_key_arn: str) -> Arns:
+    # The stream consumer's grants name its key; the database login needs the RDS instance's
+    # resource id, which the local environment does not have (its database is the local
+    # PostgreSQL with passwords), so the local role has no rds-db:connect statement.
     return Arns(
         partition=ctx.identity.partition,
         account_id=ctx.identity.account,
         region=ctx.stack.config.region,
         table_arn=table_arn,
         phi_key_arn=phi_key_arn,
+        consumer_key_arn=ctx.key_arns.get(KeyPurpose.CONSUMER),
     )
 
 

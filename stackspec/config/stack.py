@@ -32,6 +32,7 @@ from stackspec.config.cache import CacheConfig
 from stackspec.config.keys import KeysConfig
 from stackspec.config.network import NetworkConfig
 from stackspec.config.recovery import RecoveryConfig
+from stackspec.config.stream_consumer import StreamConsumerConfig
 from stackspec.config.table import TableConfig
 from stackspec.config.trail import TrailConfig
 from stackspec.errors import ConfigError, describe_validation_error
@@ -115,6 +116,8 @@ class StackConfig(ConfigModel):
     """The audit trail's RDS for PostgreSQL instance."""
     network: NetworkConfig = NetworkConfig()
     """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
+    stream_consumer: StreamConsumerConfig = StreamConsumerConfig()
+    """The Lambda function that writes the table's stream into the audit database."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:

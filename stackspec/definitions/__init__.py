@@ -23,6 +23,10 @@ from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
 from stackspec.definitions.network import NetworkDefinition, network_definition
 from stackspec.definitions.recovery import RecoveryDefinition, recovery_definition
+from stackspec.definitions.stream_consumer import (
+    StreamConsumerDefinition,
+    stream_consumer_definition,
+)
 from stackspec.definitions.table import TableDefinition, table_definition
 from stackspec.definitions.trail import TrailDefinition, trail_definition
 from stackspec.naming import KeyPurpose
@@ -46,6 +50,7 @@ class StackDefinition:
     cache: CacheDefinition
     audit_database: AuditDatabaseDefinition
     network: NetworkDefinition
+    stream_consumer: StreamConsumerDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -63,4 +68,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         cache=cache_definition(cfg),
         audit_database=audit_database_definition(cfg),
         network=network_definition(cfg),
+        stream_consumer=stream_consumer_definition(cfg),
     )

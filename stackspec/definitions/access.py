@@ -10,8 +10,11 @@
   role.
 - **deploy**: CI over GitHub OIDC, trusted only for this repository's environment (``sub``), with
   control-plane actions on the stack's own resources; it can create roles only with the boundary.
-- **stream-consumer**: reads the table's stream (the audit trail's source) and writes nothing to
-  the table.
+- **stream-consumer**: the stream consumer function's execution role: reads the table's stream
+  (the audit trail's source) and writes nothing to the table; logs in to the audit database as
+  its ingest user only (``rds-db:connect``), manages its network interfaces in the VPC, sends
+  failed batches to its failure queue, uses its own key through Lambda and SQS only, and writes
+  its own log group.
 - **boundary**: the ceiling of every role above: the union of their grants, nothing more, plus
   denials that keep a role from lifting its own ceiling (boundary edits, roles without it,
   cross-tenant reads by any role but operations).
@@ -26,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from stackspec.config.stack import StackConfig
+from stackspec.definitions.audit_database import INGEST_USER, AuditDatabaseDefinition
 from stackspec.key_schema import tenant_leading_keys
 from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
@@ -61,6 +65,19 @@ OPERATIONS_EXPORTS = (
     "dynamodb:ListExports",
 )
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+#: What a function in a VPC needs to attach to it (AWSLambdaVPCAccessExecutionRole, less its log
+#: actions): describes are unscoped in EC2; the rest are scoped to this account and region.
+VPC_DESCRIBES = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+VPC_NETWORK_INTERFACE_WRITES = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+#: What sending to a queue encrypted with a CMK and decrypting the function's environment need.
+CONSUMER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+#: The audit database role the stream consumer logs in as (``auditlog.schema.INGEST``).
+AUDIT_INGEST_USER = INGEST_USER
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 #: IAM actions that would let a role lift a boundary or escape it.
@@ -89,6 +106,10 @@ class Arns:
     region: str
     table_arn: str
     phi_key_arn: str
+    consumer_key_arn: str | None = None
+    """The stream consumer's key (environment and failure queue); None: no consumer grants."""
+    audit_db_resource_id: str | None = None
+    """The audit database's ``dbi-...`` resource id; None: no ``rds-db:connect`` grant."""
 
     @property
     def table_and_indexes(self) -> list[str]:
@@ -135,6 +156,9 @@ class AccessDefinition:
     boundary_description: str
     application_role_name: str
     backup_role_name: str
+    stream_consumer_function: str
+    stream_consumer_queue: str
+    audit_ingest_user: str
     github_repository: str
     deploy_environment: str
     tenant_session_seconds: int
@@ -317,7 +341,9 @@ class AccessDefinition:
         ]
 
     def stream_consumer_statements(self, arns: Arns) -> list[dict[str, Any]]:
-        return [
+        part, region, account = arns.partition, arns.region, arns.account_id
+        ec2 = f"arn:{part}:ec2:{region}:{account}"
+        statements: list[dict[str, Any]] = [
             {
                 "Sid": "ReadTheTableStream",
                 "Effect": "Allow",
@@ -335,11 +361,79 @@ class AccessDefinition:
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": (
-                    f"arn:{arns.partition}:logs:{arns.region}:{arns.account_id}:log-group:"
-                    f"/aws/lambda/{self.prefix}-*"
+                    f"arn:{part}:logs:{region}:{account}:log-group:"
+                    f"/aws/lambda/{self.stream_consumer_function}:*"
                 ),
             },
         ]
+        if arns.consumer_key_arn is None:
+            return statements
+        function_arn = (
+            f"arn:{part}:lambda:{region}:{account}:function:{self.stream_consumer_function}"
+        )
+        statements += [
+            {
+                "Sid": "DescribeVpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": list(VPC_DESCRIBES),
+                "Resource": "*",
+            },
+            {
+                "Sid": "ManageVpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": list(VPC_NETWORK_INTERFACE_WRITES),
+                "Resource": [
+                    f"{ec2}:network-interface/*",
+                    f"{ec2}:subnet/*",
+                    f"{ec2}:security-group/*",
+                ],
+            },
+            {
+                # Lambda manages the function's interfaces with this role; the function's own code
+                # (whose calls carry lambda:SourceFunctionArn) must not.
+                "Sid": "NotFromTheFunctionCode",
+                "Effect": "Deny",
+                "Action": list(VPC_NETWORK_INTERFACE_WRITES),
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"lambda:SourceFunctionArn": function_arn}},
+            },
+            {
+                "Sid": "SendFailedBatches",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": f"arn:{part}:sqs:{region}:{account}:{self.stream_consumer_queue}",
+            },
+            {
+                "Sid": "ConsumerKeyThroughLambdaAndSqs",
+                "Effect": "Allow",
+                "Action": list(CONSUMER_KEY_ACTIONS),
+                "Resource": arns.consumer_key_arn,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            f"lambda.{region}.amazonaws.com",
+                            f"sqs.{region}.amazonaws.com",
+                        ]
+                    }
+                },
+            },
+        ]
+        if arns.audit_db_resource_id is not None:
+            statements.append(
+                {
+                    "Sid": "ConnectAsAuditIngest",
+                    "Effect": "Allow",
+                    "Action": "rds-db:connect",
+                    "Resource": AuditDatabaseDefinition.rds_db_connect_arn(
+                        partition=part,
+                        region=region,
+                        account_id=account,
+                        resource_id=arns.audit_db_resource_id,
+                        user=self.audit_ingest_user,
+                    ),
+                }
+            )
+        return statements
 
     def deploy_statements(self, arns: Arns) -> list[dict[str, Any]]:
         own = f"{self.prefix}-*"
@@ -561,6 +655,9 @@ def access_definition(cfg: StackConfig) -> AccessDefinition:
         boundary_description="Permissions boundary of every role of the stack",
         application_role_name=access.application_role_name or names.application_role,
         backup_role_name=names.backup_role,
+        stream_consumer_function=names.stream_consumer,
+        stream_consumer_queue=names.stream_consumer_failures,
+        audit_ingest_user=AUDIT_INGEST_USER,
         github_repository=access.github_repository,
         deploy_environment=access.deploy_environment or cfg.environment,
         tenant_session_seconds=access.tenant_session_seconds,

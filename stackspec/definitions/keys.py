@@ -216,6 +216,10 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
             f"RDS {names.audit_database}: storage, snapshots, Performance Insights and its "
             "RDS-managed master secret"
         ),
+        KeyPurpose.CONSUMER: (
+            f"Stream consumer {names.stream_consumer}: its environment and its failure queue "
+            f"{names.stream_consumer_failures}"
+        ),
         KeyPurpose.LOGS: "CloudWatch log groups of the stack (flow logs, Lambda, RDS, cache)",
     }
     purposes = [
@@ -236,6 +240,13 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
         f"rds.{cfg.region}.amazonaws.com",
         f"secretsmanager.{cfg.region}.amazonaws.com",
     )
+    purposes.append(KeyPurpose.CONSUMER)
+    # Lambda decrypts the consumer's environment and SQS its failure queue for the caller.
+    consumer_services = (f"lambda.{cfg.region}.amazonaws.com", f"sqs.{cfg.region}.amazonaws.com")
+    via_services = {
+        KeyPurpose.AUDIT_DATABASE: audit_db_services,
+        KeyPurpose.CONSUMER: consumer_services,
+    }
     rotation = cfg.keys.rotation
     return {
         purpose: KeyDefinition(
@@ -253,7 +264,7 @@ def key_definitions(cfg: StackConfig) -> dict[KeyPurpose, KeyDefinition]:
                 (REPORTS_SERVICE_ROLE,) if purpose is KeyPurpose.AUDIT and reports else ()
             ),
             cloudtrail_trail=names.trail if purpose is KeyPurpose.AUDIT and own_trail else None,
-            via_services=audit_db_services if purpose is KeyPurpose.AUDIT_DATABASE else (),
+            via_services=via_services.get(purpose, ()),
             log_groups_service=purpose is KeyPurpose.LOGS,
             tags=cfg.tags.as_dict(),
         )

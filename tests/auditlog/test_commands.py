@@ -183,3 +183,34 @@ def test_rds_iam_conninfo_is_a_token_over_verify_full_tls(tmp_path: Path) -> Non
     assert "DBUser=audit_reader" in info["password"]
     with pytest.raises(ConnectError, match="AUDIT_RDS_CA_BUNDLE"):
         rds_iam_conninfo({k: v for k, v in env.items() if k != "AUDIT_RDS_CA_BUNDLE"}, rds)
+
+
+def test_ingest_login_in_lambda_is_iam_only(tmp_path: Path) -> None:
+    """The stream consumer's environment (AUDIT_DB_AUTH=iam) logs in with a token over
+    verify-full, and refuses a password URL beside it or an unknown method."""
+    from auditlog.connect import ingest_conninfo
+
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    env = {
+        "AUDIT_DB_AUTH": "iam",
+        "AUDIT_DB_HOST": "medeez-dev-audit.abc.us-east-1.rds.amazonaws.com",
+        "AUDIT_DB_PORT": "5432",
+        "AUDIT_DB_NAME": "medeez_audit",
+        "AUDIT_DB_USER": "audit_ingest",
+        "AUDIT_RDS_CA_BUNDLE": str(bundle),
+        "AWS_REGION": "us-east-1",
+    }
+    rds = boto3.client(
+        "rds", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="t"
+    )
+    info = ingest_conninfo(env, rds)
+    assert isinstance(info, dict)
+    assert (info["user"], info["sslmode"]) == ("audit_ingest", "verify-full")
+    assert "DBUser=audit_ingest" in info["password"]
+    with pytest.raises(ConnectError, match="AUDIT_DB_AUTH=iam but AUDIT_INGEST_DATABASE_URL"):
+        ingest_conninfo({**env, "AUDIT_INGEST_DATABASE_URL": "postgresql://u:p@h/d"}, rds)
+    with pytest.raises(ConnectError, match="AUDIT_DB_AUTH: 'password' is not a login method"):
+        ingest_conninfo({**env, "AUDIT_DB_AUTH": "password"}, rds)
+    local = {"AUDIT_INGEST_DATABASE_URL": "postgresql://u:p@h/d"}
+    assert ingest_conninfo(local, rds) == "postgresql://u:p@h/d"

@@ -194,7 +194,11 @@ def test_postgres_restarted_while_writes_continue(
     poller.start()
     writer = _writer(ddb, 1500)
     try:
-        time.sleep(0.5)
+        # The outage starts once the poller delivers (not after a fixed delay: a slow start
+        # under load would miss it).
+        deadline = time.monotonic() + 30
+        while poller.delivered() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         audit_server.cluster.stop("immediate")  # a crash: uncommitted batches roll back
         time.sleep(1.0)  # writes go on; the poller's batches fail and are retried
         audit_server.cluster.start()

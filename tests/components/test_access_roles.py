@@ -162,3 +162,83 @@ def test_boundary_keeps_roles_from_lifting_it(dev_plan: Plan) -> None:
     assert scans["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-operations"}
     }
+
+
+def test_stream_consumer_role_has_exactly_what_its_function_needs(prod_plan: Plan) -> None:
+    policy = doc(prod_plan.named("access-stream-consumer-policy"))
+    region_account = f"us-east-1:{ACCOUNT}"
+    key = prod_plan.named("consumer-key-key").state["arn"]
+    resource_id = prod_plan.outputs["auditDatabaseResourceId"]
+    assert {s["Sid"]: (s["Effect"], s["Action"], s["Resource"]) for s in policy["Statement"]} == {
+        "ReadTheTableStream": (
+            "Allow",
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            f"arn:aws:dynamodb:{region_account}:table/medeez-prod-app/stream/*",
+        ),
+        "ListStreams": ("Allow", "dynamodb:ListStreams", "*"),
+        "OwnLogs": (
+            "Allow",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            f"arn:aws:logs:{region_account}:log-group:/aws/lambda/medeez-prod-stream-consumer:*",
+        ),
+        "DescribeVpcNetworkInterfaces": (
+            "Allow",
+            ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            "*",
+        ),
+        "ManageVpcNetworkInterfaces": (
+            "Allow",
+            [
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            [
+                f"arn:aws:ec2:{region_account}:network-interface/*",
+                f"arn:aws:ec2:{region_account}:subnet/*",
+                f"arn:aws:ec2:{region_account}:security-group/*",
+            ],
+        ),
+        "NotFromTheFunctionCode": (
+            "Deny",
+            [
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "*",
+        ),
+        "SendFailedBatches": (
+            "Allow",
+            "sqs:SendMessage",
+            f"arn:aws:sqs:{region_account}:medeez-prod-stream-consumer-failures",
+        ),
+        "ConsumerKeyThroughLambdaAndSqs": ("Allow", ["kms:Decrypt", "kms:GenerateDataKey"], key),
+        "ConnectAsAuditIngest": (
+            "Allow",
+            "rds-db:connect",
+            f"arn:aws:rds-db:{region_account}:dbuser:{resource_id}/audit_ingest",
+        ),
+    }
+    deny = statement(policy, "NotFromTheFunctionCode")
+    assert deny["Condition"] == {
+        "ArnEquals": {
+            "lambda:SourceFunctionArn": (
+                f"arn:aws:lambda:{region_account}:function:medeez-prod-stream-consumer"
+            )
+        }
+    }
+    assert statement(policy, "ConsumerKeyThroughLambdaAndSqs")["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": ["lambda.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"]
+        }
+    }
+    # Nothing on the table itself: the consumer writes no item.
+    actions = [
+        a
+        for s in policy["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert not [a for a in actions if a.startswith("dynamodb:") and "Item" in a]

@@ -32,6 +32,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         "alias/medeez-dev-logs",
         "alias/medeez-dev-cache",
         "alias/medeez-dev-audit-db",
+        "alias/medeez-dev-consumer",
     }
     prod_aliases = {(r.inputs["name"], r.inputs.get("region")) for r in prod_plan.of_type(ALIAS)}
     assert prod_aliases == {
@@ -44,6 +45,7 @@ def test_dev_and_prod_keys_and_aliases(dev_plan: Plan, prod_plan: Plan) -> None:
         ("alias/medeez-prod-logs", None),
         ("alias/medeez-prod-cache", None),
         ("alias/medeez-prod-audit-db", None),
+        ("alias/medeez-prod-consumer", None),
     }
 
 
@@ -149,3 +151,17 @@ def test_keys_are_protected_in_prod_only(dev_plan: Plan, prod_plan: Plan) -> Non
     assert all(not (k.protect or k.retain_on_delete) for k in dev_plan.of_type(KEY))
     assert all(k.protect and k.retain_on_delete for k in prod_plan.of_type(KEY))
     assert all(a.protect and a.retain_on_delete for a in prod_plan.of_type(ALIAS))
+
+
+def test_the_consumer_key_is_used_only_through_lambda_and_sqs(dev_plan: Plan) -> None:
+    key = dev_plan.named("consumer-key-key")
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["AccountUsesKeyThroughServices"]["Condition"] == {
+        "StringEquals": {
+            "kms:CallerAccount": "111122223333",
+            "kms:ViaService": ["lambda.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"],
+        }
+    }
+    function = dev_plan.named("stream-consumer-function")
+    queue = dev_plan.named("stream-consumer-failures")
+    assert function.inputs["kmsKeyArn"] == queue.inputs["kmsMasterKeyId"] == key.state["arn"]

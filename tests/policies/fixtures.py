@@ -293,7 +293,9 @@ EVENT_SOURCE_MAPPING: dict[str, Any] = {
     "functionName": "medeez-dev-consumer",
     "startingPosition": "LATEST",
     "maximumRetryAttempts": 3,
+    "maximumRecordAgeInSeconds": 3600,
     "bisectBatchOnFunctionError": True,
+    "functionResponseTypes": ["ReportBatchItemFailures"],
     "destinationConfig": {"onFailure": {"destinationArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:dlq"}},
 }
 
@@ -302,6 +304,36 @@ LAMBDA_FUNCTION: dict[str, Any] = {
     "runtime": "python3.12",
     "kmsKeyArn": KEY_ARN,
     "environment": {"variables": {"TABLE_NAME": "medeez-dev-app"}},
+    "vpcConfig": {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-consumer"]},
+    "reservedConcurrentExecutions": 2,
+}
+
+QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:medeez-dev-stream-consumer-failures"
+
+QUEUE: dict[str, Any] = {
+    "name": "medeez-dev-stream-consumer-failures",
+    "kmsMasterKeyId": KEY_ARN,
+    "messageRetentionSeconds": 1209600,
+    "sqsManagedSseEnabled": False,
+}
+
+QUEUE_POLICY: dict[str, Any] = {
+    "queueUrl": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/medeez-dev-stream-consumer-failures",
+    "policy": as_json(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyWithoutTls",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": QUEUE_ARN,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    ),
 }
 
 BUCKET_POLICY_DOCUMENT = {
@@ -500,6 +532,8 @@ BASELINES: dict[str, dict[str, Any]] = {
     t.LAMBDA_PERMISSION: LAMBDA_PERMISSION,
     t.LAMBDA_EVENT_SOURCE_MAPPING: EVENT_SOURCE_MAPPING,
     t.LAMBDA_FUNCTION: LAMBDA_FUNCTION,
+    t.SQS_QUEUE: QUEUE,
+    t.SQS_QUEUE_POLICY: QUEUE_POLICY,
     t.BACKUP_RESTORE_TESTING_SELECTION: RESTORE_TESTING_SELECTION,
     t.S3_OBJECT_LOCK: OBJECT_LOCK,
     t.CLOUDTRAIL_TRAIL: TRAIL,
@@ -699,6 +733,8 @@ def compliant_stack() -> list[Node]:
             {"reportDeliveryChannel": ["exports"]},
         ),
         *cache_nodes(),
+        Node(t.SQS_QUEUE, "failures", QUEUE, protect=True),
+        Node(t.SQS_QUEUE_POLICY, "failures-policy", QUEUE_POLICY, {"queueUrl": ["failures"]}),
         *network_nodes(),
     ]
 

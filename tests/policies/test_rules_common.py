@@ -303,6 +303,30 @@ RESOURCE_SUBJECTS = {
         t.LAMBDA_FUNCTION,
         mutate(f.LAMBDA_FUNCTION, "kmsKeyArn", DELETE),
     ),
+    "hipaa-lambda-function-inside-vpc": (
+        t.LAMBDA_FUNCTION,
+        mutate(f.LAMBDA_FUNCTION, "vpcConfig", DELETE),
+    ),
+    "hipaa-lambda-reserved-concurrency": (
+        t.LAMBDA_FUNCTION,
+        mutate(f.LAMBDA_FUNCTION, "reservedConcurrentExecutions", DELETE),
+    ),
+    "hipaa-lambda-runtime-supported": (
+        t.LAMBDA_FUNCTION,
+        mutate(f.LAMBDA_FUNCTION, "runtime", "python3.8"),
+    ),
+    "hipaa-sqs-queue-encrypted-with-cmk": (
+        t.SQS_QUEUE,
+        mutate(f.QUEUE, "kmsMasterKeyId", DELETE),
+    ),
+    "hipaa-sqs-queue-policy-not-public": (
+        t.SQS_QUEUE_POLICY,
+        mutate(
+            f.QUEUE_POLICY,
+            "policy",
+            '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage"}]}',
+        ),
+    ),
     "hipaa-vpc-security-group-no-public-ingress": (
         t.SECURITY_GROUP_INGRESS_RULE,
         mutate(f.INGRESS_RULE, "cidrIpv4", "0.0.0.0/0"),
@@ -353,6 +377,7 @@ STACK_SUBJECTS = {
         "budget",
     ),
     "hipaa-sns-topic-tls-only": (f.without(f.compliant_stack(), "alerts-policy"), "alerts"),
+    "hipaa-sqs-queue-tls-only": (f.without(f.compliant_stack(), "failures-policy"), "failures"),
     "hipaa-stack-data-resources-protected": (
         f.replace(f.compliant_stack(), "app-table", protect=False),
         "app-table",

@@ -39,6 +39,7 @@ def test_unprotected_keys_and_vaults_are_flagged():
         "dr-vault",
         "exports",
         "exports-logs",
+        "failures",
         "flow-logs",  # log groups keep records; the network's other types keep none
         "table-key",
         "vault",
@@ -67,6 +68,7 @@ def test_every_known_type_is_covered():
         "aws:opensearch/domain:Domain",
         "aws:cloudtrail/eventDataStore:EventDataStore",
         "aws:memorydb/cluster:Cluster",
+        "aws:kinesis/stream:Stream",
     ],
 )
 def test_unjudged_data_bearing_type_is_flagged(type_):

@@ -131,6 +131,7 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
             *alarm_definitions(dev),
             *definition.cache.alarms,
             *definition.audit_database.alarms,
+            *definition.stream_consumer.alarms,
         )
     }
     assert {a["AlarmName"] for a in alarms} == set(specs)
@@ -221,7 +222,8 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     medeez_aliases = [
         a for a in clients("kms").list_aliases()["Aliases"] if "medeez" in a["AliasName"]
     ]
-    assert len(medeez_aliases) == 8
+    # table, PHI, alerts, backup, cache, audit, logs, audit database, stream consumer.
+    assert len(medeez_aliases) == 9
 
 
 def test_setup_puts_back_settings_that_drifted(dev: StackConfig, clients_for):

@@ -40,6 +40,7 @@ DEV_SKIPS = {
     "kms.cache.rotation-period",
     "kms.audit-db.rotation-period",
     "kms.logs.rotation-period",
+    "kms.consumer.rotation-period",
     "table.max-throughput",
     "table.contributor-insights",
     "backup.region-settings",
@@ -56,6 +57,12 @@ DEV_SKIPS = {
 #: moto does not report, the local PostgreSQL not running or lacking TLS/pgaudit/rds_iam):
 #: tests/scripts/test_audit_database_local.py pins each.
 AUDIT_DB_SKIP_PREFIXES = ("audit-db.",)
+#: The stream consumer's rows that SKIP locally, each with its own reason (not an emulator gap).
+CONSUMER_SKIPS = {
+    "consumer.mapping": "not created on moto: it would invoke the function on every write",
+    "consumer.function-vpc": "no VPC locally",
+    "consumer.function-logging": "not emulated locally: moto does not return LoggingConfig",
+}
 
 
 def _statuses(report: Report, status: str) -> set[str]:
@@ -70,9 +77,13 @@ def test_fresh_local_environment_passes_and_skips_only_what_moto_lacks(
     report = validate(dev, clients, target="moto")
     assert _statuses(report, "FAIL") == set()
     skipped = _statuses(report, "SKIP")
-    assert {c for c in skipped if not c.startswith(AUDIT_DB_SKIP_PREFIXES)} == DEV_SKIPS
+    assert {c for c in skipped if not c.startswith(AUDIT_DB_SKIP_PREFIXES)} == DEV_SKIPS | set(
+        CONSUMER_SKIPS
+    )
     for check in DEV_SKIPS:
         assert report.row(check).detail.startswith("not emulated locally: the endpoint does not")
+    for check, reason in CONSUMER_SKIPS.items():
+        assert report.row(check).detail.startswith(reason), check
     # One row per GSI and one per projection, one per alarm: nothing is folded away.
     assert len([r for r in report.rows if r.check.startswith("table.gsi.")]) == 10
     assert len([r for r in report.rows if r.check.startswith("alarm.")]) == 24

@@ -10,8 +10,16 @@ import pytest
 
 from stackspec.stack_file import PROJECT_DIR
 from tests.tools.review_support import add_copy, edited, resource
+from tools.capacity.workload import sample_workload
 from tools.cost.__main__ import main, stack_estimate
-from tools.cost.estimate import FREE, PRICERS, Estimate, estimate, unpriced_types
+from tools.cost.estimate import (
+    FREE,
+    PRICERS,
+    Estimate,
+    estimate,
+    stream_records_per_month,
+    unpriced_types,
+)
 from tools.cost.pricing import default_snapshot, load_snapshot
 from tools.cost.readme import main as readme_main
 from tools.cost.report import RENDERERS, to_json
@@ -47,14 +55,14 @@ def test_every_planned_type_is_priced_or_known_free(stack, request) -> None:
 
 def test_an_unpriced_resource_type_is_refused_by_name(dev_doc) -> None:
     def add_queue(doc):
-        add_copy(doc, "cost-budget", "jobs-queue")["type"] = "aws:sqs/queue:Queue"
+        add_copy(doc, "cost-budget", "jobs-queue")["type"] = "aws:kinesis/stream:Stream"
         resource(doc, "jobs-queue")["urn"] = resource(doc, "jobs-queue")["urn"].replace(
-            "aws:budgets/budget:Budget", "aws:sqs/queue:Queue"
+            "aws:budgets/budget:Budget", "aws:kinesis/stream:Stream"
         )
 
     plan = edited(dev_doc, add_queue)
-    assert unpriced_types(plan) == ["aws:sqs/queue:Queue"]
-    with pytest.raises(ReviewError, match=r"no price for resource type aws:sqs/queue:Queue"):
+    assert "aws:kinesis/stream:Stream" in unpriced_types(plan)
+    with pytest.raises(ReviewError, match=r"no price for resource type .*aws:kinesis/stream"):
         priced(plan)
 
 
@@ -288,9 +296,16 @@ def test_the_dev_defaults_reproduce_the_designs_dev_estimate(dev) -> None:
     audit_db = sum(x.monthly_usd for x in result.lines if x.name.startswith("audit-db-"))
     cache = sum(x.monthly_usd for x in result.lines if x.name.startswith("cache-"))
     trail = line(result, "trail-trail").monthly_usd
+    consumer = sum(
+        x.monthly_usd
+        for x in result.lines
+        if x.name.startswith(("stream-consumer-", "consumer-key-"))
+    )
     # The design's $7-23 covers the data layer (plus the audit key and bucket, ~$1.30); the
-    # network, the audit database, the cache and the trail's data events are priced on their own.
-    assert 7 <= result.total - network - logs_key - audit_db - cache - trail <= 25
+    # network, the audit database, the cache, the stream consumer (dev: about $1.50, its key $1
+    # of it) and the trail's data events are priced on their own.
+    assert 7 <= result.total - network - logs_key - audit_db - cache - trail - consumer <= 25
+    assert 1 < consumer < 2
 
 
 def test_the_network_costs_its_interface_endpoints_and_flow_records(dev, prod) -> None:
@@ -415,3 +430,69 @@ def test_a_month_of_writes_is_priced_per_started_kb(dev) -> None:
         / line(priced(dev, light), "app-table").parts[0].usd
     )
     assert ratio == pytest.approx(math.ceil(1.1) / math.ceil(1.0))
+
+
+#: The stream consumer's types: priced (function, queue) or free with a reason.
+CONSUMER_TYPES = (
+    "aws:lambda/function:Function",
+    "aws:lambda/layerVersion:LayerVersion",
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+    "aws:sqs/queue:Queue",
+    "aws:sqs/queuePolicy:QueuePolicy",
+)
+
+
+def consumer_only(doc) -> None:
+    doc["resources"] = [r for r in doc["resources"] if r["type"] in CONSUMER_TYPES]
+
+
+@pytest.mark.parametrize("stack", ["dev_doc", "prod_doc"])
+def test_the_stream_consumer_costs_gb_seconds_invocations_and_queue_requests(
+    stack, request
+) -> None:
+    doc = request.getfixturevalue(stack)
+    plan = edited(doc, consumer_only)
+    assert sorted(r.type for r in plan.resources) == sorted(CONSUMER_TYPES)
+    assert unpriced_types(plan) == []
+    usage = UsageModel()
+    result = priced(plan, usage)
+    function = next(x for x in result.lines if x.type == "aws:lambda/function:Function")
+    # One stream record per base-table item written (some entity writes write several items).
+    records = stream_records_per_month(usage, sample_workload())
+    assert records >= usage.requests.clinics * sum(usage.requests.writes_per_clinic_month.values())
+    invocations = records / usage.stream_consumer.records_per_invocation
+    memory_gb = (256 if stack == "dev_doc" else 512) / 1024
+    gb_seconds = invocations * usage.stream_consumer.average_duration_ms / 1000 * memory_gb
+    assert [p.usd for p in function.parts] == pytest.approx(
+        [
+            gb_seconds * PRICES.lambda_.arm_gb_second,
+            invocations / 1e6 * PRICES.lambda_.requests_per_million,
+        ]
+    )
+    assert "arm64" in function.parts[0].label
+    queue = next(x for x in result.lines if x.type == "aws:sqs/queue:Queue")
+    assert queue.monthly_usd == pytest.approx(1000 / 1e6 * PRICES.sqs.requests_per_million)
+    free = {x.type: x.free_reason for x in result.lines if not x.monthly_usd}
+    assert set(free) == {
+        "aws:lambda/layerVersion:LayerVersion",
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "aws:sqs/queuePolicy:QueuePolicy",
+    }
+    assert all(free.values())
+
+
+def test_the_consumer_on_x86_costs_the_x86_rate(dev_doc) -> None:
+    def x86(doc) -> None:
+        consumer_only(doc)
+        fn = next(r for r in doc["resources"] if r["type"] == "aws:lambda/function:Function")
+        fn["inputs"]["architectures"] = ["x86_64"]
+
+    arm = priced(edited(dev_doc, consumer_only))
+    intel = priced(edited(dev_doc, x86))
+    ratio = PRICES.lambda_.x86_gb_second / PRICES.lambda_.arm_gb_second
+
+    def seconds(result: Estimate) -> float:
+        fn = next(x for x in result.lines if x.type == "aws:lambda/function:Function")
+        return fn.parts[0].usd
+
+    assert seconds(intel) == pytest.approx(seconds(arm) * ratio)

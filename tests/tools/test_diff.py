@@ -173,3 +173,27 @@ def test_a_trail_selector_change_updates_it_in_place(prod_doc, prod) -> None:
 
     (step,) = compare(prod, edited(prod_doc, change), base_label="main").steps
     assert (step.op, step.name) == ("update", "trail-trail")
+
+
+def test_the_consumer_queue_renamed_is_replaced_with_its_loss_and_memory_is_an_update(
+    dev_doc, dev
+) -> None:
+    def change(doc):
+        resource(doc, "stream-consumer-failures")["inputs"]["name"] = "medeez-dev-other"
+        resource(doc, "stream-consumer-function")["inputs"]["memorySize"] = 1024
+
+    diff = compare(dev, edited(dev_doc, change), base_label="main")
+    steps = {s.name: s for s in diff.steps}
+    queue = steps["stream-consumer-failures"]
+    assert queue.op == "replace"
+    assert "stream positions" in queue.data_loss
+    function = steps["stream-consumer-function"]
+    assert (function.op, [c.path for c in function.changes]) == ("update", ["memorySize"])
+
+
+def test_the_function_code_is_planned_by_relative_path(dev_doc) -> None:
+    code = resource(dev_doc, "stream-consumer-function")["inputs"]["code"]
+    assert code[SIG_KEY] == "0def7320c3a5731c473e5ecbe6d01bc7"  # an archive, in the wire form
+    handler = code["assets"]["functions/stream_consumer/handler.py"]
+    assert handler == {SIG_KEY: "c44067f5952c0a294b673a41bacd8c17", "path": handler["path"]}
+    assert handler["path"] == "functions/stream_consumer/handler.py"

@@ -101,6 +101,11 @@ FREE: dict[str, str] = {
     "aws:iam/policy:Policy": "IAM is free",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM is free",
     "aws:sns/topicPolicy:TopicPolicy": "a topic policy is free",
+    "aws:sqs/queuePolicy:QueuePolicy": "a queue policy is free",
+    "aws:lambda/layerVersion:LayerVersion": "layers count against the code storage quota, "
+    "not billed",
+    "aws:lambda/eventSourceMapping:EventSourceMapping": "a stream mapping is free; Lambda "
+    "triggers read the stream free and invocations are priced on the function",
     "aws:sns/topicSubscription:TopicSubscription": "deliveries are priced on the topic",
     "aws:backup/regionSettings:RegionSettings": "a setting",
     "aws:backup/selection:Selection": "storage is priced on the vaults",
@@ -822,6 +827,57 @@ def _secret(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
     return (Part("secret-month", ctx.at(resource).secretsmanager.secret_month),)
 
 
+# ---- Lambda, SQS (the stream consumer) ----
+
+
+def stream_records_per_month(usage: UsageModel, workload: Workload) -> float:
+    """Records of the table's stream a month: one per item written to the base table."""
+    return sum(
+        usage.requests.clinics * writes * workload.items_per_entity(kind, TABLE)
+        for kind, writes in usage.requests.writes_per_clinic_month.items()
+    )
+
+
+def _function(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    p = ctx.at(resource).lambda_
+    consumer = ctx.usage.stream_consumer
+    invocations = (
+        stream_records_per_month(ctx.usage, ctx.workload) / consumer.records_per_invocation
+    )
+    memory_gb = float(resource.inputs.get("memorySize") or 128) / 1024
+    arm = "arm64" in (resource.inputs.get("architectures") or ["x86_64"])
+    gb_seconds = invocations * consumer.average_duration_ms / 1000 * memory_gb
+    drivers = (
+        "requests.clinics",
+        "requests.writesPerClinicMonth",
+        "streamConsumer.recordsPerInvocation",
+    )
+    return (
+        Part(
+            f"{_count(gb_seconds)} GB-seconds ({'arm64' if arm else 'x86_64'}, "
+            f"{memory_gb * 1024:g} MB)",
+            gb_seconds * (p.arm_gb_second if arm else p.x86_gb_second),
+            (*drivers, "streamConsumer.averageDurationMs"),
+        ),
+        Part(
+            f"{_count(invocations)} invocations",
+            invocations / 1e6 * p.requests_per_million,
+            drivers,
+        ),
+    )
+
+
+def _queue(resource: PlanResource, ctx: _Context) -> tuple[Part, ...]:
+    requests = ctx.usage.stream_consumer.failure_queue_requests_per_month
+    return (
+        Part(
+            f"{_count(requests)} requests",
+            requests / 1e6 * ctx.at(resource).sqs.requests_per_million,
+            ("streamConsumer.failureQueueRequestsPerMonth",),
+        ),
+    )
+
+
 PRICERS: dict[str, Pricer] = {
     "aws:dynamodb/table:Table": _table,
     "aws:dynamodb/contributorInsights:ContributorInsights": _contributor_insights,
@@ -839,6 +895,8 @@ PRICERS: dict[str, Pricer] = {
     "aws:cloudtrail/trail:Trail": _trail,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:lambda/function:Function": _function,
+    "aws:sqs/queue:Queue": _queue,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/flowLog:FlowLog": _flow_log,
     "aws:rds/instance:Instance": _db_instance,

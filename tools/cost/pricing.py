@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from stackspec.config.base import ConfigModel
 from stackspec.errors import ConfigError
@@ -84,6 +84,16 @@ class SecretsManagerPrices(_Prices):
     api_calls_per10k: float
 
 
+class LambdaPrices(_Prices):
+    arm_gb_second: float
+    x86_gb_second: float
+    requests_per_million: float
+
+
+class SqsPrices(_Prices):
+    requests_per_million: float
+
+
 class BudgetsPrices(_Prices):
     budget_month: float
 
@@ -120,6 +130,8 @@ class RegionPrices(_Prices):
     backup: BackupPrices
     s3: S3Prices
     cloudtrail: CloudTrailPrices
+    lambda_: LambdaPrices = Field(alias="lambda")
+    sqs: SqsPrices
     budgets: BudgetsPrices
     transfer: TransferPrices
     elasticache: ElastiCachePrices

@@ -98,6 +98,15 @@ KEPT |= {
     ("backup", "restoreTestJob"),
     ("backup", "controlEvaluationsPer1K"),
 }
+#: Kept until their usage types (AWSLambda Lambda-GB-Second[-ARM], Request; AWSQueueService
+#: standard requests) are confirmed against the Price List: the figures are AWS's published
+#: us-east-1/us-west-2 prices of 2026-12-01.
+KEPT |= {
+    ("lambda", "armGbSecond"),
+    ("lambda", "x86GbSecond"),
+    ("lambda", "requestsPerMillion"),
+    ("sqs", "requestsPerMillion"),
+}
 
 #: RDS prices are kept from the snapshot too: instance hours are per class (a map, not one usage
 #: type), and the storage, backup and Performance Insights usage types are not yet confirmed.

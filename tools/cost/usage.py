@@ -114,6 +114,16 @@ class Logs(ConfigModel):
     """Log data ingested into the stack's CloudWatch log groups (none today)."""
 
 
+class StreamConsumer(ConfigModel):
+    records_per_invocation: Positive = 10
+    """Stream records the consumer gets per invocation on average (batches fill only under
+    load; the stream's records are the base table's item writes)."""
+    average_duration_ms: Positive = 150
+    """How long an invocation runs on average (one database transaction per batch)."""
+    failure_queue_requests_per_month: NonNegative = 1000
+    """Requests on the failure queue (sends of failed batches, operators reading them)."""
+
+
 class Network(ConfigModel):
     flow_log_gb_per_month: NonNegative = 1.0
     """Flow log records delivered to CloudWatch Logs (about 100 bytes per flow each aggregation
@@ -236,6 +246,7 @@ class UsageModel(ConfigModel):
     streams: Streams = Field(default_factory=Streams)
     kms: Kms = Field(default_factory=Kms)
     logs: Logs = Field(default_factory=Logs)
+    stream_consumer: StreamConsumer = Field(default_factory=StreamConsumer)
     network: Network = Field(default_factory=Network)
     audit_database: AuditDatabase = Field(default_factory=AuditDatabase)
     notifications: Notifications = Field(default_factory=Notifications)

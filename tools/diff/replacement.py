@@ -107,6 +107,39 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:secretsmanager/secretVersion:SecretVersion": frozenset(
         {"secretId", "secretString", "secretBinary"}
     ),
+    # lambda/function.go: function_name and package_type.
+    "aws:lambda/function:Function": frozenset({"name", "packageType"}),
+    # lambda/layer_version.go: a layer version is immutable; every argument is ForceNew.
+    "aws:lambda/layerVersion:LayerVersion": frozenset(
+        {
+            "layerName",
+            "code",
+            "s3Bucket",
+            "s3Key",
+            "s3ObjectVersion",
+            "compatibleRuntimes",
+            "compatibleArchitectures",
+            "description",
+            "licenseInfo",
+            "sourceCodeHash",
+            "skipDestroy",
+        }
+    ),
+    # lambda/event_source_mapping.go: the source and where reading starts.
+    "aws:lambda/eventSourceMapping:EventSourceMapping": frozenset(
+        {
+            "eventSourceArn",
+            "startingPosition",
+            "startingPositionTimestamp",
+            "selfManagedEventSource",
+            "topics",
+            "queues",
+            "amazonManagedKafkaEventSourceConfig",
+            "selfManagedKafkaEventSourceConfig",
+        }
+    ),
+    "aws:sqs/queue:Queue": frozenset({"name", "namePrefix", "fifoQueue"}),
+    "aws:sqs/queuePolicy:QueuePolicy": frozenset({"queueUrl"}),
     # The network (internal/service/ec2/vpc_*.go and vpc_security_group_*_rule.go).
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"}),
     "aws:ec2/subnet:Subnet": frozenset(
@@ -188,6 +221,8 @@ DATA_BEARING: dict[str, str] = {
     "aws:elasticache/user:User": "clients authenticating as the user fail until it exists again",
     "aws:secretsmanager/secret:Secret": "a new secret with a new password that the cache user "
     "does not have (its password is set once): replace the user in the same update",
+    "aws:sqs/queue:Queue": "the failed batches' stream positions in it are lost; redrive them "
+    "(read those records from the stream, within its 24 hours) before replacing the queue",
     "aws:rds/instance:Instance": "a new, empty database: the audit trail survives only in the "
     "final snapshot, the automated backups (until their retention ends) and AWS Backup",
     "aws:cloudwatch/logGroup:LogGroup": "the log group's records (flow logs: who connected to "

@@ -27,6 +27,22 @@ def check(mapping: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     bisect = get(mapping.props, "bisectBatchOnFunctionError")
     if bisect is not True:
         yield f"bisectBatchOnFunctionError is {describe(bisect)}; one bad record fails its batch"
+    age = get(mapping.props, "maximumRecordAgeInSeconds")
+    if age is UNKNOWN:
+        yield "maximumRecordAgeInSeconds is unknown during preview (fails closed)"
+    elif age is MISSING or age == -1:
+        yield (
+            "maximumRecordAgeInSeconds is unbounded; records are retried until the stream drops "
+            "them (24 hours) instead of reaching the failure destination"
+        )
+    types = get(mapping.props, "functionResponseTypes")
+    if types is UNKNOWN:
+        yield "functionResponseTypes is unknown during preview (fails closed)"
+    elif not isinstance(types, list) or "ReportBatchItemFailures" not in types:
+        yield (
+            "functionResponseTypes lacks ReportBatchItemFailures; a poison record is retried "
+            "with every neighbour of its batch"
+        )
 
 
 RULE = Guardrail(
@@ -35,17 +51,20 @@ RULE = Guardrail(
     title="Stream consumers keep failed records",
     description=(
         "Stream event source mappings must send failed batches to a destination, bound retries "
-        "and split failing batches."
+        "and record age, split failing batches and report the failed records."
     ),
     severity=Severity.MEDIUM,
     controls=("164.312(b)", "164.312(c)(1)"),
     judgement=True,
     remediation=(
         "Set destination_config.on_failure.destination_arn (an encrypted SQS queue), "
-        "maximum_retry_attempts and bisect_batch_on_function_error=True."
+        "maximum_retry_attempts, maximum_record_age_in_seconds, "
+        "bisect_batch_on_function_error=True and function_response_types="
+        "['ReportBatchItemFailures']."
     ),
     unknowns=(
-        "An unknown retry count or bisect flag fails closed; an unknown ARN that is set counts."
+        "An unknown retry count, record age, bisect flag or response type list fails closed; an "
+        "unknown ARN that is set counts."
     ),
     scope=Scope.RESOURCE,
     resource_types=(LAMBDA_EVENT_SOURCE_MAPPING,),

@@ -1,0 +1,1 @@
+"""SQS guardrails (the stream consumer's failure queue and any queue that may carry records)."""
