@@ -5,9 +5,9 @@ import pulumi
 from components.access_roles import AccessRoles, AccessRolesArgs
 from components.app_table import AppTable, AppTableArgs
 from components.audit_bucket import AuditBucket, AuditBucketArgs
+from components.audit_database import AuditDatabase, AuditDatabaseArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cache import Cache, CacheArgs
-from components.audit_database import AuditDatabase, AuditDatabaseArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs

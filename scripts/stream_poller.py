@@ -318,6 +318,8 @@ def _start_cache_invalidation(
                 time.sleep(args.interval)
 
     threading.Thread(target=run, name="cache-invalidation", daemon=True).start()
+
+
 def mapping_settings(definition: StreamConsumerDefinition) -> dict[str, Any]:
     """The :class:`StreamPoller` arguments that stand for the event source mapping's settings
     (the on-failure destination is the queue named ``definition.queue_name``)."""

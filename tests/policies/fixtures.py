@@ -486,6 +486,14 @@ INGRESS_RULE: dict[str, Any] = {
     "referencedSecurityGroupId": "sg-0a1b2c3d4e5f60719",
     "description": "PostgreSQL from the stream-consumer Lambda",
 }
+EGRESS_RULE: dict[str, Any] = {
+    "securityGroupId": "sg-0a1b2c3d4e5f60719",
+    "ipProtocol": "tcp",
+    "fromPort": 5432,
+    "toPort": 5432,
+    "referencedSecurityGroupId": "sg-0a1b2c3d4e5f60718",
+    "description": "PostgreSQL to the audit database",
+}
 DEFAULT_SECURITY_GROUP: dict[str, Any] = {
     "vpcId": "vpc-0a1b2c3d4e5f60718",
     "ingress": [],

@@ -12,6 +12,7 @@ from hipaa_guardrails import resource_types as t
 
 from tests.policies.fixtures import (
     DEFAULT_SECURITY_GROUP,
+    EGRESS_RULE,
     FLOW_LOG,
     INGRESS_RULE,
     INTERFACE_ENDPOINT,
@@ -35,6 +36,7 @@ from tests.policies.support import (
 )
 
 PUBLIC = "hipaa-vpc-security-group-no-public-ingress"
+OPEN_EGRESS = "hipaa-vpc-security-group-no-open-egress"
 SUBNET_RULE = "hipaa-vpc-subnet-no-public-ip"
 INTERNET = "hipaa-vpc-no-internet-gateway"
 DNS = "hipaa-vpc-interface-endpoint-private-dns"
@@ -73,6 +75,34 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any], str, Any, str | None]] = [
         "from 0.0.0.0/0",
     ),
     (PUBLIC, t.SECURITY_GROUP, SECURITY_GROUP, "egress", [OPEN_RULE], None),
+    (
+        OPEN_EGRESS,
+        t.SECURITY_GROUP_EGRESS_RULE,
+        EGRESS_RULE,
+        "cidrIpv4",
+        "0.0.0.0/0",
+        "to 0.0.0.0/0",
+    ),
+    (OPEN_EGRESS, t.SECURITY_GROUP_EGRESS_RULE, EGRESS_RULE, "cidrIpv6", "::/0", "to ::/0"),
+    (
+        OPEN_EGRESS,
+        t.SECURITY_GROUP_EGRESS_RULE,
+        EGRESS_RULE,
+        "cidrIpv4",
+        UNKNOWN_STRING_VALUE,
+        "unknown address block",
+    ),
+    (OPEN_EGRESS, t.SECURITY_GROUP_EGRESS_RULE, EGRESS_RULE, "cidrIpv4", "10.40.0.0/16", None),
+    (OPEN_EGRESS, t.SECURITY_GROUP, SECURITY_GROUP, "egress", [OPEN_RULE], "to 0.0.0.0/0"),
+    (
+        OPEN_EGRESS,
+        t.DEFAULT_SECURITY_GROUP,
+        DEFAULT_SECURITY_GROUP,
+        "egress",
+        [OPEN_RULE],
+        "to 0.0.0.0/0",
+    ),
+    (OPEN_EGRESS, t.SECURITY_GROUP, SECURITY_GROUP, "ingress", [OPEN_RULE], None),
     (SUBNET_RULE, t.SUBNET, SUBNET, "mapPublicIpOnLaunch", True, "is true"),
     (SUBNET_RULE, t.SUBNET, SUBNET, "mapPublicIpOnLaunch", UNKNOWN_BOOLEAN_VALUE, "fails closed"),
     (SUBNET_RULE, t.SUBNET, SUBNET, "mapPublicIpOnLaunch", DELETE, None),

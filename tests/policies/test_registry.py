@@ -1137,6 +1137,17 @@ MANIFEST = [
         None,
     ),
     Pin(
+        "hipaa-vpc-security-group-no-open-egress",
+        "vpc/security_group_no_open_egress.py",
+        "custom",
+        "high",
+        "resource",
+        ("164.312(a)(1)", "164.312(e)(1)"),
+        None,
+        None,
+        "CKV_AWS_382",
+    ),
+    Pin(
         "hipaa-vpc-security-group-no-public-ingress",
         "vpc/security_group_no_public_ingress.py",
         "custom",

@@ -287,10 +287,6 @@ RESOURCE_SUBJECTS = {
         t.ELASTICACHE_USER,
         mutate(f.CACHE_USER, "accessString", "on ~* +@all"),
     ),
-    "hipaa-secretsmanager-secret-encrypted-with-cmk": (
-        t.SECRETSMANAGER_SECRET,
-        mutate(f.SECRET, "kmsKeyId", DELETE),
-    ),
     "hipaa-lambda-permission-not-public": (
         t.LAMBDA_PERMISSION,
         mutate(f.LAMBDA_PERMISSION, "principal", "*"),
@@ -326,6 +322,10 @@ RESOURCE_SUBJECTS = {
             "policy",
             '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage"}]}',
         ),
+    ),
+    "hipaa-vpc-security-group-no-open-egress": (
+        t.SECURITY_GROUP_EGRESS_RULE,
+        mutate(f.EGRESS_RULE, "cidrIpv4", "0.0.0.0/0"),
     ),
     "hipaa-vpc-security-group-no-public-ingress": (
         t.SECURITY_GROUP_INGRESS_RULE,
