@@ -78,6 +78,8 @@ SUPPORTING_TYPES: Final = frozenset(
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:sqs/queuePolicy:QueuePolicy",
+        # Names which account administers the organization's trails; carries no records.
+        "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount",
         "aws:rds/parameterGroup:ParameterGroup",
         "aws:rds/clusterParameterGroup:ClusterParameterGroup",
         "aws:rds/subnetGroup:SubnetGroup",

@@ -127,7 +127,7 @@ CASES = [
     (RESTRICTED, USER, CACHE_USER, "accessString", "on ~x:* +@read +@dangerous", "+@dangerous"),
     (RESTRICTED, USER, CACHE_USER, "accessString", "off ~* +@all", None),
     (RESTRICTED, USER, CACHE_USER, "accessString", UNKNOWN_STRING_VALUE, "fails closed"),
-    (SECRET_CMK, SECRET_TYPE, SECRET, "kmsKeyId", DELETE, "aws/secretsmanager key"),
+    (SECRET_CMK, SECRET_TYPE, SECRET, "kmsKeyId", DELETE, "aws/secretsmanager is used"),
     (SECRET_CMK, SECRET_TYPE, SECRET, "kmsKeyId", "alias/aws/secretsmanager", "AWS managed key"),
     (SECRET_CMK, SECRET_TYPE, SECRET, "kmsKeyId", UNKNOWN_STRING_VALUE, None),
 ]
