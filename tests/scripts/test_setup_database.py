@@ -208,12 +208,14 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     clients = clients_for(dev)
     first = setup_local(dev, clients)
     assert first.changed
-    # 6 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
+    # 9 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary and 4 role policies, 4 roles; the audit database: its key, parameter
-    # group, monitoring role, 2 log groups, subnet group, instance, alarms; the network (VPC,
-    # subnets, route tables, groups, rules, endpoints, flow logs and their role).
-    assert first.count("created") == 56
+    # roles: the boundary and 4 role policies, 4 roles; the audit bucket, its access-log bucket
+    # and the trail; the audit database: parameter group, monitoring role, 2 log groups, subnet
+    # group, instance, alarms; the network (VPC, subnets, route tables, groups, rules,
+    # endpoints, flow logs and their role); the stream consumer: queue, log group, function,
+    # alarms; the cache: 2 log groups, 3 secrets, 3 users, the replication group, its alarms.
+    assert first.count("created") == 77
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
