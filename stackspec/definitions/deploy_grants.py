@@ -197,7 +197,13 @@ LOG_DELIVERY_ACTIONS = (
     "logs:UpdateLogDelivery",
     "logs:DeleteLogDelivery",
     "logs:ListLogDeliveries",
+)
+#: ...and the account's log resource policy that lets the delivery write (AWS's documented set,
+#: on the account's logs of the region as AWS's example scopes it).
+LOG_POLICY_ACTIONS = (
+    "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 )
 TRAIL_ACTIONS = (
     "cloudtrail:CreateTrail",
@@ -288,14 +294,23 @@ def deploy_grants(access: AccessDefinition, arns: Arns) -> dict[str, list[dict[s
         # The VPC's default group is made by EC2 without tags: the network closes it (revokes
         # its rules) and tags it; untagged groups only, and the tag must be the stack's.
         _statement(
-            "CloseAndTagTheDefaultGroup",
-            (
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupEgress",
-                "ec2:CreateTags",
-            ),
+            "CloseTheDefaultGroup",
+            ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"),
             f"{ec2}:security-group/*",
             Null={f"aws:ResourceTag/{ENVIRONMENT_TAG}": "true"},
+        ),
+        _statement(
+            "TagTheDefaultGroup",
+            ("ec2:CreateTags",),
+            f"{ec2}:security-group/*",
+            Null={f"aws:ResourceTag/{ENVIRONMENT_TAG}": "true"},
+            StringEquals={f"aws:RequestTag/{ENVIRONMENT_TAG}": access.environment},
+        ),
+        # Interface endpoints with private DNS: EC2 associates the VPC with AWS's private zone.
+        _statement(
+            "EndpointPrivateDns",
+            ("route53:AssociateVPCWithHostedZone",),
+            f"arn:{part}:route53:::hostedzone/*",
         ),
     ]
     data = [
@@ -400,6 +415,9 @@ def deploy_grants(access: AccessDefinition, arns: Arns) -> dict[str, list[dict[s
             LOG_DELIVERY_ACTIONS,
             "*",
             StringEquals={"aws:RequestedRegion": region},
+        ),
+        _statement(
+            "CacheLogDeliveryPolicy", LOG_POLICY_ACTIONS, f"arn:{part}:logs:{region}:{account}:*"
         ),
     ]
     audit = [

@@ -347,9 +347,15 @@ def test_deploy_creates_network_only_with_the_stack_tag(dev_plan: Plan) -> None:
     assert granting(statements, "ec2:DeleteVpc") == [change]
     [reads] = [s for s in statements if s["Resource"] == "*" and "ec2:Describe*" in s["Action"]]
     assert reads["Action"] == ["ec2:Describe*", "ec2:GetManagedPrefixListEntries"]
-    # The untagged default group: revoke and tag only while untagged.
-    [default] = [s for s in statements if s["Sid"] == "CloseAndTagTheDefaultGroup"]
-    assert default["Condition"] == {"Null": {"aws:ResourceTag/Environment": "true"}}
+    # The untagged default group: revoke and tag only while untagged, and only with the tag.
+    [close] = [s for s in statements if s["Sid"] == "CloseTheDefaultGroup"]
+    assert close["Condition"] == {"Null": {"aws:ResourceTag/Environment": "true"}}
+    assert close["Action"] == ["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"]
+    [tag] = [s for s in statements if s["Sid"] == "TagTheDefaultGroup"]
+    assert tag["Condition"] == {
+        "Null": {"aws:ResourceTag/Environment": "true"},
+        "StringEquals": {"aws:RequestTag/Environment": "dev"},
+    }
 
 
 @pytest.mark.parametrize(
