@@ -92,20 +92,25 @@ class AccessRoles(pulumi.ComponentResource):
                 tags=dict(definition.tags),
                 opts=child,
             )
-            policy = aws.iam.Policy(
-                f"{name}-{purpose}-policy",
-                name=role_definition.policy_name,
-                description=role_definition.policy_description,
-                policy=render(lambda a, p=purpose: definition.role_policy(p, a)),
-                tags=dict(definition.tags),
-                opts=child,
-            )
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{purpose}-attachment",
-                role=role.name,
-                policy_arn=policy.arn,
-                opts=child,
-            )
+            for part, policy_name in definition.policy_names(purpose).items():
+                # The main policy keeps its resource name; the deploy role's parts get theirs.
+                stem = f"{name}-{purpose}-{part}" if part else f"{name}-{purpose}"
+                policy = aws.iam.Policy(
+                    f"{stem}-policy",
+                    name=policy_name,
+                    description=definition.policy_description(purpose, policy_name),
+                    policy=render(
+                        lambda a, p=purpose, n=policy_name: definition.policy_documents(p, a)[n]
+                    ),
+                    tags=dict(definition.tags),
+                    opts=child,
+                )
+                aws.iam.RolePolicyAttachment(
+                    f"{stem}-attachment",
+                    role=role.name,
+                    policy_arn=policy.arn,
+                    opts=child,
+                )
             self.roles[purpose] = role
         self.role_arns = {purpose: role.arn for purpose, role in self.roles.items()}
         self.register_outputs(

@@ -33,12 +33,13 @@ BASE_TYPES = {
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
     # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
-    # with a managed policy each, plus their shared permissions boundary; the flow log role
+    # with a managed policy each (the deploy role four more: network, data, functions, audit),
+    # plus their shared permissions boundary; the flow log role
     # and its delivery policy; the audit database's enhanced-monitoring role (AWS managed policy).
     "medeez:data:AccessRoles": 1,
     "aws:iam/role:Role": 7,
-    "aws:iam/policy:Policy": 7,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 9,
+    "aws:iam/policy:Policy": 11,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 13,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,

@@ -57,14 +57,13 @@ def ensure(ctx: SetupContext) -> None:
         definition,
     )
     for purpose, role in definition.roles.items():
-        policy_arn = _ensure_policy(
-            ctx,
-            role.policy_name,
-            role.policy_description,
-            definition.role_policy(purpose, arns),
-            definition,
-        )
-        _ensure_role(ctx, role, definition.trust_policy(purpose, arns), boundary_arn, policy_arn)
+        policy_arns = [
+            _ensure_policy(
+                ctx, name, definition.policy_description(purpose, name), document, definition
+            )
+            for name, document in definition.policy_documents(purpose, arns).items()
+        ]
+        _ensure_role(ctx, role, definition.trust_policy(purpose, arns), boundary_arn, policy_arns)
 
 
 def _ensure_policy(
@@ -114,7 +113,7 @@ def _ensure_role(
     role: RoleDefinition,
     trust: dict[str, Any],
     boundary_arn: str,
-    policy_arn: str,
+    policy_arns: list[str],
 ) -> None:
     iam = ctx.clients("iam")
     changes: list[str] = []
@@ -143,9 +142,10 @@ def _ensure_role(
         )
         outcome = "created"
     attached = _attached(iam, role.name)
-    if policy_arn not in attached:
-        iam.attach_role_policy(RoleName=role.name, PolicyArn=policy_arn)
-        changes.append(role.policy_name)
+    for policy_arn in policy_arns:
+        if policy_arn not in attached:
+            iam.attach_role_policy(RoleName=role.name, PolicyArn=policy_arn)
+            changes.append(policy_arn.rsplit("/", 1)[-1])
     if changes and outcome != "created":
         outcome = "updated"
     ctx.result.add("iam role", role.name, outcome, ", ".join(changes))
@@ -222,7 +222,7 @@ def _role_row(ctx: CheckContext, purpose: Any) -> None:
         "trust as defined",
         f"boundary {definition.boundary_name}",
         f"max session {role.max_session_seconds}s",
-        f"{role.policy_name} as defined",
+        *(f"{name} as defined" for name in definition.policy_names(purpose).values()),
     ]
     iam = ctx.clients("iam")
     try:
@@ -243,13 +243,13 @@ def _role_row(ctx: CheckContext, purpose: Any) -> None:
         )[-1],
         f"max session {live.get('MaxSessionDuration')}s",
     ]
-    policy_arn = arns.policy(role.policy_name)
-    if policy_arn not in _attached(iam, role.name):
-        found.append(f"{role.policy_name} not attached")
-    else:
-        document = _document(ctx, role.policy_name)
-        wanted = definition.role_policy(purpose, arns)
-        found.append(f"{role.policy_name} " + ("as defined" if document == wanted else "differs"))
+    attached = _attached(iam, role.name)
+    for name, wanted in definition.policy_documents(purpose, arns).items():
+        if arns.policy(name) not in attached:
+            found.append(f"{name} not attached")
+        else:
+            document = _document(ctx, name)
+            found.append(f"{name} " + ("as defined" if document == wanted else "differs"))
     if (live.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") != boundary:
         found[1] = f"boundary {found[1].removeprefix('boundary ')} (expected {boundary})"
     ctx.add(check_id, expected, found)

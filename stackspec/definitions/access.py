@@ -30,6 +30,7 @@ from typing import Any
 
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.audit_database import INGEST_USER, AuditDatabaseDefinition
+from stackspec.definitions.deploy_grants import DEPLOY_PARTS, ceiling_actions, deploy_grants
 from stackspec.key_schema import tenant_leading_keys
 from stackspec.tenancy import CLINIC_CONTEXT_KEY
 
@@ -80,6 +81,11 @@ CONSUMER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 AUDIT_INGEST_USER = INGEST_USER
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 LAMBDA_SERVICE = "lambda.amazonaws.com"
+BACKUP_SERVICE = "backup.amazonaws.com"
+RDS_MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
+FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
+#: IAM's limit on a managed policy document (characters, whitespace not counted).
+MANAGED_POLICY_MAX_CHARS = 6144
 #: IAM actions that would let a role lift a boundary or escape it.
 BOUNDARY_EDITS = (
     "iam:CreatePolicyVersion",
@@ -156,6 +162,11 @@ class AccessDefinition:
     boundary_description: str
     application_role_name: str
     backup_role_name: str
+    monitoring_role_name: str
+    """The audit database's enhanced-monitoring role (passed to RDS monitoring only)."""
+    flow_log_role_name: str
+    """The VPC flow logs' delivery role (passed to VPC Flow Logs only)."""
+    flow_log_group: str
     stream_consumer_function: str
     stream_consumer_queue: str
     audit_ingest_user: str
@@ -541,35 +552,109 @@ class AccessDefinition:
                     "iam:ListAttachedRolePolicies",
                     "iam:ListRolePolicies",
                     "iam:PutRolePermissionsBoundary",
-                    "iam:PassRole",
+                    "iam:DeleteRole",
+                    "iam:UntagRole",
+                    "iam:ListInstanceProfilesForRole",
                     "iam:CreatePolicy",
                     "iam:CreatePolicyVersion",
                     "iam:DeletePolicyVersion",
                     "iam:GetPolicy",
                     "iam:GetPolicyVersion",
                     "iam:ListPolicyVersions",
+                    "iam:DeletePolicy",
                     "iam:TagPolicy",
+                    "iam:UntagPolicy",
                 ],
                 "Resource": [arns.role(own), arns.policy(own)],
             },
+            *(
+                {
+                    "Sid": f"Pass{sid}",
+                    "Effect": "Allow",
+                    "Action": "iam:PassRole",
+                    "Resource": arns.role(role),
+                    "Condition": {"StringEquals": {"iam:PassedToService": service}},
+                }
+                for sid, role, service in self.passed_roles
+            ),
         ]
+
+    @property
+    def passed_roles(self) -> tuple[tuple[str, str, str], ...]:
+        """(Sid stem, role name, service) of every role the deploy role hands to a service."""
+        return (
+            ("BackupRole", self.backup_role_name, BACKUP_SERVICE),
+            ("StreamConsumerRole", self.roles[RolePurpose.STREAM_CONSUMER].name, LAMBDA_SERVICE),
+            ("MonitoringRole", self.monitoring_role_name, RDS_MONITORING_SERVICE),
+            ("FlowLogRole", self.flow_log_role_name, FLOW_LOGS_SERVICE),
+        )
+
+    def deploy_policies(self, arns: Arns) -> dict[str, list[dict[str, Any]]]:
+        """The deploy role's grants by managed policy (``""``: its main policy; the others are
+        ``medeez-<env>-deploy-<part>-access``): one document cannot hold them all (6,144)."""
+        statements = deploy_grants(self, arns)
+        return {
+            "": self.deploy_statements(arns),
+            **{part: statements[part] for part in DEPLOY_PARTS},
+        }
+
+    def policy_names(self, purpose: RolePurpose) -> dict[str, str]:
+        """Part (``""``: the main one) -> managed policy name of the role."""
+        main = self.roles[purpose].policy_name
+        if purpose is not RolePurpose.DEPLOY:
+            return {"": main}
+        return {
+            "": main,
+            **{part: f"{self.prefix}-{purpose}-{part}-access" for part in DEPLOY_PARTS},
+        }
+
+    def policy_description(self, purpose: RolePurpose, name: str) -> str:
+        """The description of one of the role's managed policies (by name)."""
+        part = next(p for p, n in self.policy_names(purpose).items() if n == name)
+        return self.roles[purpose].policy_description + (f" ({part})" if part else "")
+
+    def policy_documents(self, purpose: RolePurpose, arns: Arns) -> dict[str, dict[str, Any]]:
+        """Managed policy name -> document, for every policy attached to the role."""
+        names = self.policy_names(purpose)
+        if purpose is not RolePurpose.DEPLOY:
+            return {names[""]: self.role_policy(purpose, arns)}
+        return {
+            names[part]: _document(*statements)
+            for part, statements in self.deploy_policies(arns).items()
+        }
+
+    def all_deploy_statements(self, arns: Arns) -> list[dict[str, Any]]:
+        return [s for part in self.deploy_policies(arns).values() for s in part]
 
     def statements(self, purpose: RolePurpose, arns: Arns) -> list[dict[str, Any]]:
         return {
             RolePurpose.TENANT: self.tenant_statements,
             RolePurpose.OPERATIONS: self.operations_statements,
-            RolePurpose.DEPLOY: self.deploy_statements,
+            RolePurpose.DEPLOY: self.all_deploy_statements,
             RolePurpose.STREAM_CONSUMER: self.stream_consumer_statements,
         }[purpose](arns)
 
     def role_policy(self, purpose: RolePurpose, arns: Arns) -> dict[str, Any]:
+        """The role's main managed policy (the deploy role has more: ``policy_documents``)."""
+        if purpose is RolePurpose.DEPLOY:
+            return _document(*self.deploy_statements(arns))
         return _document(*self.statements(purpose, arns))
 
     def boundary_policy(self, arns: Arns) -> dict[str, Any]:
         """The ceiling: each role's grants (Sids prefixed with the role), and the denials that
         keep any role from raising it."""
         grants = [
-            {**statement, "Sid": f"{purpose.title().replace('-', '')}{statement['Sid']}"}
+            {
+                **statement,
+                "Sid": f"{purpose.title().replace('-', '')}{statement['Sid']}",
+                # The deploy grants, by verb (ec2:Create*): the boundary is one managed policy.
+                **(
+                    {"Action": ceiling_actions(statement["Action"])}
+                    # (on "*" the exact actions: a verb there would reach every resource)
+                    if purpose is RolePurpose.DEPLOY and statement["Resource"] != "*"
+                    else {}
+                ),
+            }
             for purpose in RolePurpose
             for statement in self.statements(purpose, arns)
         ]
@@ -655,6 +740,9 @@ def access_definition(cfg: StackConfig) -> AccessDefinition:
         boundary_description="Permissions boundary of every role of the stack",
         application_role_name=access.application_role_name or names.application_role,
         backup_role_name=names.backup_role,
+        monitoring_role_name=names.audit_database_monitoring_role,
+        flow_log_role_name=names.flow_log_role,
+        flow_log_group=names.flow_log_group,
         stream_consumer_function=names.stream_consumer,
         stream_consumer_queue=names.stream_consumer_failures,
         audit_ingest_user=AUDIT_INGEST_USER,

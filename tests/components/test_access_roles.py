@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from stackspec.definitions.access import MANAGED_POLICY_MAX_CHARS
+from stackspec.definitions.deploy_grants import DEPLOY_PARTS
 from tools.plan import Plan
 
 ROLE = "aws:iam/role:Role"
@@ -15,6 +17,7 @@ POLICY = "aws:iam/policy:Policy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 TAG = "${aws:PrincipalTag/clinicId}"
 ACCOUNT = "111122223333"
+DEV_FUNCTIONS = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:medeez-dev-*"
 
 
 def children(plan: Plan) -> list[Any]:
@@ -45,13 +48,18 @@ def test_four_roles_each_with_its_policy_under_one_boundary(
         f"medeez-{env}-stream-consumer",
     }
     policies = sorted(r.inputs["name"] for r in below if r.type == POLICY)
-    assert policies == sorted([f"medeez-{env}-boundary", *(f"{name}-access" for name in roles)])
+    deploy_parts = [f"medeez-{env}-deploy-{p}-access" for p in DEPLOY_PARTS]
+    assert policies == sorted(
+        [f"medeez-{env}-boundary", *(f"{name}-access" for name in roles), *deploy_parts]
+    )
     boundary = f"arn:aws:iam::{ACCOUNT}:policy/medeez-{env}-boundary"
     for role in roles.values():
         assert role.inputs["permissionsBoundary"] == boundary
         assert role.inputs["maxSessionDuration"] == 3600
     attached = {(a.inputs["role"], a.inputs["policyArn"]) for a in below if a.type == ATTACHMENT}
-    assert attached == {(name, f"arn:aws:iam::{ACCOUNT}:policy/{name}-access") for name in roles}
+    assert attached == {
+        (name, f"arn:aws:iam::{ACCOUNT}:policy/{name}-access") for name in roles
+    } | {(f"medeez-{env}-deploy", f"arn:aws:iam::{ACCOUNT}:policy/{p}") for p in deploy_parts}
 
 
 def test_tenant_items_are_confined_to_the_session_clinic(dev_plan: Plan) -> None:
@@ -242,3 +250,199 @@ def test_stream_consumer_role_has_exactly_what_its_function_needs(prod_plan: Pla
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     ]
     assert not [a for a in actions if a.startswith("dynamodb:") and "Item" in a]
+
+
+# --- the deploy role: what `pulumi up` needs on the newer services, scoped to the stack ---------
+
+
+def deploy_statements(plan: Plan) -> list[dict[str, Any]]:
+    policies = [
+        r
+        for r in children(plan)
+        if r.type == POLICY and r.inputs["name"].startswith(f"medeez-{plan.stack}-deploy-")
+    ]
+    assert len(policies) == 1 + len(DEPLOY_PARTS)
+    return [s for p in policies for s in doc(p)["Statement"]]
+
+
+def granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in statements if s["Effect"] == "Allow" and action in as_list(s["Action"])]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def only_grant(plan: Plan, action: str) -> dict[str, Any]:
+    [grant] = granting(deploy_statements(plan), action)
+    return grant
+
+
+@pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
+def test_every_planned_policy_document_fits_a_managed_policy(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
+    sizes = {
+        r.inputs["name"]: len("".join(r.inputs["policy"].split()))
+        for r in children(plan)
+        if r.type == POLICY and r.inputs["name"] != f"medeez-{plan.stack}-boundary"
+    }
+    assert len(sizes) == 4 + len(DEPLOY_PARTS)
+    assert max(sizes.values()) <= MANAGED_POLICY_MAX_CHARS, sizes
+
+
+@pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
+def test_deploy_creates_the_audit_database_only_under_the_stack_prefix(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
+    rds = f"arn:aws:rds:us-east-1:{ACCOUNT}"
+    own = f"medeez-{plan.stack}-*"
+    grant = only_grant(plan, "rds:CreateDBInstance")
+    assert grant["Resource"] == [
+        f"{rds}:db:{own}",
+        f"{rds}:pg:{own}",
+        f"{rds}:subgrp:{own}",
+        f"{rds}:snapshot:{own}",
+        f"{rds}:og:default:*",
+    ]
+    assert "Condition" not in grant
+    for action in ("rds:DeleteDBInstance", "rds:CreateDBParameterGroup", "rds:CreateDBSubnetGroup"):
+        assert only_grant(plan, action) == grant
+    # The master secret RDS manages: only when RDS makes the call.
+    secret = next(s for s in granting(deploy_statements(plan), "secretsmanager:RotateSecret"))
+    assert secret["Resource"] == f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!*"
+    assert secret["Condition"] == {
+        "ForAnyValue:StringEquals": {"aws:CalledVia": ["rds.amazonaws.com"]}
+    }
+
+
+def test_deploy_passes_only_the_stacks_service_roles_to_their_services(dev_plan: Plan) -> None:
+    passes = granting(deploy_statements(dev_plan), "iam:PassRole")
+    role = f"arn:aws:iam::{ACCOUNT}:role/medeez-dev-"
+    assert sorted(
+        (s["Resource"], s["Condition"]["StringEquals"]["iam:PassedToService"]) for s in passes
+    ) == [
+        (f"{role}audit-db-monitoring", "monitoring.rds.amazonaws.com"),
+        (f"{role}backup", "backup.amazonaws.com"),
+        (f"{role}stream-consumer", "lambda.amazonaws.com"),
+        (f"{role}vpc-flow-logs", "vpc-flow-logs.amazonaws.com"),
+    ]
+    assert all(set(s["Condition"]) == {"StringEquals"} for s in passes)
+    # ...and nothing else: no wildcard action or resource reaches PassRole.
+    for s in deploy_statements(dev_plan):
+        if s not in passes:
+            assert not any(a in ("iam:*", "iam:Pass*", "*") for a in as_list(s["Action"]))
+            assert "iam:PassRole" not in as_list(s["Action"])
+
+
+def test_deploy_creates_network_only_with_the_stack_tag(dev_plan: Plan) -> None:
+    statements = deploy_statements(dev_plan)
+    [create, change] = granting(statements, "ec2:CreateVpc")
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/Environment": "dev"}}
+    assert change["Condition"] == {"StringEquals": {"aws:ResourceTag/Environment": "dev"}}
+    assert create["Resource"][0] == f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/*"
+    # Deletes only on what carries the stack's tag; reads alone on every resource.
+    assert granting(statements, "ec2:DeleteVpc") == [change]
+    [reads] = [s for s in statements if s["Resource"] == "*" and "ec2:Describe*" in s["Action"]]
+    assert reads["Action"] == ["ec2:Describe*", "ec2:GetManagedPrefixListEntries"]
+    # The untagged default group: revoke and tag only while untagged, and only with the tag.
+    [close] = [s for s in statements if s["Sid"] == "CloseTheDefaultGroup"]
+    assert close["Condition"] == {"Null": {"aws:ResourceTag/Environment": "true"}}
+    assert close["Action"] == ["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"]
+    [tag] = [s for s in statements if s["Sid"] == "TagTheDefaultGroup"]
+    assert tag["Condition"] == {
+        "Null": {"aws:ResourceTag/Environment": "true"},
+        "StringEquals": {"aws:RequestTag/Environment": "dev"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "condition"),
+    [
+        (
+            "elasticache:CreateReplicationGroup",
+            f"arn:aws:elasticache:us-east-1:{ACCOUNT}:replicationgroup:medeez-dev-*",
+            None,
+        ),
+        (
+            "elasticache:CreateUser",
+            f"arn:aws:elasticache:us-east-1:{ACCOUNT}:user:medeez-dev-*",
+            None,
+        ),
+        (
+            "secretsmanager:PutSecretValue",
+            f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:medeez-dev/*",
+            None,
+        ),
+        (
+            "lambda:CreateFunction",
+            f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:medeez-dev-*",
+            None,
+        ),
+        (
+            "lambda:PublishLayerVersion",
+            f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:medeez-dev-*",
+            None,
+        ),
+        (
+            "lambda:CreateEventSourceMapping",
+            "*",
+            {"ArnLike": {"lambda:FunctionArn": DEV_FUNCTIONS}},
+        ),
+        (
+            "lambda:PutFunctionConcurrency",
+            f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:medeez-dev-*",
+            None,
+        ),
+        ("sqs:CreateQueue", f"arn:aws:sqs:us-east-1:{ACCOUNT}:medeez-dev-*", None),
+        (
+            "logs:CreateLogGroup",
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/medeez-dev-*",
+            None,
+        ),
+        (
+            "cloudtrail:CreateTrail",
+            f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/medeez-dev-*",
+            None,
+        ),
+        ("s3:PutBucketObjectLockConfiguration", "arn:aws:s3:::medeez-dev-*", None),
+        ("s3:PutLifecycleConfiguration", "arn:aws:s3:::medeez-dev-*", None),
+        ("s3:PutBucketLogging", "arn:aws:s3:::medeez-dev-*", None),
+        (
+            "kms:CreateGrant",
+            f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*",
+            {
+                "Bool": {"kms:GrantIsForAWSResource": "true"},
+                "StringEquals": {
+                    "kms:ViaService": [
+                        f"{s}.us-east-1.amazonaws.com"
+                        for s in ("rds", "elasticache", "lambda", "secretsmanager")
+                    ]
+                },
+            },
+        ),
+    ],
+)
+def test_each_new_service_create_is_granted_and_scoped(
+    dev_plan: Plan, action: str, resource: str, condition: dict[str, Any] | None
+) -> None:
+    grant = only_grant(dev_plan, action)
+    assert resource in as_list(grant["Resource"])
+    assert grant.get("Condition") == condition
+    assert all(
+        r == "*"
+        or "medeez-dev" in r
+        or r.endswith(("key/*", "og:default:*", ":log-group:/medeez/dev/vpc-flow-logs*"))
+        for r in as_list(grant["Resource"])
+    )
+
+
+def test_deploy_reads_no_object_and_stops_no_trail(dev_plan: Plan) -> None:
+    actions = {a for s in deploy_statements(dev_plan) for a in as_list(s["Action"])}
+    assert not any(
+        a.startswith(("s3:GetObject", "s3:PutObject", "s3:DeleteObject")) for a in actions
+    )
+    assert "cloudtrail:StopLogging" not in actions
+    assert not any(a.endswith(":*") for a in actions)

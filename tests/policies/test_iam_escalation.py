@@ -8,6 +8,7 @@ Each case starts from one compliant, deploy-role-like document and changes one t
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 from typing import Any
 
@@ -296,33 +297,41 @@ def _plan_document(plan: Plan, name: str) -> dict[str, Any]:
     return json.loads(plan.named(name).inputs["policy"])
 
 
+def _grants(statement: dict[str, Any], action: str) -> bool:
+    patterns = (
+        statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    )
+    return statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, p) for p in patterns)
+
+
 @pytest.mark.parametrize("name", ["access-deploy-policy", "access-boundary"])
 def test_the_stacks_own_deploy_policy_passes_until_widened(dev_plan: Plan, name: str):
     document = _plan_document(dev_plan, name)
     for rule in RULES:
         assert run(rule, document).passed, (rule, name)
-    # The same document with the role-and-policy statement on every resource escalates.
+    # The same document with its role-and-policy statement and its pass-role statements (one
+    # per service role, each for its service) on every resource escalates.
     widened = copy.deepcopy(document)
-    [statement] = [
-        s
-        for s in widened["Statement"]
-        if "iam:PassRole" in s.get("Action", []) and s["Effect"] == "Allow"
-    ]
-    statement["Resource"] = "*"
+    passing = [s for s in widened["Statement"] if _grants(s, "iam:PassRole")]
+    [managing] = [s for s in widened["Statement"] if _grants(s, "iam:AttachRolePolicy")]
+    assert len(passing) == 4
+    for statement in [*passing, managing]:
+        statement["Resource"] = "*"
     assert "privilege escalation" in run(ESCALATION, widened).violations[0]
-    assert "iam:AttachRolePolicy" in run(PERMISSIONS, widened).violations[0]
+    assert "iam:Attach" in run(PERMISSIONS, widened).violations[0]
 
 
 def test_the_gate_blocks_a_prod_plan_whose_deploy_role_passes_any_role(prod_plan: Plan):
-    # The whole pack through the gate's run loop, as `make preview` runs it: one statement of
-    # the deploy policy widened to every resource is a mandatory finding of two IAM rules.
+    # The whole pack through the gate's run loop, as `make preview` runs it: the deploy
+    # policy's role statements widened to every resource are a mandatory finding of two IAM
+    # rules.
     from tests.policies.test_plans import analyze
 
     plan = prod_plan.to_json()
     [deploy] = [r for r in plan["resources"] if r["name"] == "access-deploy-policy"]
     document = json.loads(deploy["inputs"]["policy"])
     for statement in document["Statement"]:
-        if "iam:PassRole" in statement["Action"]:
+        if _grants(statement, "iam:PassRole") or _grants(statement, "iam:AttachRolePolicy"):
             statement["Resource"] = "*"
     deploy["inputs"]["policy"] = json.dumps(document)
     mandatory = sorted({d.policy for d in analyze(plan, "prod") if d.mandatory})

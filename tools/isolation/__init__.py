@@ -462,6 +462,19 @@ def run(
     return Report([Outcome(case, decide(case, documents)) for case in cases])
 
 
+def role_document(
+    definition: AccessDefinition, purpose: RolePurpose, document: Callable[[str], dict[str, Any]]
+) -> dict[str, Any]:
+    """Every managed policy of the role as one document (the deploy role has five): a case
+    judges the role, not one of its policies."""
+    statements = [
+        statement
+        for name in definition.policy_names(purpose).values()
+        for statement in document(name)["Statement"]
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def documents_from_plan(plan: Plan, definition: AccessDefinition) -> Documents:
     """The documents exactly as the plan renders them, found by their physical names, and the
     ARNs the plan's outputs give the table, the PHI key and the roles."""
@@ -490,7 +503,7 @@ def documents_from_plan(plan: Plan, definition: AccessDefinition) -> Documents:
         if role.name not in roles:
             raise IsolationError(f"the plan of stack {plan.stack} has no IAM role {role.name}")
     return Documents(
-        policies={p: document(r.policy_name) for p, r in definition.roles.items()},
+        policies={p: role_document(definition, p, document) for p in definition.roles},
         boundary=document(definition.boundary_name),
         boundary_name=definition.boundary_name,
         arns=arns,

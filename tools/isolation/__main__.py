@@ -31,6 +31,7 @@ from tools.isolation import (
     Report,
     documents_from_plan,
     request_context,
+    role_document,
     run,
 )
 
@@ -93,7 +94,7 @@ def _deployed(definition: AccessDefinition, region: str) -> Documents:
         return parsed
 
     return Documents(
-        policies={p: document(r.policy_name) for p, r in definition.roles.items()},
+        policies={p: role_document(definition, p, document) for p in definition.roles},
         boundary=document(definition.boundary_name),
         boundary_name=definition.boundary_name,
         arns=arns,
