@@ -24,7 +24,8 @@ BASE_TYPES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
-    # The monitoring set (24), the cache node's five, the audit database's eight, the consumer's four.
+    # The monitoring set (24), the cache node's five, the audit database's eight, the
+    # consumer's four.
     "aws:cloudwatch/metricAlarm:MetricAlarm": 41,
     "aws:cloudwatch/dashboard:Dashboard": 1,
     "medeez:data:CrossRegionBackup": 1,

@@ -192,7 +192,7 @@ def test_budget_has_the_configured_limit_and_notifications(dev: StackConfig, cli
     setup_local(dev, clients)
     budgets = clients("budgets")
     budget = budgets.describe_budget(AccountId="123456789012", BudgetName="medeez-dev-monthly-cost")
-    assert budget["Budget"]["BudgetLimit"] == {"Amount": "80.00", "Unit": "USD"}
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": "100.00", "Unit": "USD"}
     assert budget["Budget"]["CostFilters"] == {"TagKeyValue": ["user:Environment$dev"]}
     notifications = budgets.describe_notifications_for_budget(
         AccountId="123456789012", BudgetName="medeez-dev-monthly-cost"

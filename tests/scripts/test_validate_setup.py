@@ -361,7 +361,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
         {
             "Budget": {
                 "BudgetName": "medeez-dev-monthly-cost",
-                "BudgetLimit": {"Amount": "80.00", "Unit": "USD"},
+                "BudgetLimit": {"Amount": "100.00", "Unit": "USD"},
                 "CostFilters": {"TagKeyValue": ["user:Environment$dev"]},
                 "TimeUnit": "MONTHLY",
                 "BudgetType": "COST",
@@ -394,7 +394,7 @@ def test_budget_subscribers_are_checked_on_every_notification(
     rows = {row.check: row for row in validator.rows}
     assert rows["budget"].status == "PASS"
     assert rows["budget"].found == (
-        "limit=80 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
+        "limit=100 USD, period=MONTHLY, type=COST, filter=user:Environment$dev"
     )
     assert rows["budget.notifications"].status == "PASS"
     assert rows["budget.subscribers"].status == status

@@ -30,7 +30,7 @@ def test_committed_stacks_parse_with_derived_names() -> None:
     prod = load_stack_config("prod")
     assert (dev.names.table, prod.names.table) == ("medeez-dev-app", "medeez-prod-app")
     assert prod.names.key_alias("phi") == "alias/medeez-prod-phi"
-    assert (dev.budget.monthly_limit_usd, prod.budget.monthly_limit_usd) == (80, 1050)
+    assert (dev.budget.monthly_limit_usd, prod.budget.monthly_limit_usd) == (100, 1550)
     assert not dev.backup.cross_region_copy.enabled
     assert prod.backup.cross_region_copy.enabled
     assert (prod.region, prod.dr_region) == ("us-east-1", "us-west-2")

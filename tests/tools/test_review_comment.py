@@ -120,7 +120,7 @@ def test_the_gate_warns_about_the_budget_and_reviews_against_a_base(tmp_path, de
     assert main([*args, *review]) in (0, 1)
     text = comment.read_text()
     assert "Change against base: 1 to update against main (0123abcd)" in text
-    assert "`limitAmount: 80.00 -> 5.00`" in text
+    assert "`limitAmount: 100.00 -> 5.00`" in text
 
 
 def test_a_bad_base_plan_is_one_line_and_exit_2(tmp_path, capsys, dev_doc) -> None:
