@@ -20,7 +20,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as sdk_policy  # private servicer below; the SDK is pinned
 
-from hipaa_guardrails import exemptions, pack_config
+from hipaa_guardrails import exemptions, pack_config, registry
 from hipaa_guardrails.registry import PACK_NAME, build_policies
 
 _LEVEL_NAMES = {
@@ -49,6 +49,7 @@ class _OncePerRequest(threading.local):
 
     active = False
     converted: dict[tuple[str, bytes], Any]
+    results: dict[tuple[str, int], tuple[Any, Any]]
 
 
 _ONCE = _OncePerRequest()
@@ -74,13 +75,34 @@ class _JsonFormat(ModuleType):
         return _ONCE.converted[key]
 
 
+def _once_per_request(name: str, function: Any) -> Any:
+    """``function`` answered once per argument object within a request: the SDK deserializes and
+    wraps a resource's (cached, so identical) properties, and looks up its options and provider,
+    once per policy; with 200 resources and 90 policies that was most of the analysis. The cache
+    holds the argument itself, so an id is never reused for another object while it lives."""
+
+    def once(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _ONCE.active or args or kwargs:
+            return function(value, *args, **kwargs)
+        key = (name, id(value))
+        hit = _ONCE.results.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        result = function(value)
+        _ONCE.results[key] = (value, result)
+        return result
+
+    once.shares_per_request = True  # type: ignore[attr-defined]
+    return once
+
+
 @contextmanager
 def _converting_once() -> Iterator[None]:
-    _ONCE.active, _ONCE.converted = True, {}
+    _ONCE.active, _ONCE.converted, _ONCE.results = True, {}, {}
     try:
         yield
     finally:
-        _ONCE.active, _ONCE.converted = False, {}
+        _ONCE.active, _ONCE.converted, _ONCE.results = False, {}, {}
 
 
 class ConfigCheckingAnalyzer(sdk_policy._PolicyAnalyzerServicer):
@@ -94,6 +116,14 @@ class ConfigCheckingAnalyzer(sdk_policy._PolicyAnalyzerServicer):
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
         with _converting_once():
             return super().AnalyzeStack(request, context)  # type: ignore[no-untyped-call]
+
+    def _get_resource_options(self, request: Any) -> Any:
+        parent = super()._get_resource_options
+        return _once_per_request("options", parent)(request)
+
+    def _get_provider_resource(self, request: Any) -> Any:
+        parent = super()._get_provider_resource
+        return _once_per_request("provider", parent)(request)
 
     def Configure(self, request: Any, context: Any) -> empty_pb2.Empty:
         config = received_config(request)
@@ -119,6 +149,16 @@ def _share_conversions() -> None:
     # The SDK's module imports json_format by name; it is not part of its public interface.
     if not isinstance(getattr(sdk_policy, "json_format", None), _JsonFormat):
         setattr(sdk_policy, "json_format", _JsonFormat("json_format"))  # noqa: B010
+    # Likewise the SDK's module-level names for deserializing and proxying the properties, and
+    # the registry's plain view of them (rules only read it).
+    for module, name in (
+        (sdk_policy, "deserialize_properties"),
+        (sdk_policy, "unknown_checking_proxy"),
+        (registry, "plain"),
+    ):
+        current = getattr(module, name)
+        if not getattr(current, "shares_per_request", False):
+            setattr(module, name, _once_per_request(name, current))
 
 
 def in_process() -> ConfigCheckingAnalyzer:
