@@ -22,7 +22,8 @@ its last checkpoint; the batch it was in is delivered again and the consumer dro
 already stored. ``make local-up`` runs this as a background process (``.local/stream-poller.pid``
 and ``.log``).
 
-With ``CACHE_URL`` set (``make local-up`` passes the local Valkey's application user), a second
+With ``CACHE_INVALIDATOR_URL`` set (``make local-up`` passes the local Valkey's ``invalidator``
+user, limited to UNLINK and PING on the key prefix as in the cloud), a second
 poller in its own thread, with its own checkpoint (``stream-poller.cache.checkpoint.json``),
 calls the cache invalidator (``functions/cache_invalidator``) with the same events: the local
 stand-in for the second event source mapping, so neither handler delays the other.
@@ -294,7 +295,7 @@ def _start_cache_invalidation(
         connect_timeout_seconds=0.5,
         socket_timeout_seconds=0.5,
     )
-    cache = ReadThroughCache(connect(os.environ["CACHE_URL"], settings), settings)
+    cache = ReadThroughCache(connect(os.environ["CACHE_INVALIDATOR_URL"], settings), settings)
     poller = StreamPoller(
         dynamodb=session.client("dynamodb", endpoint_url=args.endpoint_url),
         streams=session.client("dynamodbstreams", endpoint_url=args.endpoint_url),
@@ -412,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     digest_dir = args.state_dir / "audit-digests" / args.stack
     stopping: list[bool] = []
-    if os.environ.get("CACHE_URL"):
+    if os.environ.get("CACHE_INVALIDATOR_URL"):
         _start_cache_invalidation(session, args, cfg, stopping)
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
