@@ -38,7 +38,7 @@ def test_dev_definition() -> None:
         128,
         10,
     )
-    assert (d.reserved_concurrency, d.batch_size, d.maximum_batching_window_seconds) == (5, 100, 0)
+    assert (d.reserved_concurrency, d.batch_size, d.maximum_batching_window_seconds) == (2, 100, 0)
     assert (d.maximum_retry_attempts, d.bisect_batch_on_function_error) == (3, True)
     assert d.maximum_record_age_seconds == 60 == stack.cache.ttl_seconds
     assert d.function_response_types == ("ReportBatchItemFailures",)
