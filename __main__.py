@@ -170,7 +170,7 @@ stream_consumer = StreamConsumer(
 # application invalidate the cache. The consumer tier's group: the cache's group admits it, and
 # its egress is the cache's port and the interface endpoints (Secrets Manager), nothing wider.
 cache_invalidator = CacheInvalidator(
-    "cache-invalidator",
+    "stream-invalidator",
     CacheInvalidatorArgs(
         definition=stack.cache_invalidator,
         role_arn=access.role_arns[RolePurpose.CACHE_INVALIDATOR],

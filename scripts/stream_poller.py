@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from stackspec.definitions.cache_invalidator import CacheInvalidatorDefinition
     from stackspec.definitions.stream_consumer import StreamConsumerDefinition
 
 Handler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
@@ -286,6 +287,7 @@ def _start_cache_invalidation(
     from datalayer.cache import CacheSettings, ReadThroughCache, connect
     from functions.cache_invalidator.handler import Invalidator
     from stackspec.definitions.cache import cache_definition
+    from stackspec.definitions.cache_invalidator import cache_invalidator_definition
 
     definition = cache_definition(cfg)
     settings = CacheSettings(
@@ -301,6 +303,8 @@ def _start_cache_invalidation(
         streams=session.client("dynamodbstreams", endpoint_url=args.endpoint_url),
         table=cfg.names.table,
         handler=Invalidator(cache),
+        # The deployed mapping's batch size, retries, bisect and record age (the cache's TTL).
+        **mapping_settings(cache_invalidator_definition(cfg)),
         checkpoint_path=args.state_dir / "stream-poller.cache.checkpoint.json",
         failed_path=args.state_dir / "stream-poller.cache.failed.jsonl",
         log=lambda line: print(line.replace("stream-poller:", "cache-invalidation:"), flush=True),
@@ -321,7 +325,9 @@ def _start_cache_invalidation(
     threading.Thread(target=run, name="cache-invalidation", daemon=True).start()
 
 
-def mapping_settings(definition: StreamConsumerDefinition) -> dict[str, Any]:
+def mapping_settings(
+    definition: StreamConsumerDefinition | CacheInvalidatorDefinition,
+) -> dict[str, Any]:
     """The :class:`StreamPoller` arguments that stand for the event source mapping's settings
     (the on-failure destination is the queue named ``definition.queue_name``)."""
     return {
