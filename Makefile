@@ -24,7 +24,7 @@ LOCAL_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u A
 
 .DEFAULT_GOAL := help
 .PHONY: help install plan gate preview isolation-check cost capacity diff diagram test lint \
-        typecheck format docs bench consumer-layer local local-up local-down local-status setup seed validate \
+        typecheck format docs bench consumer-layer invalidator-layer local local-up local-down local-status setup seed validate \
         drill clean audit-verify audit-report audit-digest audit-migrate offboard-clinic
 
 help: ## List the targets
@@ -133,6 +133,9 @@ offboard-clinic: $(STAMP) ## Crypto-shred a clinic: schedule its PHI key's delet
 
 consumer-layer: $(STAMP) ## Build the stream consumer's layer (psycopg for its runtime/arch, RDS CA bundle): needs the network; run before pulumi up
 	@$(PY) -m scripts.consumer_layer --stack $(STACK)
+
+invalidator-layer: $(STAMP) ## Build the cache invalidator's layer (valkey-py and the data layer's imports for its runtime/arch): needs the network; run before pulumi up
+	@$(PY) -m scripts.invalidator_layer --stack $(STACK)
 
 local: $(STAMP) ## The whole local environment: local-up, setup dev, seed, validate, audit rows verified
 	@$(MAKE) --no-print-directory local-up MOTO_PORT=$(MOTO_PORT)

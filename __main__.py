@@ -8,6 +8,7 @@ from components.audit_bucket import AuditBucket, AuditBucketArgs
 from components.audit_database import AuditDatabase, AuditDatabaseArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cache import Cache, CacheArgs
+from components.cache_invalidator import CacheInvalidator, CacheInvalidatorArgs
 from components.cost_budget import CostBudget, CostBudgetArgs
 from components.cross_region_backup import CrossRegionBackup, CrossRegionBackupArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
@@ -18,6 +19,7 @@ from components.recovery_assurance import RecoveryAssurance, RecoveryAssuranceAr
 from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from stackspec.definitions import stack_definition
 from stackspec.definitions.access import RolePurpose
+from stackspec.definitions.cache_invalidator import CACHE_USER_ROLE as CACHE_INVALIDATOR_USER
 from stackspec.definitions.network import Tier
 from stackspec.naming import KeyPurpose
 
@@ -141,6 +143,7 @@ access = AccessRoles(
         phi_key_arn=keys[KeyPurpose.PHI].arn,
         consumer_key_arn=keys[KeyPurpose.CONSUMER].arn,
         audit_db_resource_id=audit_database.resource_id,
+        cache_key_arn=keys[KeyPurpose.CACHE].arn,
     ),
 )
 # The mapping validates the role's stream permissions when it is created: after the roles.
@@ -159,6 +162,26 @@ stream_consumer = StreamConsumer(
         database_port=audit_database.port,
         database_name=audit_database.database_name,
         database_user=stack.audit_database.ingest_user,
+        protection=config.protection,
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[access]),
+)
+# The stream's second reader (a DynamoDB stream serves two per shard): writes made outside the
+# application invalidate the cache. The consumer tier's group: the cache's group admits it, and
+# its egress is the cache's port and the interface endpoints (Secrets Manager), nothing wider.
+cache_invalidator = CacheInvalidator(
+    "stream-invalidator",
+    CacheInvalidatorArgs(
+        definition=stack.cache_invalidator,
+        role_arn=access.role_arns[RolePurpose.CACHE_INVALIDATOR],
+        key_arn=keys[stack.cache_invalidator.key_purpose].arn,
+        logs_key_arn=keys[KeyPurpose.LOGS].arn,
+        table_stream_arn=table.stream_arn,
+        topic_arn=monitoring.topic_arn,
+        subnet_ids=network.subnet_ids,
+        security_group_ids=[network.security_group_ids[Tier.CONSUMER]],
+        cache_address=cache.primary_endpoint,
+        cache_secret_arn=cache.user_secret_arns[CACHE_INVALIDATOR_USER],
         protection=config.protection,
     ),
     opts=pulumi.ResourceOptions(depends_on=[access]),
@@ -195,6 +218,8 @@ pulumi.export(
 )
 pulumi.export("streamConsumerFunctionName", stream_consumer.function_name)
 pulumi.export("streamConsumerFailureQueueUrl", stream_consumer.queue_url)
+pulumi.export("cacheInvalidatorFunctionName", cache_invalidator.function_name)
+pulumi.export("cacheInvalidatorFailureQueueUrl", cache_invalidator.queue_url)
 pulumi.export("permissionsBoundaryArn", access.boundary.arn)
 pulumi.export("auditDatabaseAddress", audit_database.address)
 pulumi.export("auditDatabasePort", audit_database.port)

@@ -1,6 +1,6 @@
-"""The IAM roles around the data (tenant, operations, deploy, stream consumer), each with its
-managed policy and the stack's permissions boundary, as ``stackspec.definitions.access`` defines
-them."""
+"""The IAM roles around the data (tenant, operations, deploy, stream consumer, cache
+invalidator), each with its managed policy and the stack's permissions boundary, as
+``stackspec.definitions.access`` defines them."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class AccessRolesArgs:
     audit_db_resource_id: pulumi.Input[str] | None = None
     """The audit database's resource id; with it the stream-consumer role may connect as the
     ingest user."""
+    cache_key_arn: pulumi.Input[str] | None = None
+    """The cache's key; with it (and the consumer's key) the cache-invalidator role gets what its
+    function needs (VPC interfaces, the failure queue, its cache user's password secret)."""
 
 
 class AccessRoles(pulumi.ComponentResource):
@@ -57,6 +60,7 @@ class AccessRoles(pulumi.ComponentResource):
             args.phi_key_arn,
             args.consumer_key_arn,
             args.audit_db_resource_id,
+            args.cache_key_arn,
         ).apply(
             lambda v: Arns(
                 partition=v[0],
@@ -66,6 +70,7 @@ class AccessRoles(pulumi.ComponentResource):
                 phi_key_arn=v[4],
                 consumer_key_arn=v[5],
                 audit_db_resource_id=v[6],
+                cache_key_arn=v[7],
             )
         )
 

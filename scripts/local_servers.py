@@ -48,6 +48,7 @@ ENV_KEYS = (
     "AUDIT_ADMIN_DATABASE_URL",
     "CACHE_URL",
     "CACHE_ADMIN_URL",
+    "CACHE_INVALIDATOR_URL",
 )
 
 
@@ -186,7 +187,8 @@ def postgres_down(state: Path) -> None:
 def cache_up(state: Path, stack: str) -> None:
     """Valkey 8.1 on a free loopback port with the definition's users (scripts/servers/valkey);
     restarts it (empty: it persists nothing) when it died. ``CACHE_URL`` is the application user,
-    ``CACHE_ADMIN_URL`` the admin (local only)."""
+    ``CACHE_ADMIN_URL`` the admin (local only), ``CACHE_INVALIDATOR_URL`` the stream invalidator's
+    user (a password here; the deployed function reads its password from Secrets Manager)."""
     from scripts.servers import valkey as vk
     from stackspec.config.stack import load_stack_config
     from stackspec.definitions.cache import CacheUserRole, cache_definition
@@ -201,6 +203,7 @@ def cache_up(state: Path, stack: str) -> None:
     passwords = vk.local_credentials(state, definition.users)
     app = definition.user(CacheUserRole.APPLICATION).user_name
     admin = definition.user(CacheUserRole.ADMIN).user_name
+    invalidator = definition.user(CacheUserRole.INVALIDATOR).user_name
     if recorded and server.pid() == recorded[0]:
         say(f"Valkey is already running (pid {recorded[0]}) on 127.0.0.1:{port}")
     else:
@@ -222,6 +225,7 @@ def cache_up(state: Path, stack: str) -> None:
         {
             "CACHE_URL": server.url(app, passwords[app]),
             "CACHE_ADMIN_URL": server.url(admin, passwords[admin]),
+            "CACHE_INVALIDATOR_URL": server.url(invalidator, passwords[invalidator]),
         },
     )
 
@@ -265,10 +269,10 @@ def poller_up(state: Path, stack: str, endpoint: str) -> None:
     if not url:
         raise PostgresError("the audit database is not recorded in .local/env; run local-up again")
     log = (state / "stream-poller.log").open("a")
-    cache_url = read_env_file(state / "env").get("CACHE_URL")
+    cache_url = read_env_file(state / "env").get("CACHE_INVALIDATOR_URL")
     env = {
         **os.environ,
-        **({"CACHE_URL": cache_url} if cache_url else {}),
+        **({"CACHE_INVALIDATOR_URL": cache_url} if cache_url else {}),
         "AUDIT_INGEST_DATABASE_URL": url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

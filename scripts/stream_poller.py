@@ -22,7 +22,8 @@ its last checkpoint; the batch it was in is delivered again and the consumer dro
 already stored. ``make local-up`` runs this as a background process (``.local/stream-poller.pid``
 and ``.log``).
 
-With ``CACHE_URL`` set (``make local-up`` passes the local Valkey's application user), a second
+With ``CACHE_INVALIDATOR_URL`` set (``make local-up`` passes the local Valkey's ``invalidator``
+user, limited to UNLINK and PING on the key prefix as in the cloud), a second
 poller in its own thread, with its own checkpoint (``stream-poller.cache.checkpoint.json``),
 calls the cache invalidator (``functions/cache_invalidator``) with the same events: the local
 stand-in for the second event source mapping, so neither handler delays the other.
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from stackspec.definitions.cache_invalidator import CacheInvalidatorDefinition
     from stackspec.definitions.stream_consumer import StreamConsumerDefinition
 
 Handler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
@@ -285,6 +287,7 @@ def _start_cache_invalidation(
     from datalayer.cache import CacheSettings, ReadThroughCache, connect
     from functions.cache_invalidator.handler import Invalidator
     from stackspec.definitions.cache import cache_definition
+    from stackspec.definitions.cache_invalidator import cache_invalidator_definition
 
     definition = cache_definition(cfg)
     settings = CacheSettings(
@@ -294,12 +297,14 @@ def _start_cache_invalidation(
         connect_timeout_seconds=0.5,
         socket_timeout_seconds=0.5,
     )
-    cache = ReadThroughCache(connect(os.environ["CACHE_URL"], settings), settings)
+    cache = ReadThroughCache(connect(os.environ["CACHE_INVALIDATOR_URL"], settings), settings)
     poller = StreamPoller(
         dynamodb=session.client("dynamodb", endpoint_url=args.endpoint_url),
         streams=session.client("dynamodbstreams", endpoint_url=args.endpoint_url),
         table=cfg.names.table,
         handler=Invalidator(cache),
+        # The deployed mapping's batch size, retries, bisect and record age (the cache's TTL).
+        **mapping_settings(cache_invalidator_definition(cfg)),
         checkpoint_path=args.state_dir / "stream-poller.cache.checkpoint.json",
         failed_path=args.state_dir / "stream-poller.cache.failed.jsonl",
         log=lambda line: print(line.replace("stream-poller:", "cache-invalidation:"), flush=True),
@@ -320,7 +325,9 @@ def _start_cache_invalidation(
     threading.Thread(target=run, name="cache-invalidation", daemon=True).start()
 
 
-def mapping_settings(definition: StreamConsumerDefinition) -> dict[str, Any]:
+def mapping_settings(
+    definition: StreamConsumerDefinition | CacheInvalidatorDefinition,
+) -> dict[str, Any]:
     """The :class:`StreamPoller` arguments that stand for the event source mapping's settings
     (the on-failure destination is the queue named ``definition.queue_name``)."""
     return {
@@ -412,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     digest_dir = args.state_dir / "audit-digests" / args.stack
     stopping: list[bool] = []
-    if os.environ.get("CACHE_URL"):
+    if os.environ.get("CACHE_INVALIDATOR_URL"):
         _start_cache_invalidation(session, args, cfg, stopping)
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))

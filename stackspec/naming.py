@@ -208,6 +208,21 @@ class StackNames:
         """The Lambda layer with the consumer's third-party dependencies (psycopg)."""
         return f"{self.stream_consumer}-deps"
 
+    @property
+    def cache_invalidator(self) -> str:
+        """The stream cache invalidator's function (and its role, ``role("cache-invalidator")``)."""
+        return f"{self.prefix}-cache-invalidator"
+
+    @property
+    def cache_invalidator_failures(self) -> str:
+        """The SQS queue that receives the cache invalidator's failed batches."""
+        return f"{self.cache_invalidator}-failures"
+
+    @property
+    def cache_invalidator_layer(self) -> str:
+        """The Lambda layer with the invalidator's third-party dependencies (valkey-py)."""
+        return f"{self.cache_invalidator}-deps"
+
     def alarm(self, key: str) -> str:
         return f"{self.prefix}-{key}"
 

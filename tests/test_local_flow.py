@@ -66,6 +66,10 @@ DEV_SKIPS = {
     "consumer.mapping",
     "consumer.function-vpc",
     "consumer.function-logging",
+    # The cache invalidator, for the same reasons.
+    "invalidator.mapping",
+    "invalidator.function-vpc",
+    "invalidator.function-logging",
 }
 
 
@@ -315,6 +319,23 @@ def consumer_concurrency_removed(cfg: StackConfig, clients: Clients) -> None:
 
 def consumer_alarm_deleted(cfg: StackConfig, clients: Clients) -> None:
     clients("cloudwatch").delete_alarms(AlarmNames=[f"{cfg.names.prefix}-stream-consumer-errors"])
+
+
+def invalidator_user_changed(cfg: StackConfig, clients: Clients) -> None:
+    # The function logs in as another cache user: its environment drifted from the definition.
+    lam = clients("lambda")
+    name = cfg.names.cache_invalidator
+    variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**variables, "CACHE_USER": "app"}}
+    )
+
+
+def invalidator_queue_retention_shortened(cfg: StackConfig, clients: Clients) -> None:
+    sqs = clients("sqs")
+    url = sqs.get_queue_url(QueueName=cfg.names.cache_invalidator_failures)["QueueUrl"]
+    policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60", **policy})
 
 
 def topic_unencrypted(cfg: StackConfig, clients: Clients) -> None:
@@ -715,6 +736,14 @@ DRIFTS: list[tuple[str, str, Break | None, Callable[[StackConfig], StackConfig] 
         "consumer.function-concurrency",
     ),
     ("dev", "consumer alarm deleted", consumer_alarm_deleted, None, "consumer.alarms"),
+    ("dev", "invalidator user changed", invalidator_user_changed, None, "invalidator.function"),
+    (
+        "dev",
+        "invalidator queue retention shortened",
+        invalidator_queue_retention_shortened,
+        None,
+        "invalidator.queue-retention",
+    ),
     ("dev", "topic on the wrong key", topic_on_wrong_key, None, "sns.topic-encryption"),
     ("dev", "alert subscription removed", subscription_removed, None, "sns.subscriptions"),
     (

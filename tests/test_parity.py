@@ -107,6 +107,8 @@ FIXED = {
     # time so the audit chains follow the stream's order.
     "streamConsumer.runtime",
     "streamConsumer.parallelizationFactor",
+    # The cache invalidator's runtime is pinned to its layer's.
+    "cacheInvalidator.runtime",
 }
 
 
@@ -902,7 +904,7 @@ def test_access(plan: Plan, built: Built, planned: Identities, live: Identities)
             _without_database_login(_doc(policy.inputs["policy"]))
         ), name
     roles = [r for r in access if r.type == "aws:iam/role:Role"]
-    assert len(roles) == 4
+    assert len(roles) == 5
     for role in roles:
         have = iam.get_role(RoleName=role.inputs["name"])["Role"]
         assert have["Description"] == role.inputs["description"]
@@ -1060,7 +1062,7 @@ def test_cache(plan: Plan, built: Built, planned: Identities, live: Identities) 
 
     # The users: moto reports them; the passwords' length and alphabet from each side's secret.
     users = {u.inputs["userId"]: planned(u.inputs) for u in plan.of_type(CACHE_USER)}
-    assert len(users) == 3
+    assert len(users) == 4
     for user_id, user in users.items():
         (found,) = elasticache.describe_users(UserId=user_id)["Users"]
         mode = _secret(user["authenticationMode"])
@@ -1576,7 +1578,7 @@ def test_stream_consumer(plan: Plan, built: Built, planned: Identities, live: Id
     with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
         assert sorted(archive.namelist()) == sorted(function["code"].assets)
     # moto does not return LoggingConfig: compare what setup sent.
-    (create,) = built.sent("CreateFunction")
+    (create,) = [c for c in built.sent("CreateFunction") if c["FunctionName"] == function["name"]]
     assert create["LoggingConfig"] == {
         "LogFormat": function["loggingConfig"]["logFormat"],
         "LogGroup": function["loggingConfig"]["logGroup"],
@@ -1599,6 +1601,99 @@ def test_stream_consumer(plan: Plan, built: Built, planned: Identities, live: Id
         "bisect": mapping["bisectBatchOnFunctionError"],
         "max_record_age_seconds": mapping["maximumRecordAgeInSeconds"],
     }
+    destination = mapping["destinationConfig"]["onFailure"]["destinationArn"]
+    assert planned(destination) == live(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+    )
+    assert mapping["functionName"].endswith(f":function:{have['FunctionName']}")
+
+
+def test_cache_invalidator(plan: Plan, built: Built, planned: Identities, live: Identities) -> None:
+    from scripts.services.cache_invalidator import package
+    from scripts.stream_poller import mapping_settings
+    from stackspec.definitions.cache_invalidator import cache_invalidator_definition
+
+    definition = cache_invalidator_definition(built.cfg)
+    invalidator = {r.type: r for r in plan.descendants(plan.named("stream-invalidator"))}
+
+    queue = invalidator["aws:sqs/queue:Queue"].inputs
+    sqs = built.clients("sqs")
+    url = sqs.get_queue_url(QueueName=queue["name"])["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert live(attributes["KmsMasterKeyId"]) == planned(queue["kmsMasterKeyId"])
+    assert int(attributes["MessageRetentionPeriod"]) == queue["messageRetentionSeconds"]
+    assert (attributes["SqsManagedSseEnabled"], queue["sqsManagedSseEnabled"]) == ("false", False)
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == queue["tags"]
+    policy = invalidator["aws:sqs/queuePolicy:QueuePolicy"].inputs
+    assert live(_doc(attributes["Policy"])) == planned(_doc(policy["policy"]))
+
+    group = invalidator["aws:cloudwatch/logGroup:LogGroup"].inputs
+    (have_group,) = [
+        g
+        for g in built.clients("logs").describe_log_groups(logGroupNamePrefix=group["name"])[
+            "logGroups"
+        ]
+        if g["logGroupName"] == group["name"]
+    ]
+    assert have_group["retentionInDays"] == group["retentionInDays"]
+    assert live(have_group["kmsKeyId"]) == planned(group["kmsKeyId"])
+
+    function = invalidator["aws:lambda/function:Function"].inputs
+    lam = built.clients("lambda")
+    have = lam.get_function_configuration(FunctionName=function["name"])
+    assert (have["Runtime"], have["Architectures"], have["Handler"]) == (
+        function["runtime"],
+        function["architectures"],
+        function["handler"],
+    )
+    assert (have["MemorySize"], have["Timeout"]) == (function["memorySize"], function["timeout"])
+    assert have["Description"] == function["description"]
+    assert live(have["KMSKeyArn"]) == planned(function["kmsKeyArn"])
+    assert live(have["Role"]) == planned(function["role"])
+    assert have["TracingConfig"] == {"Mode": function["tracingConfig"]["mode"]}
+    variables = have["Environment"]["Variables"]
+    wanted = function["environment"]["variables"]
+    assert set(variables) == set(wanted)
+    # The login is the cloud's (TLS, the invalidator user, its secret, prefix, TTL); where the
+    # cache is differs by design: the local Valkey, not the replication group's endpoint.
+    for name in ("CACHE_PORT", "CACHE_TLS", "CACHE_USER", "CACHE_KEY_PREFIX", "CACHE_TTL_SECONDS"):
+        assert variables[name] == wanted[name], name
+    # The same secret: its ARN up to the six random characters Secrets Manager appends.
+    for secret_arn in (variables["CACHE_SECRET_ARN"], wanted["CACHE_SECRET_ARN"]):
+        _, _, service, region, _, kind, name = secret_arn.split(":")
+        assert (service, region, kind) == ("secretsmanager", built.cfg.region, "secret")
+        assert (name[:-7], name[-7]) == (definition.cache_secret_name, "-")
+    concurrency = lam.get_function_concurrency(FunctionName=function["name"])
+    assert concurrency["ReservedConcurrentExecutions"] == function["reservedConcurrentExecutions"]
+    assert lam.list_tags(Resource=have["FunctionArn"])["Tags"] == function["tags"]
+    zipped = package(definition)
+    assert have["CodeSha256"] == base64.b64encode(hashlib.sha256(zipped).digest()).decode()
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        assert sorted(archive.namelist()) == sorted(function["code"].assets)
+    # moto does not return LoggingConfig: compare what setup sent.
+    (create,) = [c for c in built.sent("CreateFunction") if c["FunctionName"] == function["name"]]
+    assert create["LoggingConfig"] == {
+        "LogFormat": function["loggingConfig"]["logFormat"],
+        "LogGroup": function["loggingConfig"]["logGroup"],
+    }
+    assert "VpcConfig" not in create
+    assert function["vpcConfig"]["subnetIds"]
+
+    layer = invalidator["aws:lambda/layerVersion:LayerVersion"].inputs
+    assert layer["compatibleRuntimes"] == [have["Runtime"]]
+    assert layer["compatibleArchitectures"] == have["Architectures"]
+
+    # The mapping is the local poller's cache thread: its settings against the planned mapping.
+    mapping = invalidator["aws:lambda/eventSourceMapping:EventSourceMapping"].inputs
+    assert mapping_settings(definition) == {
+        "batch_size": mapping["batchSize"],
+        "max_retries": mapping["maximumRetryAttempts"],
+        "bisect": mapping["bisectBatchOnFunctionError"],
+        "max_record_age_seconds": mapping["maximumRecordAgeInSeconds"],
+    }
+    assert mapping["parallelizationFactor"] == definition.parallelization_factor
     destination = mapping["destinationConfig"]["onFailure"]["destinationArn"]
     assert planned(destination) == live(
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
@@ -1656,6 +1751,7 @@ COMPARED = {
     CACHE_SUBNETS: test_cache,
     SECRET: test_cache,
     SECRET_VERSION: test_cache,
+    # The stream consumer's; test_cache_invalidator compares the cache invalidator's the same way.
     "aws:lambda/function:Function": test_stream_consumer,
     "aws:lambda/layerVersion:LayerVersion": test_stream_consumer,
     "aws:lambda/eventSourceMapping:EventSourceMapping": test_stream_consumer,

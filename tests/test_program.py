@@ -24,23 +24,23 @@ BASE_TYPES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
-    # The monitoring set (24), the cache node's five, the audit database's eight, the
-    # consumer's four.
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 41,
+    # The monitoring set (24), the cache node's five, the audit database's eight, the consumer's
+    # four, the cache invalidator's four.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 45,
     "aws:cloudwatch/dashboard:Dashboard": 1,
     "medeez:data:CrossRegionBackup": 1,
     "aws:backup/regionSettings:RegionSettings": 1,
     "aws:backup/vault:Vault": 1,
     "aws:backup/plan:Plan": 1,
     "aws:backup/selection:Selection": 1,
-    # The backup role, the four access roles (tenant, operations, deploy, stream consumer)
-    # with a managed policy each (the deploy role four more: network, data, functions, audit),
-    # plus their shared permissions boundary; the flow log role
-    # and its delivery policy; the audit database's enhanced-monitoring role (AWS managed policy).
+    # The backup role, the five access roles (tenant, operations, deploy, stream consumer, cache
+    # invalidator) with a managed policy each (the deploy role four more: network, data,
+    # functions, audit), plus their shared permissions boundary; the flow log role and its
+    # delivery policy; the audit database's enhanced-monitoring role (AWS managed policy).
     "medeez:data:AccessRoles": 1,
-    "aws:iam/role:Role": 7,
-    "aws:iam/policy:Policy": 11,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 13,
+    "aws:iam/role:Role": 8,
+    "aws:iam/policy:Policy": 12,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 14,
     "medeez:data:CostBudget": 1,
     "aws:budgets/budget:Budget": 1,
     "medeez:data:RecoveryAssurance": 1,
@@ -73,26 +73,28 @@ BASE_TYPES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 11,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 13,
     "aws:ec2/vpcEndpoint:VpcEndpoint": 4,
-    "aws:cloudwatch/logGroup:LogGroup": 6,
+    "aws:cloudwatch/logGroup:LogGroup": 7,
     "aws:ec2/flowLog:FlowLog": 1,
     # The cache: one node in dev with five alarms (counted above), its slow- and engine-log
-    # groups (above), three users with a secret each, the user group, subnet and parameter group.
+    # groups (above), four users with a secret each, the user group, subnet and parameter group.
     "medeez:data:Cache": 1,
     "aws:elasticache/replicationGroup:ReplicationGroup": 1,
     "aws:elasticache/parameterGroup:ParameterGroup": 1,
     "aws:elasticache/subnetGroup:SubnetGroup": 1,
-    "aws:elasticache/user:User": 3,
+    "aws:elasticache/user:User": 4,
     "aws:elasticache/userGroup:UserGroup": 1,
-    "aws:secretsmanager/secret:Secret": 3,
-    "aws:secretsmanager/secretVersion:SecretVersion": 3,
+    "aws:secretsmanager/secret:Secret": 4,
+    "aws:secretsmanager/secretVersion:SecretVersion": 4,
     # The stream consumer (issue 9 §3): its key, function, layer, mapping, failure queue and its
     # policy, log group and four alarms.
+    # The cache invalidator the same (its log group and four alarms counted above).
     "medeez:data:StreamConsumer": 1,
-    "aws:lambda/function:Function": 1,
-    "aws:lambda/layerVersion:LayerVersion": 1,
-    "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
-    "aws:sqs/queue:Queue": 1,
-    "aws:sqs/queuePolicy:QueuePolicy": 1,
+    "medeez:data:CacheInvalidator": 1,
+    "aws:lambda/function:Function": 2,
+    "aws:lambda/layerVersion:LayerVersion": 2,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": 2,
+    "aws:sqs/queue:Queue": 2,
+    "aws:sqs/queuePolicy:QueuePolicy": 2,
     # The audit database: its key (counted above), parameter and subnet groups, the instance,
     # its postgresql and upgrade log groups and eight alarms (counted above).
     "medeez:data:AuditDatabase": 1,
@@ -166,6 +168,9 @@ OUTPUTS = {
     "consumerKeyAlias",
     "streamConsumerFunctionName",
     "streamConsumerFailureQueueUrl",
+    "cacheInvalidatorRoleArn",
+    "cacheInvalidatorFunctionName",
+    "cacheInvalidatorFailureQueueUrl",
 }
 
 
@@ -254,6 +259,7 @@ def test_components_parent_their_children_with_derived_names(prod_plan: Plan) ->
         "recovery",
         "access",
         "stream-consumer",
+        "stream-invalidator",
         "cost",
     }
 

@@ -10,10 +10,12 @@ image, so a reassignment leaves the old provider's schedule), and deletes their 
 idempotent, so a redelivered batch is harmless.
 
 In the cloud it is a second event source mapping on the table's stream (its own iterator and
-checkpoint, beside the audit consumer's, so neither delays the other), in the application's
-subnets with the application tier's security group and the cache's application user; its
-``MaximumRecordAgeInSeconds`` is the cache TTL (at least 60, the mapping's minimum). Locally the
-stream poller runs it in a second thread with its own checkpoint.
+checkpoint, beside the audit consumer's, so neither delays the other), in the network's private
+subnets with the consumer tier's security group, logging in over TLS as the cache's
+``invalidator`` user (``UNLINK`` and ``PING`` on the stack's key prefix only), whose password it
+reads from Secrets Manager at cold start; its ``MaximumRecordAgeInSeconds`` is the cache TTL (at
+least 60, the mapping's minimum). Locally the stream poller runs it in a second thread with its
+own checkpoint.
 
 Failure: a record older than ``ttl_seconds`` is skipped, because every entry that could predate
 it has already expired. When the cache cannot be reached, the handler raises
@@ -25,11 +27,13 @@ Logs name counts and clinic ids, never attribute values.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from datalayer.cache import ReadThroughCache, Scope, image_scopes
 from stackspec.key_schema import CLINIC_PARTITION, PATIENT_PARTITION, KeyFormatError
@@ -97,13 +101,53 @@ class Invalidator:
 _default: Invalidator | None = None
 
 
-def from_environment(environ: Mapping[str, str] = os.environ) -> Invalidator:
-    """``CACHE_URL`` (the application user), ``CACHE_KEY_PREFIX`` and ``CACHE_TTL_SECONDS``."""
+#: The environment of the deployed function (``stackspec.definitions.cache_invalidator``).
+CLOUD_VARIABLES = ("CACHE_HOST", "CACHE_PORT", "CACHE_TLS", "CACHE_USER", "CACHE_SECRET_ARN")
+
+
+def _secret_password(secret_arn: str) -> str:
+    """The cache user's password from its Secrets Manager secret (``{"username", "password"}``,
+    encrypted with the cache key), read once per cold start."""
+    import boto3
+
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)
+    return str(json.loads(value["SecretString"])["password"])
+
+
+def cache_url(
+    environ: Mapping[str, str], read_password: Callable[[str], str] = _secret_password
+) -> str:
+    """Where the cache is and how to log in, as a valkey-py URL.
+
+    Locally ``CACHE_URL`` (the local server has no TLS). In Lambda: ``CACHE_HOST``,
+    ``CACHE_PORT``, ``CACHE_TLS`` (``true``: ``valkeys://``, certificate verified against the
+    system CAs, as ElastiCache's in-transit encryption is required), ``CACHE_USER`` and
+    ``CACHE_SECRET_ARN`` (the user's password secret)."""
+    if environ.get("CACHE_URL"):
+        return environ["CACHE_URL"]
+    missing = [n for n in CLOUD_VARIABLES if not environ.get(n)]
+    if missing:
+        raise RuntimeError(f"cache invalidator: CACHE_URL or {', '.join(missing)} not set")
+    tls = environ["CACHE_TLS"]
+    if tls not in ("true", "false"):
+        raise RuntimeError(f"cache invalidator: CACHE_TLS is {tls!r}; allowed: true, false")
+    port = environ["CACHE_PORT"]
+    if not port.isdigit():
+        raise RuntimeError(f"cache invalidator: CACHE_PORT is {port!r}; allowed: a port number")
+    user = quote(environ["CACHE_USER"], safe="")
+    password = quote(read_password(environ["CACHE_SECRET_ARN"]), safe="")
+    scheme = "valkeys" if tls == "true" else "valkey"
+    return f"{scheme}://{user}:{password}@{environ['CACHE_HOST']}:{port}/0"
+
+
+def from_environment(
+    environ: Mapping[str, str] = os.environ,
+    read_password: Callable[[str], str] = _secret_password,
+) -> Invalidator:
+    """``CACHE_KEY_PREFIX``, ``CACHE_TTL_SECONDS`` and the connection (:func:`cache_url`)."""
     from datalayer.cache import CacheSettings, connect
 
-    missing = [
-        n for n in ("CACHE_URL", "CACHE_KEY_PREFIX", "CACHE_TTL_SECONDS") if not environ.get(n)
-    ]
+    missing = [n for n in ("CACHE_KEY_PREFIX", "CACHE_TTL_SECONDS") if not environ.get(n)]
     if missing:
         raise RuntimeError(f"cache invalidator: {', '.join(missing)} not set")
     settings = CacheSettings(
@@ -114,7 +158,8 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> Invalidator:
         socket_timeout_seconds=0.5,
         connect_timeout_seconds=0.5,
     )
-    return Invalidator(ReadThroughCache(connect(environ["CACHE_URL"], settings), settings))
+    url = cache_url(environ, read_password)
+    return Invalidator(ReadThroughCache(connect(url, settings), settings))
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from scripts.services import (
     backup,
     budget,
     cache,
+    cache_invalidator,
     keys,
     monitoring,
     network,
@@ -38,4 +39,6 @@ SERVICES: tuple[LocalService, ...] = (
     cache,
     # After access: the function runs as the stream-consumer role.
     stream_consumer,
+    # After access (its role) and the cache (its user's secret).
+    cache_invalidator,
 )

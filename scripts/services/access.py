@@ -39,6 +39,7 @@ def _arns(ctx: SetupContext | CheckContext, table_arn: str, phi_key_arn: str) ->
         table_arn=table_arn,
         phi_key_arn=phi_key_arn,
         consumer_key_arn=ctx.key_arns.get(KeyPurpose.CONSUMER),
+        cache_key_arn=ctx.key_arns.get(KeyPurpose.CACHE),
     )
 
 

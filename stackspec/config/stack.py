@@ -29,6 +29,7 @@ from stackspec.config.backup import BackupConfig
 from stackspec.config.base import AwsRegion, ConfigModel
 from stackspec.config.budget import BudgetConfig
 from stackspec.config.cache import CacheConfig
+from stackspec.config.cache_invalidator import CacheInvalidatorConfig
 from stackspec.config.keys import KeysConfig
 from stackspec.config.network import NetworkConfig
 from stackspec.config.recovery import RecoveryConfig
@@ -118,6 +119,8 @@ class StackConfig(ConfigModel):
     """The private VPC (or a landing zone's) of the database, the consumer and the cache."""
     stream_consumer: StreamConsumerConfig = StreamConsumerConfig()
     """The Lambda function that writes the table's stream into the audit database."""
+    cache_invalidator: CacheInvalidatorConfig = CacheInvalidatorConfig()
+    """The Lambda function that invalidates the cache from the table's stream."""
 
     @model_validator(mode="after")
     def _invariants(self) -> Self:

@@ -19,6 +19,10 @@ from stackspec.definitions.audit_database import (
 from stackspec.definitions.backup import BackupDefinition, backup_definition
 from stackspec.definitions.budget import BudgetDefinition, budget_definition
 from stackspec.definitions.cache import CacheDefinition, cache_definition
+from stackspec.definitions.cache_invalidator import (
+    CacheInvalidatorDefinition,
+    cache_invalidator_definition,
+)
 from stackspec.definitions.keys import KeyDefinition, key_definitions
 from stackspec.definitions.monitoring import MonitoringDefinition, monitoring_definition
 from stackspec.definitions.network import NetworkDefinition, network_definition
@@ -51,6 +55,7 @@ class StackDefinition:
     audit_database: AuditDatabaseDefinition
     network: NetworkDefinition
     stream_consumer: StreamConsumerDefinition
+    cache_invalidator: CacheInvalidatorDefinition
 
 
 def stack_definition(cfg: StackConfig) -> StackDefinition:
@@ -69,4 +74,5 @@ def stack_definition(cfg: StackConfig) -> StackDefinition:
         audit_database=audit_database_definition(cfg),
         network=network_definition(cfg),
         stream_consumer=stream_consumer_definition(cfg),
+        cache_invalidator=cache_invalidator_definition(cfg),
     )

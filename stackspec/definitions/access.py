@@ -15,6 +15,11 @@
   its ingest user only (``rds-db:connect``), manages its network interfaces in the VPC, sends
   failed batches to its failure queue, uses its own key through Lambda and SQS only, and writes
   its own log group.
+- **cache-invalidator**: the cache invalidator function's execution role: reads the table's
+  stream and writes nothing to the table; reads its cache user's password secret (through
+  Secrets Manager with the cache key) and nothing else of the cache, manages its network
+  interfaces in the VPC, sends failed batches to its failure queue (the consumer's key through
+  Lambda and SQS only) and writes its own log group.
 - **boundary**: the ceiling of every role above: the union of their grants, nothing more, plus
   denials that keep a role from lifting its own ceiling (boundary edits, roles without it,
   cross-tenant reads by any role but operations).
@@ -30,6 +35,7 @@ from typing import Any
 
 from stackspec.config.stack import StackConfig
 from stackspec.definitions.audit_database import INGEST_USER, AuditDatabaseDefinition
+from stackspec.definitions.cache import CacheUserRole
 from stackspec.definitions.deploy_grants import DEPLOY_PARTS, ceiling_actions, deploy_grants
 from stackspec.key_schema import tenant_leading_keys
 from stackspec.tenancy import CLINIC_CONTEXT_KEY
@@ -101,6 +107,7 @@ class RolePurpose(StrEnum):
     OPERATIONS = "operations"
     DEPLOY = "deploy"
     STREAM_CONSUMER = "stream-consumer"
+    CACHE_INVALIDATOR = "cache-invalidator"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +123,9 @@ class Arns:
     """The stream consumer's key (environment and failure queue); None: no consumer grants."""
     audit_db_resource_id: str | None = None
     """The audit database's ``dbi-...`` resource id; None: no ``rds-db:connect`` grant."""
+    cache_key_arn: str | None = None
+    """The cache's key (its users' password secrets); None: no cache invalidator grants beyond
+    the stream and its logs."""
 
     @property
     def table_and_indexes(self) -> list[str]:
@@ -169,6 +179,9 @@ class AccessDefinition:
     flow_log_group: str
     stream_consumer_function: str
     stream_consumer_queue: str
+    cache_invalidator_function: str
+    cache_invalidator_queue: str
+    cache_invalidator_secret: str
     audit_ingest_user: str
     github_repository: str
     deploy_environment: str
@@ -585,6 +598,11 @@ class AccessDefinition:
         return (
             ("BackupRole", self.backup_role_name, BACKUP_SERVICE),
             ("StreamConsumerRole", self.roles[RolePurpose.STREAM_CONSUMER].name, LAMBDA_SERVICE),
+            (
+                "CacheInvalidatorRole",
+                self.roles[RolePurpose.CACHE_INVALIDATOR].name,
+                LAMBDA_SERVICE,
+            ),
             ("MonitoringRole", self.monitoring_role_name, RDS_MONITORING_SERVICE),
             ("FlowLogRole", self.flow_log_role_name, FLOW_LOGS_SERVICE),
         )
@@ -632,6 +650,7 @@ class AccessDefinition:
             RolePurpose.OPERATIONS: self.operations_statements,
             RolePurpose.DEPLOY: self.all_deploy_statements,
             RolePurpose.STREAM_CONSUMER: self.stream_consumer_statements,
+            RolePurpose.CACHE_INVALIDATOR: self.cache_invalidator_statements,
         }[purpose](arns)
 
     def role_policy(self, purpose: RolePurpose, arns: Arns) -> dict[str, Any]:
@@ -695,6 +714,108 @@ class AccessDefinition:
             },
         )
 
+    def cache_invalidator_statements(self, arns: Arns) -> list[dict[str, Any]]:
+        """As the consumer's, with the cache invalidator's function, queue and log group, and
+        its cache user's password secret instead of the database login."""
+        part, region, account = arns.partition, arns.region, arns.account_id
+        ec2 = f"arn:{part}:ec2:{region}:{account}"
+        function = self.cache_invalidator_function
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": "ReadTheTableStream",
+                "Effect": "Allow",
+                "Action": list(STREAM_READS),
+                "Resource": arns.stream,
+            },
+            {
+                "Sid": "ListStreams",
+                "Effect": "Allow",
+                "Action": "dynamodb:ListStreams",
+                "Resource": "*",
+            },
+            {
+                "Sid": "OwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": (
+                    f"arn:{part}:logs:{region}:{account}:log-group:/aws/lambda/{function}:*"
+                ),
+            },
+        ]
+        if arns.consumer_key_arn is None or arns.cache_key_arn is None:
+            return statements
+        return [
+            *statements,
+            {
+                "Sid": "DescribeVpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": list(VPC_DESCRIBES),
+                "Resource": "*",
+            },
+            {
+                "Sid": "ManageVpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": list(VPC_NETWORK_INTERFACE_WRITES),
+                "Resource": [
+                    f"{ec2}:network-interface/*",
+                    f"{ec2}:subnet/*",
+                    f"{ec2}:security-group/*",
+                ],
+            },
+            {
+                "Sid": "NotFromTheFunctionCode",
+                "Effect": "Deny",
+                "Action": list(VPC_NETWORK_INTERFACE_WRITES),
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {
+                        "lambda:SourceFunctionArn": (
+                            f"arn:{part}:lambda:{region}:{account}:function:{function}"
+                        )
+                    }
+                },
+            },
+            {
+                "Sid": "SendFailedBatches",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": f"arn:{part}:sqs:{region}:{account}:{self.cache_invalidator_queue}",
+            },
+            {
+                "Sid": "ConsumerKeyThroughLambdaAndSqs",
+                "Effect": "Allow",
+                "Action": list(CONSUMER_KEY_ACTIONS),
+                "Resource": arns.consumer_key_arn,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            f"lambda.{region}.amazonaws.com",
+                            f"sqs.{region}.amazonaws.com",
+                        ]
+                    }
+                },
+            },
+            {
+                # Secrets Manager appends six random characters to a secret's name in its ARN.
+                "Sid": "ReadOwnCacheUserPassword",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": (
+                    f"arn:{part}:secretsmanager:{region}:{account}:secret:"
+                    f"{self.cache_invalidator_secret}-??????"
+                ),
+            },
+            {
+                "Sid": "CacheKeyThroughSecretsManager",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": arns.cache_key_arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                },
+            },
+        ]
+
 
 def access_definition(cfg: StackConfig) -> AccessDefinition:
     names = cfg.names
@@ -712,6 +833,9 @@ def access_definition(cfg: StackConfig) -> AccessDefinition:
             f"CI deployments from GitHub Actions ({access.github_repository}) over OIDC"
         ),
         RolePurpose.STREAM_CONSUMER: "Reads the table stream; writes nothing to the table",
+        RolePurpose.CACHE_INVALIDATOR: (
+            "Reads the table stream and its cache user's password; writes nothing to the table"
+        ),
     }
     sessions = {
         # AWS's minimum MaxSessionDuration; role chaining caps the tenant's sessions at 1 hour
@@ -720,6 +844,7 @@ def access_definition(cfg: StackConfig) -> AccessDefinition:
         RolePurpose.OPERATIONS: access.operations_max_session_seconds,
         RolePurpose.DEPLOY: 3600,
         RolePurpose.STREAM_CONSUMER: 3600,
+        RolePurpose.CACHE_INVALIDATOR: 3600,
     }
     return AccessDefinition(
         environment=cfg.environment,
@@ -745,6 +870,9 @@ def access_definition(cfg: StackConfig) -> AccessDefinition:
         flow_log_group=names.flow_log_group,
         stream_consumer_function=names.stream_consumer,
         stream_consumer_queue=names.stream_consumer_failures,
+        cache_invalidator_function=names.cache_invalidator,
+        cache_invalidator_queue=names.cache_invalidator_failures,
+        cache_invalidator_secret=names.cache_secret(CacheUserRole.INVALIDATOR),
         audit_ingest_user=AUDIT_INGEST_USER,
         github_repository=access.github_repository,
         deploy_environment=access.deploy_environment or cfg.environment,

@@ -55,6 +55,11 @@ APPLICATION_COMMANDS = (
     "ping",
     "client|setinfo",
 )
+#: The stream invalidator's commands: ``UNLINK`` of generation keys
+#: (:meth:`datalayer.cache.ReadThroughCache.invalidate`) and ``PING``. Its client connects like
+#: the application's (``datalayer.cache.connect``: no CLIENT SETINFO, SETNAME, SELECT or HELLO; AUTH
+#: carries Valkey's no-auth flag), and it never reads, writes or extends an entry.
+INVALIDATOR_COMMANDS = ("unlink", "ping")
 #: Operations: every command except the @dangerous category (KEYS, MONITOR, FLUSHALL, DEBUG,
 #: CONFIG, ACL, ...: blocking, streaming every command with its values, or managed by ElastiCache
 #: anyway), plus the dangerous ones operators need to look (INFO, SLOWLOG, LATENCY, CLIENT LIST)
@@ -75,6 +80,7 @@ class CacheUserRole(StrEnum):
     DEFAULT = "default"
     APPLICATION = "application"
     ADMIN = "admin"
+    INVALIDATOR = "invalidator"
 
 
 #: What each role authenticates as (``default`` is fixed by Valkey and ElastiCache).
@@ -82,6 +88,7 @@ USER_NAMES = {
     CacheUserRole.DEFAULT: "default",
     CacheUserRole.APPLICATION: "app",
     CacheUserRole.ADMIN: "admin",
+    CacheUserRole.INVALIDATOR: "invalidator",
 }
 
 
@@ -160,6 +167,10 @@ class CacheDefinition:
 
 def application_access_string(key_prefix: str) -> str:
     return f"on ~{key_prefix}* -@all " + " ".join(f"+{c}" for c in APPLICATION_COMMANDS)
+
+
+def invalidator_access_string(key_prefix: str) -> str:
+    return f"on ~{key_prefix}* -@all " + " ".join(f"+{c}" for c in INVALIDATOR_COMMANDS)
 
 
 def cache_alarms(cfg: StackConfig) -> tuple[AlarmDefinition, ...]:
@@ -260,6 +271,7 @@ def cache_definition(cfg: StackConfig) -> CacheDefinition:
         CacheUserRole.DEFAULT: DEFAULT_ACCESS,
         CacheUserRole.APPLICATION: application_access_string(key_prefix),
         CacheUserRole.ADMIN: ADMIN_ACCESS,
+        CacheUserRole.INVALIDATOR: invalidator_access_string(key_prefix),
     }
     log_types = (SLOW_LOG, ENGINE_LOG) if settings.engine_log else (SLOW_LOG,)
     return CacheDefinition(

@@ -1,8 +1,9 @@
-"""AccessRoles against the dev and prod plans: four roles, each with its managed policy and the
+"""AccessRoles against the dev and prod plans: five roles, each with its managed policy and the
 shared permissions boundary, with the trust and grants issue 10 asks for."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -34,7 +35,7 @@ def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("plan_name", ["dev_plan", "prod_plan"])
-def test_four_roles_each_with_its_policy_under_one_boundary(
+def test_five_roles_each_with_its_policy_under_one_boundary(
     plan_name: str, request: pytest.FixtureRequest
 ) -> None:
     plan: Plan = request.getfixturevalue(plan_name)
@@ -46,6 +47,7 @@ def test_four_roles_each_with_its_policy_under_one_boundary(
         f"medeez-{env}-operations",
         f"medeez-{env}-deploy",
         f"medeez-{env}-stream-consumer",
+        f"medeez-{env}-cache-invalidator",
     }
     policies = sorted(r.inputs["name"] for r in below if r.type == POLICY)
     deploy_parts = [f"medeez-{env}-deploy-{p}-access" for p in DEPLOY_PARTS]
@@ -288,7 +290,7 @@ def test_every_planned_policy_document_fits_a_managed_policy(
         for r in children(plan)
         if r.type == POLICY and r.inputs["name"] != f"medeez-{plan.stack}-boundary"
     }
-    assert len(sizes) == 4 + len(DEPLOY_PARTS)
+    assert len(sizes) == 5 + len(DEPLOY_PARTS)  # the access roles and the deploy parts
     assert max(sizes.values()) <= MANAGED_POLICY_MAX_CHARS, sizes
 
 
@@ -326,6 +328,7 @@ def test_deploy_passes_only_the_stacks_service_roles_to_their_services(dev_plan:
     ) == [
         (f"{role}audit-db-monitoring", "monitoring.rds.amazonaws.com"),
         (f"{role}backup", "backup.amazonaws.com"),
+        (f"{role}cache-invalidator", "lambda.amazonaws.com"),
         (f"{role}stream-consumer", "lambda.amazonaws.com"),
         (f"{role}vpc-flow-logs", "vpc-flow-logs.amazonaws.com"),
     ]
@@ -446,3 +449,92 @@ def test_deploy_reads_no_object_and_stops_no_trail(dev_plan: Plan) -> None:
     )
     assert "cloudtrail:StopLogging" not in actions
     assert not any(a.endswith(":*") for a in actions)
+
+
+def test_cache_invalidator_role_has_exactly_what_its_function_needs(prod_plan: Plan) -> None:
+    policy = doc(prod_plan.named("access-cache-invalidator-policy"))
+    region_account = f"us-east-1:{ACCOUNT}"
+    consumer_key = prod_plan.named("consumer-key-key").state["arn"]
+    cache_key = prod_plan.named("cache-key-key").state["arn"]
+    function = f"arn:aws:lambda:{region_account}:function:medeez-prod-cache-invalidator"
+    interfaces = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ]
+    assert {
+        s["Sid"]: (s["Effect"], s["Action"], s["Resource"], s.get("Condition"))
+        for s in policy["Statement"]
+    } == {
+        "ReadTheTableStream": (
+            "Allow",
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            f"arn:aws:dynamodb:{region_account}:table/medeez-prod-app/stream/*",
+            None,
+        ),
+        "ListStreams": ("Allow", "dynamodb:ListStreams", "*", None),
+        "OwnLogs": (
+            "Allow",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            f"arn:aws:logs:{region_account}:log-group:/aws/lambda/medeez-prod-cache-invalidator:*",
+            None,
+        ),
+        "DescribeVpcNetworkInterfaces": (
+            "Allow",
+            ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            "*",
+            None,
+        ),
+        "ManageVpcNetworkInterfaces": (
+            "Allow",
+            interfaces,
+            [
+                f"arn:aws:ec2:{region_account}:network-interface/*",
+                f"arn:aws:ec2:{region_account}:subnet/*",
+                f"arn:aws:ec2:{region_account}:security-group/*",
+            ],
+            None,
+        ),
+        "NotFromTheFunctionCode": (
+            "Deny",
+            interfaces,
+            "*",
+            {"ArnEquals": {"lambda:SourceFunctionArn": function}},
+        ),
+        "SendFailedBatches": (
+            "Allow",
+            "sqs:SendMessage",
+            f"arn:aws:sqs:{region_account}:medeez-prod-cache-invalidator-failures",
+            None,
+        ),
+        "ConsumerKeyThroughLambdaAndSqs": (
+            "Allow",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            consumer_key,
+            {
+                "StringEquals": {
+                    "kms:ViaService": [
+                        "lambda.us-east-1.amazonaws.com",
+                        "sqs.us-east-1.amazonaws.com",
+                    ]
+                }
+            },
+        ),
+        "ReadOwnCacheUserPassword": (
+            "Allow",
+            "secretsmanager:GetSecretValue",
+            f"arn:aws:secretsmanager:{region_account}:secret:medeez-prod/cache/invalidator-??????",
+            None,
+        ),
+        "CacheKeyThroughSecretsManager": (
+            "Allow",
+            "kms:Decrypt",
+            cache_key,
+            {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}},
+        ),
+    }
+    # Its own secret only: of the cache users' secrets as planned, the pattern matches one.
+    pattern = statement(policy, "ReadOwnCacheUserPassword")["Resource"]
+    secrets = prod_plan.outputs["cacheUserSecretArns"]
+    assert {r for r, arn in secrets.items() if fnmatch.fnmatchcase(arn, pattern)} == {"invalidator"}

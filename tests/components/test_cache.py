@@ -113,6 +113,11 @@ def test_users_their_access_and_their_secrets(prod_plan: Plan) -> None:
             "on ~* +@all -@dangerous +info +slowlog|get +slowlog|len +latency|latest "
             "+latency|history +client|list +flushdb",
         ),
+        "invalidator": (
+            "medeez-prod-cache-invalidator",
+            "invalidator",
+            "on ~medeez:prod:* -@all +unlink +ping",
+        ),
     }
     for role, (user_id, user_name, access) in expected.items():
         user = prod_plan.named(f"cache-{role}")
@@ -148,6 +153,7 @@ def test_users_their_access_and_their_secrets(prod_plan: Plan) -> None:
             "medeez-prod-cache-default",
             "medeez-prod-cache-application",
             "medeez-prod-cache-admin",
+            "medeez-prod-cache-invalidator",
         ],
         "tags": TAGS,
     }
@@ -224,5 +230,5 @@ def test_outputs(prod_plan: Plan) -> None:
     assert outputs["cacheReaderEndpoint"] == group["readerEndpointAddress"]
     assert outputs["cacheUserSecretArns"] == {
         role: prod_plan.named(f"cache-{role}-secret").state["arn"]
-        for role in ("default", "application", "admin")
+        for role in ("default", "application", "admin", "invalidator")
     }

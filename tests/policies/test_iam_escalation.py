@@ -314,7 +314,7 @@ def test_the_stacks_own_deploy_policy_passes_until_widened(dev_plan: Plan, name:
     widened = copy.deepcopy(document)
     passing = [s for s in widened["Statement"] if _grants(s, "iam:PassRole")]
     [managing] = [s for s in widened["Statement"] if _grants(s, "iam:AttachRolePolicy")]
-    assert len(passing) == 4
+    assert len(passing) == 5
     for statement in [*passing, managing]:
         statement["Resource"] = "*"
     assert "privilege escalation" in run(ESCALATION, widened).violations[0]

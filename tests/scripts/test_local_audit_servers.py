@@ -95,6 +95,7 @@ def test_local_up_runs_the_audit_servers_idempotently_and_down_stops_them(state:
         "AUDIT_ADMIN_DATABASE_URL",
         "CACHE_URL",
         "CACHE_ADMIN_URL",
+        "CACHE_INVALIDATOR_URL",
     }
     assert stat.S_IMODE((state / "env").stat().st_mode) == 0o600  # it holds passwords
     for service in ("postgres", "valkey", "stream-poller", "moto"):

@@ -49,12 +49,23 @@ def test_local_up_runs_valkey_with_the_definitions_users(state: Path) -> None:
     assert app.set(f"{definition.key_prefix}probe", b"1", px=1000)
     with pytest.raises(valkey.exceptions.NoPermissionError, match="No permissions to access a key"):
         app.get("elsewhere")
+    # The stream invalidator's user: UNLINK under the prefix, nothing else.
+    invalidator = valkey.Valkey.from_url(env["CACHE_INVALIDATOR_URL"])
+    assert invalidator.unlink(f"{definition.key_prefix}probe") == 1
+    assert invalidator.ping()
+    with pytest.raises(valkey.exceptions.NoPermissionError, match="No permissions to access a key"):
+        invalidator.unlink("elsewhere")
+    with pytest.raises(valkey.exceptions.NoPermissionError, match="'get' command"):
+        invalidator.get(f"{definition.key_prefix}probe")
+    with pytest.raises(valkey.exceptions.NoPermissionError, match="'set' command"):
+        invalidator.set(f"{definition.key_prefix}probe", b"1")
+    assert app.set(f"{definition.key_prefix}probe", b"1", px=1000)
     assert admin.info("server")["valkey_version"].startswith(f"{definition.engine_version}.")
     with pytest.raises(valkey.exceptions.NoPermissionError, match="'config\\|get' command"):
         admin.config_get("maxmemory")
     acl = (state / "valkey" / "users.acl").read_text().splitlines()
     passwords = json.loads((state / "valkey" / "credentials.json").read_text())
-    assert [line.split()[1] for line in acl] == ["default", "app", "admin"]
+    assert [line.split()[1] for line in acl] == ["default", "app", "admin", "invalidator"]
     assert acl[0] == f"user default resetpass {definition.users[0].access_string}"
     for line, user in zip(acl[1:], definition.users[1:], strict=True):
         assert line.endswith(user.access_string)

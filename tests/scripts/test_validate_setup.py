@@ -62,6 +62,10 @@ CONSUMER_SKIPS = {
     "consumer.mapping": "not created on moto: it would invoke the function on every write",
     "consumer.function-vpc": "no VPC locally",
     "consumer.function-logging": "not emulated locally: moto does not return LoggingConfig",
+    # The cache invalidator, for the same reasons.
+    "invalidator.mapping": "not created on moto: it would invoke the function on every write",
+    "invalidator.function-vpc": "no VPC locally",
+    "invalidator.function-logging": "not emulated locally: moto does not return LoggingConfig",
 }
 
 

@@ -106,6 +106,7 @@ def test_definition_pins_the_local_engine_and_scopes_the_users() -> None:
             "on ~* +@all -@dangerous +info +slowlog|get +slowlog|len +latency|latest "
             "+latency|history +client|list +flushdb",
         ),
+        ("medeez-dev-cache-invalidator", "invalidator", "on ~medeez:dev:* -@all +unlink +ping"),
     ]
     assert dev.user(CacheUserRole.APPLICATION).secret_name == "medeez-dev/cache/application"
     assert dev.parameters == (("maxmemory-policy", "volatile-lru"),)

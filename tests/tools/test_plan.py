@@ -32,11 +32,11 @@ def test_plan_prints_the_tree_and_writes_the_json(tmp_path: Path) -> None:
     assert "├─ medeez:data:AppTable  app\n│  └─ aws:dynamodb/table:Table  app-table\n" in (
         result.stdout
     )
-    assert "Resources: 211 (190 custom, 21 components)" in result.stdout
+    assert "Resources: 228 (206 custom, 22 components)" in result.stdout
     assert f"plan written to {out}" in result.stdout
     document = json.loads(out.read_text())
     assert (document["project"], document["stack"]) == ("medeez-platform", "dev")
-    assert len(document["resources"]) == 211
+    assert len(document["resources"]) == 228
     assert document["outputs"]["tableName"] == "medeez-dev-app"
 
 
