@@ -132,6 +132,7 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(dev: StackConfig, client
             *definition.cache.alarms,
             *definition.audit_database.alarms,
             *definition.stream_consumer.alarms,
+            *definition.cache_invalidator.alarms,
         )
     }
     assert {a["AlarmName"] for a in alarms} == set(specs)
@@ -210,12 +211,13 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     assert first.changed
     # 9 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary and 4 role policies, 4 roles; the audit bucket, its access-log bucket
+    # roles: the boundary, 5 role policies and the deploy role's 4 more, 5 roles; the audit bucket, its access-log bucket
     # and the trail; the audit database: parameter group, monitoring role, 2 log groups, subnet
     # group, instance, alarms; the network (VPC, subnets, route tables, groups, rules,
     # endpoints, flow logs and their role); the stream consumer: queue, log group, function,
-    # alarms; the cache: 2 log groups, 3 secrets, 3 users, the replication group, its alarms.
-    assert first.count("created") == 77
+    # alarms; the cache: 2 log groups, 4 secrets, 4 users, the replication group, its alarms;
+    # the cache invalidator: queue, log group, function, alarms.
+    assert first.count("created") == 89
     second = setup_local(dev, clients)
     assert not second.changed
     assert {a.outcome for a in second.actions} == {"unchanged", "skipped"}
