@@ -211,12 +211,13 @@ def test_second_run_changes_nothing_and_says_so(dev: StackConfig, managed_polici
     assert first.changed
     # 9 keys, table, topic, 1 subscription, alarms, dashboard, vault, key-grant policy, role,
     # plan, budget (region settings and the selection are not emulated: skipped); the access
-    # roles: the boundary, 5 role policies and the deploy role's 4 more, 5 roles; the audit bucket, its access-log bucket
-    # and the trail; the audit database: parameter group, monitoring role, 2 log groups, subnet
-    # group, instance, alarms; the network (VPC, subnets, route tables, groups, rules,
-    # endpoints, flow logs and their role); the stream consumer: queue, log group, function,
-    # alarms; the cache: 2 log groups, 4 secrets, 4 users, the replication group, its alarms;
-    # the cache invalidator: queue, log group, function, alarms.
+    # roles: the boundary, 5 role policies and the deploy role's 4 more, 5 roles; the audit
+    # bucket, its access-log bucket and the trail; the audit database: parameter group,
+    # monitoring role, 2 log groups, subnet group, instance, alarms; the network (VPC,
+    # subnets, route tables, groups, rules, endpoints, flow logs and their role); the stream
+    # consumer: queue, log group, function, alarms; the cache: 2 log groups, 4 secrets, 4
+    # users, the replication group, its alarms; the cache invalidator: queue, log group,
+    # function, alarms.
     assert first.count("created") == 89
     second = setup_local(dev, clients)
     assert not second.changed
